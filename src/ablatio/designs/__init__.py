@@ -1,0 +1,1 @@
+"""Which masks to query: random, kernel-weighted and aliasing designs."""

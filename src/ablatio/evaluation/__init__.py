@@ -1,0 +1,1 @@
+"""Is the explanation real? Faithfulness, removal curves, controls and verdicts."""

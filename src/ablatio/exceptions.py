@@ -1,0 +1,106 @@
+"""The exceptions ablatio raises.
+
+Every error derives from :class:`AblatioError`, so ``except AblatioError`` catches all of
+them; most also derive from the built-in type that fits (``ValueError``, ``TypeError``,
+``RuntimeError``) so that generic handlers keep working::
+
+    AblatioError
+    ├── ParameterError (ValueError)          a method or function got an invalid setting
+    │   └── BudgetTooSmallError              budget below what the method needs (states the minimum)
+    ├── BudgetExceededError (RuntimeError)   a method asked for more distinct ablations than allowed
+    ├── AblationError (ValueError)           masks or model outputs are malformed
+    │   ├── MaskError                        wrong shape / dtype / values of a mask array
+    │   └── ValueFunctionError               wrong length / dtype of what the model returned
+    │       └── NonFiniteValueError          NaN or inf among the model outputs
+    ├── EvaluationError (RuntimeError)       the model could not be evaluated (endpoint down, ...)
+    ├── CacheError (RuntimeError)            the ablation cache cannot be used
+    │   ├── CacheMismatchError               the file belongs to another game
+    │   └── CacheCorruptError                the file is truncated / not a valid cache
+    ├── BasisError (ValueError)              mixing or misusing interaction bases
+    └── NotFittedError (AttributeError)      a result attribute was read before ``fit``
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AblatioError",
+    "AblationError",
+    "BasisError",
+    "BudgetExceededError",
+    "BudgetTooSmallError",
+    "CacheCorruptError",
+    "CacheError",
+    "CacheMismatchError",
+    "EvaluationError",
+    "MaskError",
+    "NonFiniteValueError",
+    "NotFittedError",
+    "ParameterError",
+    "ValueFunctionError",
+]
+
+
+class AblatioError(Exception):
+    """Base class of every error raised by ablatio."""
+
+
+class ParameterError(AblatioError, ValueError):
+    """A parameter has a value outside its allowed range or type."""
+
+
+class BudgetTooSmallError(ParameterError):
+    """The ablation budget is below the minimum the method needs.
+
+    Attributes
+    ----------
+    minimum : int
+        The smallest budget that works with the other settings unchanged.
+    """
+
+    def __init__(self, message: str, *, minimum: int) -> None:
+        super().__init__(message)
+        self.minimum = minimum
+
+
+class BudgetExceededError(AblatioError, RuntimeError):
+    """A method requested more distinct ablations than its budget allows."""
+
+
+class AblationError(AblatioError, ValueError):
+    """Masks or model outputs are malformed."""
+
+
+class MaskError(AblationError):
+    """A mask array has the wrong shape, dtype or values."""
+
+
+class ValueFunctionError(AblationError):
+    """The value function returned something other than one finite float per mask."""
+
+
+class NonFiniteValueError(ValueFunctionError):
+    """The value function returned NaN or infinity for some masks."""
+
+
+class EvaluationError(AblatioError, RuntimeError):
+    """The model could not be evaluated (e.g. an endpoint stayed unreachable after retries)."""
+
+
+class CacheError(AblatioError, RuntimeError):
+    """The ablation cache file cannot be used."""
+
+
+class CacheMismatchError(CacheError):
+    """The cache file was written for a different game (other fingerprint or n)."""
+
+
+class CacheCorruptError(CacheError):
+    """The cache file is truncated, corrupted or not an ablatio cache."""
+
+
+class BasisError(AblatioError, ValueError):
+    """An operation mixed interaction bases or needs a different basis."""
+
+
+class NotFittedError(AblatioError, AttributeError):
+    """A fitted attribute was accessed before calling ``fit``."""

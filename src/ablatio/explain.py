@@ -1,0 +1,160 @@
+"""``ablatio.explain``: one call from a value function to a checked, sparse explanation."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ablatio._validation import RandomState
+from ablatio.exceptions import ParameterError
+from ablatio.games.game import Game, Progress
+from ablatio.interactions import Interactions
+from ablatio.methods import Method, get_method
+
+__all__ = ["Explanation", "explain"]
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """What :func:`explain` returns.
+
+    Attributes
+    ----------
+    interactions : Interactions
+        The sparse explanation (Möbius basis unless the method says otherwise).
+    n_queries : int
+        Distinct ablations the method evaluated (its budget use).
+    method : str
+        Registry name of the method.
+    params : dict
+        The method's parameters.
+    fit_time : float
+        Seconds spent fitting.
+    """
+
+    interactions: Interactions
+    n_queries: int
+    method: str
+    params: dict[str, Any] = field(default_factory=dict)
+    fit_time: float = 0.0
+
+    def predict(self, masks: Any) -> np.ndarray:
+        """The explanation's values ``(n_masks,)`` for masks ``(n_masks, n_players)``."""
+        return self.interactions.predict(masks)
+
+    def top(self, k: int = 10) -> Interactions:
+        """The ``k`` largest non-constant terms."""
+        return self.interactions.top(k)
+
+    def __repr__(self) -> str:
+        return (
+            f"Explanation(method={self.method!r}, n_queries={self.n_queries}, "
+            f"fit_time={self.fit_time:.3g}s)\n{self.interactions!r}"
+        )
+
+
+def _make_method(
+    method: str | Method,
+    budget: int | None,
+    max_order: int | None,
+    random_state: RandomState,
+    options: dict[str, Any] | None,
+) -> Method:
+    if isinstance(method, Method):
+        if options:
+            msg = "options are only used with a method name; configure the instance instead"
+            raise ParameterError(msg)
+        return method
+    cls = get_method(method)
+    accepted = {p for p in inspect.signature(cls.__init__).parameters if p != "self"}
+    params: dict[str, Any] = {}
+    for key, value in (
+        ("budget", budget),
+        ("max_order", max_order),
+        ("random_state", random_state),
+    ):
+        if key in accepted:
+            params[key] = value
+        elif value is not None and key != "random_state":  # deterministic methods: no seed
+            msg = f"method {method!r} takes no {key}"
+            raise ParameterError(msg)
+    for key, value in (options or {}).items():
+        if key not in accepted:
+            msg = f"method {method!r} has no option {key!r}; valid: {sorted(accepted)}"
+            raise ParameterError(msg)
+        params[key] = value
+    return cls(**params)
+
+
+def explain(
+    fn: Callable[[np.ndarray], Any] | Game,
+    n: int | None = None,
+    *,
+    method: str | Method = "exact",
+    budget: int | None = None,
+    max_order: int | None = None,
+    random_state: RandomState = None,
+    feature_names: Sequence[str] | None = None,
+    cache: str | Path | None = None,
+    batch_size: int = 256,
+    progress: Callable[[Progress], None] | None = None,
+    options: dict[str, Any] | None = None,
+) -> Explanation:
+    """Explain a value function over ``n`` parts with the chosen method.
+
+    Parameters
+    ----------
+    fn : callable, target or Game
+        ``fn(masks) -> values`` with masks ``bool (n_masks, n)`` (True = part kept).
+    n : int, optional
+        Number of parts (not needed for a Game or a target).
+    method : str or Method, default="exact"
+        A registry name (see ``ablatio.methods.METHODS``) or a configured Method.
+    budget : int, optional
+        Maximum number of distinct ablations.
+    max_order : int, optional
+        Largest interaction order to look for.
+    random_state : int, Generator or None
+        Seed of every random choice; the same seed gives the same explanation.
+    feature_names, cache, batch_size, progress
+        Passed to :class:`~ablatio.games.game.Game` when ``fn`` is not already one.
+    options : dict, optional
+        Extra constructor parameters of the method (unknown names raise).
+
+    Examples
+    --------
+    >>> import ablatio
+    >>> from ablatio.games.synthetic import sparse_and_game
+    >>> game = sparse_and_game(8, n_terms=4, max_order=2, random_state=1)
+    >>> expl = ablatio.explain(game, method="exact", random_state=0)
+    >>> expl.n_queries
+    256
+    """
+    if isinstance(fn, Game):
+        if n is not None and n != fn.n_players:
+            msg = f"n == {n} but the game has n_players == {fn.n_players}"
+            raise ParameterError(msg)
+        game = fn
+    else:
+        game = Game(
+            fn,
+            n,
+            feature_names=feature_names,
+            cache=cache,
+            batch_size=batch_size,
+            progress=progress,
+        )
+    estimator = _make_method(method, budget, max_order, random_state, options)
+    estimator.fit(game)
+    return Explanation(
+        interactions=estimator.interactions_,
+        n_queries=estimator.n_queries_,
+        method=estimator.name,
+        params=estimator.get_params(),
+        fit_time=estimator.fit_time_,
+    )

@@ -1,0 +1,1 @@
+"""Value functions over boolean masks: the Game, its durable cache, synthetic oracles."""

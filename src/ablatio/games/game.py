@@ -1,0 +1,305 @@
+"""``Game``: a value function over boolean masks, evaluated in checked, cached batches."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ablatio._validation import (
+    check_feature_names,
+    check_masks,
+    check_n_players,
+    check_values,
+)
+from ablatio.backends.base import Backend, get_backend
+from ablatio.exceptions import (
+    AblatioError,
+    BudgetExceededError,
+    EvaluationError,
+    ParameterError,
+    ValueFunctionError,
+)
+from ablatio.games.cache import AblationCache, pack_masks
+
+__all__ = ["Game", "Progress", "QueryTracker"]
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What a progress callback receives after each evaluated batch.
+
+    Attributes
+    ----------
+    done : int
+        Masks evaluated so far in the current call (cache hits excluded).
+    total : int
+        Masks that the current call has to evaluate.
+    n_queries : int
+        Distinct masks requested from the game since it was created.
+    n_cached : int
+        Masks served by the cache file since the game was created.
+    """
+
+    done: int
+    total: int
+    n_queries: int
+    n_cached: int
+
+
+class QueryTracker:
+    """Counts the distinct masks requested while it is active; optionally enforces a budget."""
+
+    def __init__(self, budget: int | None = None) -> None:
+        self.budget = budget
+        self._seen: set[bytes] = set()
+
+    @property
+    def n_queries(self) -> int:
+        """Distinct masks requested while tracking."""
+        return len(self._seen)
+
+    def _admit(self, keys: Sequence[bytes]) -> None:
+        new = [k for k in keys if k not in self._seen]
+        if self.budget is not None and len(self._seen) + len(new) > self.budget:
+            msg = (
+                f"the method asked for {len(self._seen) + len(new)} distinct ablations, more "
+                f"than its budget of {self.budget}"
+            )
+            raise BudgetExceededError(msg)
+        self._seen.update(new)
+
+
+class Game:
+    """A value function ``f(masks) -> values`` over ``n`` parts, evaluated safely.
+
+    ``masks`` is ``bool (n_masks, n_players)`` with True = part kept, False = ablated; the
+    function returns one float per mask. The game de-duplicates masks, evaluates the new ones in
+    batches through a backend, checks every batch (shape, dtype, finiteness), stores each
+    finished batch in the optional SQLite cache and counts distinct ablations.
+
+    Parameters
+    ----------
+    fn : callable or target
+        ``fn(masks) -> values``. An object with ``n_players`` (and optionally
+        ``player_names`` and ``fingerprint()``) supplies ``n``, names and fingerprint itself.
+    n : int, optional
+        Number of parts; required unless ``fn`` has ``n_players``.
+    feature_names : sequence of str, optional
+        One unique name per part.
+    name : str, optional
+        Name used in the cache fingerprint (default: the function's qualified name).
+    version : str, default=""
+        Bump it when the model or its inputs change, so an old cache is not re-used.
+    batch_size : int, default=256
+        Masks per call of ``fn`` (and per committed cache transaction).
+    cache : str or Path, optional
+        SQLite file storing every evaluated mask; re-used automatically on the next run.
+    normalize : bool, default=False
+        Divide every value by the value of the full input (all parts kept).
+    progress : callable, optional
+        Called with a :class:`Progress` after every evaluated batch.
+    backend : {"serial", "threads", "ray"} or Backend, optional
+        Where batches run (default: serially in this thread).
+
+    Attributes
+    ----------
+    n_queries : int
+        Distinct masks requested so far.
+    n_evaluated : int
+        Masks actually evaluated by ``fn`` in this process (cache misses).
+    n_cached : int
+        Masks served from the cache file.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ablatio import Game
+    >>> game = Game(lambda m: m.sum(axis=1).astype(float), n=3)
+    >>> game(np.array([[1, 1, 0], [1, 1, 0], [0, 0, 0]], dtype=bool))
+    array([2., 2., 0.])
+    >>> game.n_queries
+    2
+    """
+
+    def __init__(
+        self,
+        fn: Callable[[np.ndarray], Any],
+        n: int | None = None,
+        *,
+        feature_names: Sequence[str] | None = None,
+        name: str | None = None,
+        version: str = "",
+        batch_size: int = 256,
+        cache: str | Path | None = None,
+        normalize: bool = False,
+        progress: Callable[[Progress], None] | None = None,
+        backend: str | Backend | None = None,
+    ) -> None:
+        if not callable(fn):
+            msg = f"fn must be callable (masks -> values), got {type(fn).__name__}"
+            raise ParameterError(msg)
+        target_n = getattr(fn, "n_players", None)
+        if n is None:
+            if target_n is None:
+                msg = "n is required: pass the number of parts, e.g. Game(fn, n=16)"
+                raise ParameterError(msg)
+            n = target_n
+        elif target_n is not None and target_n != n:
+            msg = f"n == {n} but the target has n_players == {target_n}"
+            raise ParameterError(msg)
+        self.n_players = check_n_players(n)
+        if feature_names is None:
+            feature_names = getattr(fn, "player_names", None)
+        self.feature_names = check_feature_names(feature_names, self.n_players)
+        if not isinstance(batch_size, int) or batch_size < 1:
+            msg = f"batch_size == {batch_size!r}, must be a positive int"
+            raise ParameterError(msg)
+        self.fn = fn
+        self.name = name or getattr(fn, "__qualname__", type(fn).__name__)
+        self.version = str(version)
+        self.batch_size = batch_size
+        self.normalize = normalize
+        self.progress = progress
+        self.backend = get_backend(backend)
+        self.fingerprint = self._fingerprint()
+        self._memo: dict[bytes, float] = {}
+        self._requested: set[bytes] = set()
+        self._trackers: list[QueryTracker] = []
+        self._full_value: float | None = None
+        self.n_evaluated = 0
+        self.n_cached = 0
+        self.cache = (
+            None
+            if cache is None
+            else AblationCache(
+                cache,
+                fingerprint=self.fingerprint,
+                n_players=self.n_players,
+                meta={"name": self.name, "version": self.version},
+            )
+        )
+
+    def _fingerprint(self) -> str:
+        own = getattr(self.fn, "fingerprint", None)
+        parts = {
+            "name": self.name,
+            "n": self.n_players,
+            "version": self.version,
+            "target": own() if callable(own) else None,
+        }
+        blob = json.dumps(parts, sort_keys=True, default=str).encode()
+        return hashlib.sha256(blob).hexdigest()[:32]
+
+    @property
+    def n_queries(self) -> int:
+        """Distinct masks requested so far."""
+        return len(self._requested)
+
+    @contextmanager
+    def track(self, budget: int | None = None) -> Iterator[QueryTracker]:
+        """Count the distinct masks requested inside the ``with`` block (cap at ``budget``)."""
+        tracker = QueryTracker(budget)
+        self._trackers.append(tracker)
+        try:
+            yield tracker
+        finally:
+            self._trackers.remove(tracker)
+
+    def __call__(self, masks: Any) -> np.ndarray:
+        """Values ``(n_masks,)`` of the masks ``(n_masks, n_players)``; see the class doc."""
+        masks = check_masks(masks, self.n_players)
+        keys = pack_masks(masks)
+        first_row: dict[bytes, int] = {}
+        for row, key in enumerate(keys):
+            first_row.setdefault(key, row)
+        unique = list(first_row)
+        for tracker in self._trackers:
+            tracker._admit(unique)
+        self._requested.update(unique)
+        self._fill(unique, masks[[first_row[k] for k in unique]] if unique else masks[:0])
+        values = np.fromiter((self._memo[k] for k in keys), dtype=np.float64, count=len(keys))
+        if self.normalize:
+            values = values / self.full_value()
+        return values
+
+    def full_value(self) -> float:
+        """Value of the full input (every part kept), evaluated once."""
+        if self._full_value is None:
+            ones = np.ones((1, self.n_players), dtype=bool)
+            key = pack_masks(ones)[0]
+            self._fill([key], ones)
+            value = self._memo[key]
+            if self.normalize and value == 0.0:
+                msg = "normalize=True but the full input's value is 0: cannot divide by it"
+                raise ValueFunctionError(msg)
+            self._full_value = value
+        return self._full_value
+
+    def _fill(self, keys: list[bytes], masks: np.ndarray) -> None:
+        """Make sure every key is in the memo: memo, then cache file, then ``fn``."""
+        todo = [i for i, k in enumerate(keys) if k not in self._memo]
+        if todo and self.cache is not None:
+            found = self.cache.get_many([keys[i] for i in todo])
+            self._memo.update(found)
+            self.n_cached += len(found)
+            todo = [i for i in todo if keys[i] not in self._memo]
+        if not todo:
+            return
+        pending = masks[todo]
+        pending_keys = [keys[i] for i in todo]
+        batches = [pending[s : s + self.batch_size] for s in range(0, len(todo), self.batch_size)]
+        done = 0
+        results = self.backend.map(self.fn, batches)
+        for batch, raw in zip(batches, _guard(results, len(batches)), strict=True):
+            values = check_values(raw, batch)
+            batch_keys = pending_keys[done : done + len(batch)]
+            if self.cache is not None:
+                self.cache.put_many(batch_keys, values)
+            self._memo.update(zip(batch_keys, values.tolist(), strict=True))
+            done += len(batch)
+            self.n_evaluated += len(batch)
+            if self.progress is not None:
+                self.progress(Progress(done, len(todo), self.n_queries, self.n_cached))
+
+    def close(self) -> None:
+        """Close the cache file and the backend."""
+        if self.cache is not None:
+            self.cache.close()
+        self.backend.close()
+
+    def __enter__(self) -> Game:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        cache = f", cache={str(self.cache.path)!r}" if self.cache is not None else ""
+        return f"Game(name={self.name!r}, n_players={self.n_players}{cache})"
+
+
+def _guard(results: Iterator[Any], n_batches: int) -> Iterator[Any]:
+    """Re-raise a failure of the user's function as an EvaluationError naming the batch."""
+    number = 0
+    while True:
+        try:
+            raw = next(results)
+        except StopIteration:
+            return
+        except AblatioError:
+            raise
+        except Exception as exc:
+            msg = (
+                f"the value function failed on batch {number + 1} of {n_batches} "
+                f"({type(exc).__name__}: {exc}); every batch finished before it is kept"
+            )
+            raise EvaluationError(msg) from exc
+        number += 1
+        yield raw

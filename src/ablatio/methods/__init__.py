@@ -1,0 +1,24 @@
+"""Explanation methods, one per module, and the registry ``ablatio.explain`` dispatches on."""
+
+from __future__ import annotations
+
+from ablatio.methods.base import Method, clone
+from ablatio.methods.exact import Exact
+
+__all__ = ["METHODS", "Exact", "Method", "clone", "get_method"]
+
+#: Registry: name used by ``explain(method=...)`` → class.
+METHODS: dict[str, type[Method]] = {
+    Exact.name: Exact,
+}
+
+
+def get_method(name: str) -> type[Method]:
+    """The method class registered under ``name``."""
+    try:
+        return METHODS[name]
+    except KeyError:
+        from ablatio.exceptions import ParameterError
+
+        msg = f"method == {name!r}; choose one of {sorted(METHODS)}"
+        raise ParameterError(msg) from None

@@ -1,0 +1,1 @@
+"""Exact maths shared by every method: transforms, conversions, indices, the solver."""

@@ -1,0 +1,79 @@
+"""Möbius transform (Harsanyi dividends) and exact sparse Fourier ↔ Möbius conversion.
+
+.. math::
+
+    f(S) = \\sum_{T \\subseteq S} a(T), \\qquad
+    a(T) = \\sum_{L \\subseteq T} (-1)^{|T|-|L|} f(L)
+
+Sparse conversions (from ``χ_i = 1 - 2 m_i`` and ``m_i = (1 - χ_i)/2``; cost ``2^{|T|}`` per term):
+
+.. math::
+
+    a(S) = (-2)^{|S|} \\sum_{T \\supseteq S} F(T), \\qquad
+    F(T) = (-1)^{|T|} \\sum_{S \\supseteq T} 2^{-|S|} a(S)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ablatio.transforms.fourier import _evaluate
+from ablatio.transforms.terms import aggregate, expand_subsets, term_orders
+
+__all__ = [
+    "evaluate_moebius",
+    "fourier_to_moebius",
+    "moebius_to_fourier",
+    "moebius_transform",
+    "zeta_transform",
+]
+
+
+def _subset_sum(values: np.ndarray, sign: float) -> np.ndarray:
+    a = np.array(values, dtype=np.float64)
+    size = a.shape[-1]
+    if size & (size - 1):
+        msg = f"the Möbius transform needs a power-of-two length, got {size}"
+        raise ValueError(msg)
+    h = 1
+    while h < size:
+        a = a.reshape(size // (2 * h), 2, h)
+        a[:, 1, :] += sign * a[:, 0, :]
+        h *= 2
+    return a.reshape(size)
+
+
+def moebius_transform(values: np.ndarray) -> np.ndarray:
+    """Dividends ``a`` from values on all ``2^n`` masks (bit ``i`` of the index = player ``i``).
+
+    ``O(n·2^n)``: for each bit, ``u[x] -= u[x without that bit]`` on all ``x`` having it.
+    """
+    return _subset_sum(values, -1.0)
+
+
+def zeta_transform(dividends: np.ndarray) -> np.ndarray:
+    """Inverse of :func:`moebius_transform`: ``f(S) = Σ_{T⊆S} a(T)`` on all masks."""
+    return _subset_sum(dividends, 1.0)
+
+
+def evaluate_moebius(idx: np.ndarray, coefficients: np.ndarray, masks: np.ndarray) -> np.ndarray:
+    """Evaluate ``Σ_T a(T) Π_{i∈T} m_i`` on bool masks ``(q, n)``; terms in padded form."""
+    return _evaluate(idx, coefficients, masks, parity=False)
+
+
+def fourier_to_moebius(
+    idx: np.ndarray, coefficients: np.ndarray, atol: float = 1e-12
+) -> tuple[np.ndarray, np.ndarray]:
+    """Möbius terms of a sparse Fourier function (exact; drops ``|a| <= atol``)."""
+    parent, sub = expand_subsets(idx)
+    weights = (-2.0) ** term_orders(sub)
+    return aggregate(sub, coefficients[parent] * weights, atol=atol)
+
+
+def moebius_to_fourier(
+    idx: np.ndarray, coefficients: np.ndarray, atol: float = 1e-12
+) -> tuple[np.ndarray, np.ndarray]:
+    """Fourier terms of a sparse Möbius function (exact; drops ``|F| <= atol``)."""
+    parent, sub = expand_subsets(idx)
+    weights = (-1.0) ** term_orders(sub) * 2.0 ** (-term_orders(idx)[parent])
+    return aggregate(sub, coefficients[parent] * weights, atol=atol)

@@ -1,0 +1,64 @@
+"""The one (weighted, optionally ridge-regularised, optionally constrained) least-squares solver.
+
+Solves
+
+.. math::
+
+    \\min_\\beta \\sum_q w_q (y_q - x_q^\\top \\beta)^2 + \\lambda \\lVert \\beta \\rVert^2
+    \\quad \\text{s.t.} \\quad A \\beta = b
+
+through the SVD-based ``lstsq`` on ``√w``-scaled rows (unconstrained) or the KKT system
+(equality constrained). Every regression in ablatio goes through :func:`least_squares`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.linalg
+
+__all__ = ["least_squares"]
+
+
+def least_squares(
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    weights: np.ndarray | None = None,
+    ridge: float = 0.0,
+    constraints: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
+    """Coefficients ``β`` of shape ``(n_columns,)``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_rows, n_columns)
+        Design matrix.
+    y : ndarray of shape (n_rows,)
+        Responses.
+    weights : ndarray of shape (n_rows,), optional
+        Non-negative row weights (default 1).
+    ridge : float, default=0.0
+        L2 penalty ``λ`` on all coefficients.
+    constraints : (A, b), optional
+        Equality constraints ``A β = b`` with ``A`` of shape ``(n_constraints, n_columns)``.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    if weights is not None:
+        w = np.sqrt(np.asarray(weights, dtype=np.float64))
+        X = X * w[:, None]
+        y = y * w
+    p = X.shape[1]
+    if ridge > 0:
+        X = np.vstack([X, np.sqrt(ridge) * np.eye(p)])
+        y = np.concatenate([y, np.zeros(p)])
+    if constraints is None:
+        beta, *_ = scipy.linalg.lstsq(X, y, lapack_driver="gelsd")
+        return beta
+    A, b = (np.atleast_2d(np.asarray(c, dtype=np.float64)) for c in constraints)
+    b = b.reshape(-1)
+    k = A.shape[0]
+    kkt = np.block([[2 * X.T @ X, A.T], [A, np.zeros((k, k))]])
+    rhs = np.concatenate([2 * X.T @ y, b])
+    sol, *_ = scipy.linalg.lstsq(kkt, rhs, lapack_driver="gelsd")
+    return sol[:p]
