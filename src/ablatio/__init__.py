@@ -10,8 +10,6 @@ Quick start::
     print(expl.top(5), ablatio.faithfulness(expl, game, random_state=1))
 """
 
-from __future__ import annotations
-
 from ablatio.evaluation.faithfulness import RemovalCurve, faithfulness, removal_curve
 from ablatio.exceptions import (
     AblatioError,
