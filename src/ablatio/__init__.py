@@ -18,6 +18,7 @@ from ablatio.exceptions import (
     CacheError,
     EvaluationError,
     NonFiniteValueError,
+    RecoveryWarning,
 )
 from ablatio.explain import Explanation, explain
 from ablatio.games.game import Game, Progress
@@ -28,12 +29,13 @@ from ablatio.games.synthetic import (
     sparse_parity_game,
 )
 from ablatio.interactions import Interactions
-from ablatio.methods import METHODS, Exact, Method, clone
+from ablatio.methods import METHODS, SPEX, Exact, Method, clone
 
 __version__ = "0.1.0"
 
 __all__ = [
     "METHODS",
+    "SPEX",
     "AblatioError",
     "AblationError",
     "BudgetTooSmallError",
@@ -46,6 +48,7 @@ __all__ = [
     "Method",
     "NonFiniteValueError",
     "Progress",
+    "RecoveryWarning",
     "RemovalCurve",
     "SyntheticGame",
     "clone",

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from ablatio.methods.base import Method, clone
 from ablatio.methods.exact import Exact
+from ablatio.methods.spex import SPEX
 
-__all__ = ["METHODS", "Exact", "Method", "clone", "get_method"]
+__all__ = ["METHODS", "SPEX", "Exact", "Method", "clone", "get_method"]
 
 #: Registry: name used by ``explain(method=...)`` → class.
 METHODS: dict[str, type[Method]] = {
     Exact.name: Exact,
+    SPEX.name: SPEX,
 }
 
 
