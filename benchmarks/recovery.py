@@ -151,6 +151,9 @@ def markdown(records: list[Record], meta: dict[str, Any]) -> str:
     lines = [
         "# Recovery benchmark: ablatio vs shapiq 1.4.1",
         "",
+        "`ablations` = distinct masks queried; `ceiling` = mean noise ceiling "
+        "var(signal)/(var(signal)+sd²); `gap` = ceiling − mean R².",
+        "",
         f"Command: `{meta['command']}`  ",
         f"Machine: {meta['machine']} — CPU shared with other jobs, so times are noisy; compare "
         "ratios within this run.  ",
@@ -158,8 +161,8 @@ def markdown(records: list[Record], meta: dict[str, Any]) -> str:
         "time excludes a warm-up call; `decode` = wall time minus time inside the value function.",
         "",
         "| game | noise sd | n | library | method | seeds | budget | ablations | wall s "
-        "| decode s | R² mean | R² min | ceiling | notes |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| decode s | R² mean | R² min | ceiling | gap | notes |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for (game, noise, n, lib, method), rs in sorted(groups.items()):
         ok = [r for r in rs if np.isfinite(r.r2)]
@@ -170,7 +173,8 @@ def markdown(records: list[Record], meta: dict[str, Any]) -> str:
             f"| {game} | {noise:g} | {n} | {lib} | {method} | {len(rs)} | {rs[0].budget} "
             f"| {_mean(ok, 'n_queries'):.0f} | {_mean(ok, 'wall_s'):.2f} "
             f"| {_mean(ok, 'decode_s'):.2f} "
-            f"| {_mean(ok, 'r2'):.4f} | {r2_min:.4f} | {rs[0].noise_ceiling:.3f} | {notes} |"
+            f"| {_mean(ok, 'r2'):.4f} | {r2_min:.4f} | {_mean(rs, 'noise_ceiling'):.4f} "
+            f"| {_mean(rs, 'noise_ceiling') - _mean(ok, 'r2'):.4f} | {notes} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -192,6 +196,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--shapiq-max-n", type=int, default=256, help="skip shapiq above this n")
     p.add_argument("--quick", action="store_true", help="n=64,256, AND+parity, 1 seed")
     p.add_argument("--out", default="benchmarks/results/recovery")
+    p.add_argument(
+        "--include", default="", help="JSON files of earlier runs whose records are merged in"
+    )
     args = p.parse_args(argv)
     if args.quick:
         args.n, args.games, args.seeds = "64,256", "and,parity", 1
@@ -205,6 +212,8 @@ def main(argv: list[str] | None = None) -> int:
     for m in skipped:
         print(f"skipping ablatio method {m!r}: not registered in this checkout", file=sys.stderr)
     records: list[Record] = []
+    for path in (x for x in args.include.split(",") if x):
+        records += [Record(**r) for r in json.loads(Path(path).read_text())["records"]]
     for n in ns:
         for library, name in runs:
             if library == "shapiq" and n > args.shapiq_max_n:
@@ -228,6 +237,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{platform.python_version()}",
         "skipped_methods": skipped,
         "budgets": budgets,
+        "included": args.include,
     }
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
