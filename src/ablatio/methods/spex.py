@@ -5,7 +5,10 @@ number of groups ``C`` from the budget; query ``C (p + 1) 2^b`` structured masks
 into buckets with one Walsh–Hadamard transform per (group, delay); peel singletons decoded by
 the BCH code (hard or Chase soft decoding); refit the recovered support — closed under taking
 subsets — on *all* samples by least squares; recompute the buckets from the residuals and peel
-again until nothing new appears; convert to the Möbius basis.
+again until nothing new appears (then try all singletons and pairs of important players as
+candidates, kept only if the held-out R² improves); convert to the Möbius basis. Designs are
+nested: smaller levels run first and SPEX stops once the cross-group held-out R² reaches
+``stop_r2``.
 """
 
 from __future__ import annotations
