@@ -432,7 +432,6 @@ class Interactions:
         """Read interactions written by :meth:`save`."""
         return cls.from_json_dict(json.loads(Path(path).read_text(encoding="utf-8")))
 
-
     # ------------------------------------------------------------------ interop
     def to_shapiq(self, *, estimation_budget: int | None = None) -> Any:
         """The same values as a ``shapiq.InteractionValues`` (needs ``ablatio[shapiq]``).
@@ -476,10 +475,7 @@ class Interactions:
         """
         index = getattr(values, "index", None)
         if index not in _FROM_SHAPIQ:
-            msg = (
-                f"shapiq index {index!r} has no ablatio basis; supported: "
-                f"{sorted(_FROM_SHAPIQ)}"
-            )
+            msg = f"shapiq index {index!r} has no ablatio basis; supported: {sorted(_FROM_SHAPIQ)}"
             raise BasisError(msg)
         basis = _FROM_SHAPIQ[index]
         scores = dict(values.interactions)
