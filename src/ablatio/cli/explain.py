@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import inspect
 import json
 from pathlib import Path
@@ -166,6 +167,9 @@ def run_explain(
             ablatio_version=ablatio.__version__,
         )
         if out is not None:
+            if png and importlib.util.find_spec("matplotlib") is None:
+                stderr.print("PNG figures skipped: pip install 'ablatio[plots]'", markup=False)
+                png = False
             write_run(out, expl.interactions, record, png=png, top_k=max(top, 20))
     if json_output:
         emit_json(_payload(record, expl, top, out))
