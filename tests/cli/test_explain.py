@@ -157,3 +157,22 @@ def test_builder_error_is_a_usage_error(cli, monkeypatch):
     monkeypatch.setitem(targets.TARGETS, "broken", broken)
     result = cli("explain", "broken", "--size", "1")
     assert result.exit_code == 2 and "size == 1 is too small" in result.stderr
+
+
+def test_json_errors_are_json_too(cli):
+    result = cli(*GAME, "--budget", "10", "--json")
+    assert result.exit_code == 2
+    payload = last_json(result)
+    assert payload["status"] == "error" and payload["exit_code"] == 2
+    assert payload["error"] == "BudgetTooSmallError" and "budget=10" in payload["message"]
+    bad_kind = last_json(cli("explain", "game", "--kind", "cubic", "--json"))
+    assert bad_kind["exit_code"] == 2 and "cubic" in bad_kind["message"]
+
+
+@pytest.mark.parametrize("backend", ["threads", "processes"])
+def test_parallel_backends_give_the_serial_answer(cli, backend):
+    args = (*GAME, "--json", "--n-test", "50", "--batch-size", "16")
+    serial = last_json(cli(*args))
+    parallel = last_json(cli(*args, "--backend", backend))
+    assert parallel["top"] == serial["top"]
+    assert parallel["faithfulness"] == serial["faithfulness"]

@@ -71,3 +71,19 @@ def test_sigkill_then_rerun_evaluates_no_finished_ablation_again(tmp_path):
     truth = ablatio.sparse_and_game(N, n_terms=10, max_order=3, random_state=11)
     result = Interactions.load(tmp_path / "out" / "interactions.json")
     assert result.allclose(truth.true_interactions, atol=1e-9)
+
+
+def test_ctrl_c_exits_130_and_keeps_the_cache(tmp_path):
+    cache = tmp_path / "run.sqlite"
+    slow = _ablatio(*ARGS, "--cache", cache, "--delay", "0.05", "--quiet")
+    deadline = time.monotonic() + _STARTUP_TIMEOUT_S
+    while _rows(cache) < 2 * 16:
+        assert slow.poll() is None, slow.communicate()
+        assert time.monotonic() < deadline, "the first run never got going"
+        time.sleep(0.05)
+    slow.send_signal(signal.SIGINT)
+    _, stderr = slow.communicate(timeout=60)
+    assert slow.returncode == 130
+    assert "Re-run the same command to resume" in stderr
+    finished = _rows(cache)
+    assert finished >= 2 * 16 and finished % 16 == 0  # whole batches only

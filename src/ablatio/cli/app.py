@@ -44,7 +44,7 @@ def combine(
 
     def command(**kwargs: Any) -> None:
         built_with = {k: kwargs.pop(k) for k in own}
-        with guard():
+        with guard(json_output=bool(kwargs.get("json_output", False))):
             built = builder(**built_with)
         action(built, **kwargs)
 

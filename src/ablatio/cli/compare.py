@@ -91,7 +91,7 @@ def run_compare(
     ] = False,
 ) -> None:
     """Run several methods on the same target at an equal budget and compare held-out R²."""
-    with guard(cache):
+    with guard(cache, json_output=json_output):
         names = [m.strip() for m in methods.split(",") if m.strip()] or sorted(METHODS)
         unknown = [m for m in names if m not in METHODS]
         if unknown:

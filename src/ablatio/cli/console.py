@@ -120,23 +120,38 @@ class AblationBar:
 
 
 @contextmanager
-def guard(cache: Any = None) -> Iterator[None]:
-    """Turn ablatio errors into a message on stderr and the documented exit code."""
+def guard(cache: Any = None, *, json_output: bool = False) -> Iterator[None]:
+    """Turn ablatio errors into a message and the documented exit code.
+
+    The message goes to stderr; with ``json_output`` a ``{"status": "error", ...}`` document
+    is also printed on stdout, so scripts always get one JSON line.
+    """
     kept = f" Every finished ablation is kept in {cache}." if cache else ""
     try:
         yield
     except (AblationError, EvaluationError) as exc:
-        _say("evaluation failed: ", "bold red", f"{exc}{kept}")
-        raise typer.Exit(EXIT_EVALUATION) from exc
+        _fail(exc, EXIT_EVALUATION, "evaluation failed: ", f"{exc}{kept}", json_output)
     except AblatioError as exc:
-        _say("error: ", "bold red", str(exc))
-        raise typer.Exit(EXIT_USAGE) from exc
+        _fail(exc, EXIT_USAGE, "error: ", str(exc), json_output)
     except ImportError as exc:
-        _say("missing dependency: ", "bold red", str(exc))
-        raise typer.Exit(EXIT_MISSING_EXTRA) from exc
+        _fail(exc, EXIT_MISSING_EXTRA, "missing dependency: ", str(exc), json_output)
     except KeyboardInterrupt as exc:
-        _say("interrupted.", "yellow", f"{kept} Re-run the same command to resume.")
-        raise typer.Exit(EXIT_INTERRUPTED) from exc
+        message = f"{kept} Re-run the same command to resume."
+        _fail(exc, EXIT_INTERRUPTED, "interrupted.", message, json_output)
+
+
+def _fail(exc: BaseException, code: int, label: str, message: str, json_output: bool) -> None:
+    _say(label, "bold red" if code != EXIT_INTERRUPTED else "yellow", message)
+    if json_output:
+        emit_json(
+            {
+                "status": "error",
+                "exit_code": code,
+                "error": type(exc).__name__,
+                "message": (label + message).strip(),
+            }
+        )
+    raise typer.Exit(code) from exc
 
 
 def _say(label: str, style: str, message: str) -> None:

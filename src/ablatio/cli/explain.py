@@ -117,7 +117,7 @@ def run_explain(
     ] = False,
 ) -> None:
     """Explain the target with one method; test the explanation on held-out ablations."""
-    with guard(cache):
+    with guard(cache, json_output=json_output):
         options = parse_options(option)
         bar = AblationBar(enabled=not (quiet or json_output))
         game = Game(
