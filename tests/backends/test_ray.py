@@ -85,3 +85,21 @@ def test_worker_failure_keeps_finished_batches(local_ray, tmp_path):
     with Game(fails_on_player_2, n=4, cache=tmp_path / "c.sqlite") as again:
         assert list(again(masks[:8])) == list(masks[:8].sum(axis=1).astype(float))
         assert again.n_cached == 8 and again.n_evaluated == 0
+
+
+def test_cli_backend_ray_reuses_the_running_runtime(local_ray):
+    import json
+
+    from typer.testing import CliRunner
+
+    from ablatio.cli.app import build_app
+
+    args = "explain game --kind parity --n 8 --terms 6 --batch-size 32 --n-test 50 --json"
+    runner = CliRunner()
+    serial = runner.invoke(build_app(), args.split())
+    distributed = runner.invoke(build_app(), [*args.split(), "--backend", "ray"])
+    assert distributed.exit_code == 0, distributed.stderr
+    assert json.loads(distributed.stdout) == json.loads(serial.stdout) | {
+        "fit_time": json.loads(distributed.stdout)["fit_time"]
+    }
+    assert ray.is_initialized()  # a runtime the backend found is left running

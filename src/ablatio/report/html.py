@@ -172,10 +172,13 @@ def render_html(
         f"id='chart-waterfall'>{waterfall_chart(steps)}</div>"
     )
     graph = interaction_graph(interactions, top_k)
+    shown = {k: settings.get(k) for k in ("method", "budget", "n_queries", "seed")}
+    if faithfulness is not None:
+        shown["held-out R²"] = _num(faithfulness)
     cards = "".join(
-        f"<div class='card'>{escape(str(k))}<b>{escape(str(settings[k]))}</b></div>"
-        for k in ("method", "budget", "n_queries", "seed")
-        if k in settings
+        f"<div class='card'>{escape(str(k))}<b>{escape(str(v))}</b></div>"
+        for k, v in shown.items()
+        if v is not None
     )
     return (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
