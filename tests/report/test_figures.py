@@ -56,7 +56,7 @@ def test_graph_edges_are_the_higher_order_top_terms(moebius):
     sv = moebius.shapley_values()
     assert all(n.value == pytest.approx(sv[n.player]) for n in graph.nodes)
     for n in graph.nodes:
-        assert np.hypot(n.x - 0.5, n.y - 0.5) == pytest.approx(0.4)
+        assert np.hypot(n.x - 0.5, n.y - 0.5) == pytest.approx(figures.GRAPH_RADIUS)
 
 
 def test_graph_caps_the_number_of_nodes(monkeypatch):

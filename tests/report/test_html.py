@@ -14,7 +14,7 @@ import pytest
 import ablatio
 from ablatio.exceptions import ParameterError
 from ablatio.report.html import render_html, write_html
-from ablatio.report.svg import NEGATIVE, NEUTRAL, POSITIVE
+from ablatio.report.svg import NEGATIVE, NEUTRAL, POSITIVE, rgb
 
 #: CI sets this so that a missing browser fails the test instead of skipping it.
 REQUIRE_BROWSER = os.environ.get("ABLATIO_REQUIRE_BROWSER") == "1"
@@ -70,9 +70,8 @@ def _report(tmp_path: Path, interactions) -> Path:
 def _pixels(png: Path, color: str) -> int:
     from matplotlib.image import imread
 
-    rgb = np.round(imread(png)[..., :3] * 255).astype(int)
-    target = np.array([int(color[i : i + 2], 16) for i in (1, 3, 5)])
-    return int(np.all(rgb == target, axis=-1).sum())
+    pixels = np.round(imread(png)[..., :3] * 255).astype(int)
+    return int(np.all(pixels == np.array(rgb(color)), axis=-1).sum())
 
 
 def test_charts_render_in_chromium(tmp_path, explanation):

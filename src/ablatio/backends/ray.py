@@ -78,7 +78,7 @@ class RayBackend(Backend):
     def _ray(self) -> Any:
         ray = require("ray", extra="ray")
         if not ray.is_initialized():
-            ray.init(address=self.address, include_dashboard=False, **self.init_kwargs)
+            ray.init(address=self.address, **{"include_dashboard": False, **self.init_kwargs})
             self._started = True
         if self._remote is None:
             self._remote = ray.remote(num_cpus=self.num_cpus)(_evaluate)

@@ -1,9 +1,9 @@
 """Rendering for the CLI: the rich progress bar, error → exit-code mapping, JSON output.
 
 Exit codes: 0 ok, 1 a needed extra is missing, 2 usage error (bad option, budget too
-small, wrong cache file), 3 evaluation failure (the model failed or returned bad values),
-130 interrupted. Every finished ablation is already committed to the cache when the run
-stops, whatever the reason.
+small, wrong cache file, unwritable output), 3 evaluation failure (the model failed or
+returned bad values), 130 interrupted. Every finished ablation is already committed to the
+cache when the run stops, whatever the reason.
 """
 
 from __future__ import annotations
@@ -135,6 +135,8 @@ def guard(cache: Any = None, *, json_output: bool = False) -> Iterator[None]:
         _fail(exc, EXIT_USAGE, "error: ", str(exc), json_output)
     except ImportError as exc:
         _fail(exc, EXIT_MISSING_EXTRA, "missing dependency: ", str(exc), json_output)
+    except OSError as exc:  # e.g. --out not writable; the model's own errors arrive wrapped
+        _fail(exc, EXIT_USAGE, "error: ", str(exc), json_output)
     except KeyboardInterrupt as exc:
         message = f"{kept} Re-run the same command to resume."
         _fail(exc, EXIT_INTERRUPTED, "interrupted.", message, json_output)

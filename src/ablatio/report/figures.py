@@ -20,6 +20,7 @@ import numpy as np
 from ablatio.interactions import BASES, Interactions
 
 __all__ = [
+    "GRAPH_RADIUS",
     "MAX_GRAPH_NODES",
     "Edge",
     "Graph",
@@ -34,6 +35,8 @@ __all__ = [
 
 #: Largest number of feature nodes drawn in the interaction graph (most important first).
 MAX_GRAPH_NODES = 30
+#: Radius of the circle of graph nodes, centred in the unit square.
+GRAPH_RADIUS = 0.4
 
 
 @dataclass(frozen=True)
@@ -148,7 +151,7 @@ def interaction_graph(inter: Interactions, k: int = 20) -> Graph:
         involved = sorted(by_weight[:MAX_GRAPH_NODES])
     angles = 2 * np.pi * np.arange(len(involved)) / max(len(involved), 1) - np.pi / 2
     position = {
-        p: (0.5 + 0.4 * float(np.cos(a)), 0.5 + 0.4 * float(np.sin(a)))
+        p: (0.5 + GRAPH_RADIUS * float(np.cos(a)), 0.5 + GRAPH_RADIUS * float(np.sin(a)))
         for p, a in zip(involved, angles, strict=True)
     }
     nodes = [Node(p, inter.feature_names[p], float(attr[p]), *position[p]) for p in involved]

@@ -19,9 +19,19 @@ from typing import Any
 from ablatio.exceptions import ParameterError
 from ablatio.interactions import Interactions
 from ablatio.report.figures import attributions, interaction_graph, top_terms, waterfall
-from ablatio.report.svg import NEGATIVE, POSITIVE, bar_chart, graph_chart, waterfall_chart
+from ablatio.report.svg import (
+    NEGATIVE,
+    POSITIVE,
+    bar_chart,
+    graph_chart,
+    rgb,
+    waterfall_chart,
+)
 
-__all__ = ["render_html", "write_html"]
+__all__ = ["MAX_HIGHLIGHT_ALPHA", "render_html", "write_html"]
+
+#: Opacity of the most important text segment's highlight (others scale with |attribution|).
+MAX_HIGHLIGHT_ALPHA = 0.6
 
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 _CSS = """
@@ -84,16 +94,12 @@ def _segments(inter: Interactions, segments: Sequence[str] | None) -> str:
         )
         raise ParameterError(msg)
     attr = attributions(inter)
-    top = float(max(abs(attr).max(initial=0.0), 1e-300))
+    top = float(abs(attr).max(initial=0.0)) or 1.0
     glue = "" if any(s[:1].isspace() or s[-1:].isspace() for s in segments) else " "
     spans = []
     for i, text in enumerate(segments):
-        alpha = min(abs(attr[i]) / top, 1.0) * 0.6
-        red, green, blue = (
-            (int(POSITIVE[j : j + 2], 16) for j in (1, 3, 5))
-            if attr[i] >= 0
-            else (int(NEGATIVE[j : j + 2], 16) for j in (1, 3, 5))
-        )
+        alpha = min(abs(attr[i]) / top, 1.0) * MAX_HIGHLIGHT_ALPHA
+        red, green, blue = rgb(POSITIVE if attr[i] >= 0 else NEGATIVE)
         title = f"{inter.feature_names[i]}: {attr[i]:+.4g}"
         spans.append(
             f"<span class='seg' title='{escape(title)}' "

@@ -8,7 +8,15 @@ from html import escape
 
 from ablatio.report.figures import Graph, Step
 
-__all__ = ["NEGATIVE", "NEUTRAL", "POSITIVE", "bar_chart", "graph_chart", "waterfall_chart"]
+__all__ = [
+    "NEGATIVE",
+    "NEUTRAL",
+    "POSITIVE",
+    "bar_chart",
+    "graph_chart",
+    "rgb",
+    "waterfall_chart",
+]
 
 #: Fill of positive contributions (bars, nodes, edges).
 POSITIVE = "#c0392b"
@@ -23,6 +31,12 @@ _LABEL_W = 260
 _PAD = 12
 #: Longest label drawn in full; longer ones are cut with an ellipsis (full text in <title>).
 _MAX_LABEL = 40
+#: Graph drawing: node radius = min + span * sqrt(|value| / max), edge width likewise (px).
+_NODE_RADIUS = (6.0, 16.0)
+_EDGE_WIDTH = (1.0, 7.0)
+#: Graph drawing: canvas height and margin around the circle of nodes (px).
+_GRAPH_HEIGHT = 560
+_GRAPH_MARGIN = 70
 
 
 def _fmt(value: float) -> str:
@@ -35,6 +49,11 @@ def _cut(label: str) -> str:
 
 def _color(value: float) -> str:
     return POSITIVE if value >= 0 else NEGATIVE
+
+
+def rgb(color: str) -> tuple[int, int, int]:
+    """``"#rrggbb"`` → ``(r, g, b)``."""
+    return int(color[1:3], 16), int(color[3:5], 16), int(color[5:7], 16)
 
 
 def _svg(width: int, height: int, body: list[str], label: str) -> str:
@@ -98,20 +117,18 @@ def waterfall_chart(steps: Sequence[Step], label: str = "waterfall") -> str:
 
 def graph_chart(graph: Graph, label: str = "interaction graph") -> str:
     """Nodes on a circle (area ∝ |value|), edges and hyperedges (width ∝ |coefficient|)."""
-    size = 560
-    margin = 70
-    scale = size - 2 * margin
+    scale = _GRAPH_HEIGHT - 2 * _GRAPH_MARGIN
     left = (_WIDTH - scale) / 2
 
     def at(x: float, y: float) -> tuple[float, float]:
-        return left + x * scale, margin + y * scale
+        return left + x * scale, _GRAPH_MARGIN + y * scale
 
     where = {node.player: at(node.x, node.y) for node in graph.nodes}
     top_edge = max((abs(e.value) for e in graph.edges), default=1.0) or 1.0
     top_node = max((abs(n.value) for n in graph.nodes), default=1.0) or 1.0
     body = []
     for edge in graph.edges:
-        width = 1.0 + 7.0 * abs(edge.value) / top_edge
+        width = _EDGE_WIDTH[0] + _EDGE_WIDTH[1] * abs(edge.value) / top_edge
         color = _color(edge.value)
         title = f"<title>{_fmt(edge.value)}</title>"
         if len(edge.members) == 2:
@@ -133,7 +150,7 @@ def graph_chart(graph: Graph, label: str = "interaction graph") -> str:
         )
     for node in graph.nodes:
         x, y = where[node.player]
-        radius = 6.0 + 16.0 * math.sqrt(abs(node.value) / top_node)
+        radius = _NODE_RADIUS[0] + _NODE_RADIUS[1] * math.sqrt(abs(node.value) / top_node)
         anchor = "start" if x >= _WIDTH / 2 else "end"
         dx = radius + 4 if x >= _WIDTH / 2 else -radius - 4
         body.append(
@@ -142,4 +159,4 @@ def graph_chart(graph: Graph, label: str = "interaction graph") -> str:
             f'stroke="#fff"/><text x="{x + dx:.1f}" y="{y + 4:.1f}" text-anchor="{anchor}">'
             f"{escape(_cut(node.label))}</text></g>"
         )
-    return _svg(_WIDTH, size, body, label)
+    return _svg(_WIDTH, _GRAPH_HEIGHT, body, label)
