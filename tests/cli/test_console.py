@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import typer
 
@@ -10,6 +12,7 @@ from ablatio.cli.console import (
     EXIT_INTERRUPTED,
     EXIT_USAGE,
     AblationBar,
+    emit_json,
     guard,
 )
 from ablatio.exceptions import BudgetTooSmallError, EvaluationError, NonFiniteValueError
@@ -60,3 +63,8 @@ def test_guard_maps_errors_to_exit_codes(error, code):
     with pytest.raises(typer.Exit) as info, guard("c.sqlite"):
         raise error
     assert info.value.exit_code == code
+
+
+def test_json_output_is_strict(capsys):
+    emit_json({"r2": float("-inf"), "nested": [float("nan"), 1.5]})
+    assert json.loads(capsys.readouterr().out) == {"r2": "-inf", "nested": ["nan", 1.5]}

@@ -9,6 +9,7 @@ cache when the run stops, whatever the reason.
 from __future__ import annotations
 
 import json
+import math
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -161,7 +162,18 @@ def _say(label: str, style: str, message: str) -> None:
     stderr.print(Text.assemble((label, style), message), soft_wrap=True)
 
 
+def _strict(value: Any) -> Any:
+    """Non-finite floats as the strings ``"inf"``, ``"-inf"``, ``"nan"`` (strict JSON)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _strict(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_strict(v) for v in value]
+    return value
+
+
 def emit_json(payload: dict[str, Any]) -> None:
-    """Write one JSON document to stdout (``--json``)."""
-    sys.stdout.write(json.dumps(payload, default=str) + "\n")
+    """Write one strict JSON document to stdout (``--json``)."""
+    sys.stdout.write(json.dumps(_strict(payload), default=str, allow_nan=False) + "\n")
     sys.stdout.flush()

@@ -131,7 +131,7 @@ def run_explain(
         try:
             with bar:
                 total = expected_budget(method, budget, max_order, game.n_players)
-                bar.phase(f"{method}", total, game.n_queries)
+                bar.phase(method, total, game.n_queries)
                 expl = explain(
                     game,
                     method=method,
