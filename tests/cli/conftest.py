@@ -22,6 +22,11 @@ def cli() -> Callable[..., object]:
     return invoke
 
 
-def last_json(result) -> dict:
-    """The JSON document a ``--json`` run printed on stdout."""
+def _last_json(result) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture
+def last_json() -> Callable[..., dict]:
+    """``last_json(result)``: the JSON document a ``--json`` run printed on stdout."""
+    return _last_json

@@ -7,7 +7,6 @@ import types
 from dataclasses import dataclass
 
 import pandas as pd
-from conftest import last_json
 
 from ablatio.cli import audit
 
@@ -33,7 +32,7 @@ def _install(monkeypatch):
     monkeypatch.setitem(audit.AUDITS, "norms", "fake_audit_module:norm_audit")
 
 
-def test_audit_json(cli, monkeypatch):
+def test_audit_json(cli, monkeypatch, last_json):
     _install(monkeypatch)
     result = cli("audit", "norms", "--model", "smol", "--k", "5", "--json")
     assert result.exit_code == 0, result.stderr

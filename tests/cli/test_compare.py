@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import last_json
 
 from ablatio.cli.compare import compare_methods
 from ablatio.games.game import Game
@@ -15,7 +14,7 @@ from ablatio.methods import METHODS
 GAME = "compare game --kind parity --n 6 --terms 5 --order 2".split()
 
 
-def test_compare_reports_each_method(cli, tmp_path):
+def test_compare_reports_each_method(cli, tmp_path, last_json):
     result = cli(*GAME, "--budget", "64", "--json", "--out", tmp_path, "--n-test", "100")
     assert result.exit_code == 0, result.stderr
     payload = last_json(result)
@@ -25,7 +24,7 @@ def test_compare_reports_each_method(cli, tmp_path):
     assert json.loads((tmp_path / "compare.json").read_text())["methods"] == payload["methods"]
 
 
-def test_too_small_budget_is_a_row_not_a_crash(cli):
+def test_too_small_budget_is_a_row_not_a_crash(cli, last_json):
     payload = last_json(cli(*GAME, "--methods", "exact", "--budget", "10", "--json"))
     (row,) = payload["methods"]
     assert row["min_budget"] == 64 and "budget=10" in row["error"]

@@ -7,7 +7,6 @@ import sqlite3
 
 import numpy as np
 import pytest
-from conftest import last_json
 
 import ablatio
 from ablatio import Interactions
@@ -18,7 +17,7 @@ from ablatio.exceptions import AblatioError
 GAME = "explain game --kind hierarchical --n 7 --terms 6 --order 3 --game-seed 5".split()
 
 
-def test_explain_game_recovers_the_planted_terms(cli, tmp_path):
+def test_explain_game_recovers_the_planted_terms(cli, tmp_path, last_json):
     out = tmp_path / "run"
     result = cli(*GAME, "--out", out, "--json", "--no-png", "--n-test", "200", "--seed", "3")
     assert result.exit_code == 0, result.stderr
@@ -63,7 +62,7 @@ def test_quiet_prints_nothing_and_summary_goes_to_stderr(cli):
     assert "held-out R²" in loud.stderr and "128 ablations" in loud.stderr
 
 
-def test_cache_is_resumed(cli, tmp_path):
+def test_cache_is_resumed(cli, tmp_path, last_json):
     cache = tmp_path / "run.sqlite"
     first = last_json(cli(*GAME, "--cache", cache, "--json", "--n-test", "50"))
     second = last_json(cli(*GAME, "--cache", cache, "--json", "--n-test", "50"))
@@ -159,7 +158,7 @@ def test_builder_error_is_a_usage_error(cli, monkeypatch):
     assert result.exit_code == 2 and "size == 1 is too small" in result.stderr
 
 
-def test_json_errors_are_json_too(cli):
+def test_json_errors_are_json_too(cli, last_json):
     result = cli(*GAME, "--budget", "10", "--json")
     assert result.exit_code == 2
     payload = last_json(result)
@@ -170,7 +169,7 @@ def test_json_errors_are_json_too(cli):
 
 
 @pytest.mark.parametrize("backend", ["threads", "processes"])
-def test_parallel_backends_give_the_serial_answer(cli, backend):
+def test_parallel_backends_give_the_serial_answer(cli, backend, last_json):
     args = (*GAME, "--json", "--n-test", "50", "--batch-size", "16")
     serial = last_json(cli(*args))
     parallel = last_json(cli(*args, "--backend", backend))
