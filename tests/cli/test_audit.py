@@ -56,3 +56,54 @@ def test_missing_audit_module_exits_2(cli, monkeypatch):
     result = cli("audit", "norms", "--anything", "1")
     assert result.exit_code == 2
     assert "ablatio.no_such_module:norm_audit" in " ".join(result.stderr.split())
+
+
+@dataclass
+class _Verdict:
+    status: str
+    tests: pd.DataFrame
+
+
+def test_norms_command_loads_norms_and_embeddings(cli, monkeypatch, last_json):
+    calls = {}
+    module = types.ModuleType("ablatio.audit")
+
+    def load_norms(path, kind, *, exclude_taxonomic=False):
+        calls["norms"] = (path, kind, exclude_taxonomic)
+        return pd.DataFrame({"f": [1.0, 0.0]}, index=["cat", "dog"])
+
+    def load_embeddings(source, *, words=None):
+        calls["embeddings"] = (source, list(words))
+        return pd.DataFrame({"d0": [0.1, 0.2]}, index=["cat", "dog"])
+
+    def fake_norm_audit(embeddings, norms, **options):
+        calls["audit"] = options
+        verdict = _Verdict("supported", pd.DataFrame({"control": ["shuffle"], "p": [0.01]}))
+        return types.SimpleNamespace(
+            table=pd.DataFrame({"control": ["sys"], "mean": [0.5]}),
+            verdict=verdict,
+            to_markdown=lambda: "verdict: supported",
+        )
+
+    module.load_norms, module.load_embeddings = load_norms, load_embeddings
+    module.norm_audit = fake_norm_audit
+    monkeypatch.setitem(sys.modules, "ablatio.audit", module)
+    result = cli("audit", "norms", "--kind", "mcrae", "--mappers", "plsr", "--folds", "5",
+                 "--seed", "7", "--exclude-taxonomic", "--json")  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert calls["norms"] == (None, "mcrae", True)
+    assert calls["embeddings"] == ("glove-6b-50d", ["cat", "dog"])
+    assert calls["audit"]["mappers"] == ("plsr",) and calls["audit"]["folds"] == 5
+    assert calls["audit"]["random_state"] == 7
+    payload = last_json(result)
+    assert payload["verdict"] == {
+        "status": "supported",
+        "tests": [{"control": "shuffle", "p": 0.01}],
+    }
+
+
+def test_norms_without_the_audit_module_exits_2(cli, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ablatio.audit", None)
+    result = cli("audit", "norms")
+    assert result.exit_code == 2
+    assert "needs the module ablatio.audit" in " ".join(result.stderr.split())

@@ -13,6 +13,7 @@ from ablatio.cli.targets import (
     TargetUnavailableError,
     as_spec,
     resolve_target,
+    segment_texts,
     synthetic_game,
 )
 from ablatio.exceptions import ParameterError
@@ -69,3 +70,32 @@ def test_as_spec_wraps_bare_targets():
     assert isinstance(spec, TargetSpec) and spec.target is game and spec.settings == {"x": 1}
     with pytest.raises(ParameterError, match="not a target"):
         as_spec("bad", 42, {})
+
+
+class _Spans:
+    """Like ablatio.targets.segment.Segments: the text and the parts' character spans."""
+
+    text = "  Great film, awful ending."
+    spans = ((2, 7), (8, 12), (14, 19), (20, 26))
+
+
+class _Text:
+    n_players = 4
+    segments = _Spans()
+
+    def __call__(self, masks):
+        return masks.sum(axis=1).astype(float)
+
+
+def test_segment_texts_from_spans_cover_the_whole_text():
+    pieces = segment_texts(_Text())
+    assert "".join(pieces) == _Spans.text and len(pieces) == 4
+    assert [p.strip(" ,.") for p in pieces] == ["Great", "film", "awful", "ending"]
+    assert as_spec("text", _Text(), {}).segments == pieces
+
+
+def test_segment_texts_from_strings_and_none():
+    game = ablatio.sparse_and_game(3, n_terms=2, max_order=2, random_state=0)
+    assert segment_texts(game) is None
+    game.segments = ("a", "b", "c")
+    assert segment_texts(game) == ["a", "b", "c"]

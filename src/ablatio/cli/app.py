@@ -88,14 +88,17 @@ def _add_targets(group: typer.Typer, action: Callable[..., Any], verb: str) -> N
 
 
 def _add_audits(group: typer.Typer) -> None:
-    for name, path in AUDITS.items():
-        module_name, _, attr = path.partition(":")
+    for name, entry in AUDITS.items():
+        if callable(entry):
+            group.command(name)(combine(entry, render_audit, name=f"audit_{name}"))
+            continue
+        module_name, _, attr = entry.partition(":")
         try:
             function = getattr(importlib.import_module(module_name), attr)
         except (ImportError, AttributeError) as exc:
             group.command(name, context_settings=_PASS_THROUGH, add_help_option=False)(
                 _unavailable(
-                    f"`ablatio audit {name}` needs {path}, which this installation does not "
+                    f"`ablatio audit {name}` needs {entry}, which this installation does not "
                     f"provide ({exc})."
                 )
             )

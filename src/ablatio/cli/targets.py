@@ -37,6 +37,7 @@ __all__ = [
     "TargetUnavailableError",
     "register_target",
     "resolve_target",
+    "segment_texts",
     "synthetic_game",
 ]
 
@@ -174,5 +175,21 @@ def as_spec(kind: str, built: Any, settings: dict[str, Any]) -> TargetSpec:
     if not callable(built) or getattr(built, "n_players", None) is None:
         msg = f"the {kind} builder returned {type(built).__name__}, not a target or TargetSpec"
         raise ParameterError(msg)
-    segments = getattr(built, "segments", None)
-    return TargetSpec(built, name=kind, settings=settings, segments=segments)
+    return TargetSpec(built, name=kind, settings=settings, segments=segment_texts(built))
+
+
+def segment_texts(target: Any) -> list[str] | None:
+    """One display text per part from ``target.segments``, or None if it has none.
+
+    ``segments`` may be a sequence of strings, or an object with the full ``text`` and the
+    ``(start, end)`` character ``spans`` of the parts; then each part also carries the text up
+    to the next part (spaces, punctuation), so that the report shows the whole text.
+    """
+    segments = getattr(target, "segments", None)
+    if segments is None:
+        return None
+    text, spans = getattr(segments, "text", None), getattr(segments, "spans", None)
+    if isinstance(text, str) and spans is not None:
+        starts = [0, *(int(a) for a, _ in list(spans)[1:]), len(text)]
+        return [text[a:b] for a, b in zip(starts[:-1], starts[1:], strict=True)]
+    return [str(part) for part in segments]
