@@ -130,7 +130,7 @@ def synthetic_game(
 #: kind → builder, or ``"module:function"`` imported when the app is built.
 TARGETS: dict[str, Callable[..., Any] | str] = {
     "game": synthetic_game,
-    "text": "ablatio.targets.text:cli_target",
+    "text": "ablatio.cli.text:text_target",
     "data": "ablatio.targets.data:cli_target",
     "heads": "ablatio.targets.heads:cli_target",
 }
