@@ -131,8 +131,8 @@ def synthetic_game(
 TARGETS: dict[str, Callable[..., Any] | str] = {
     "game": synthetic_game,
     "text": "ablatio.cli.text:text_target",
-    "data": "ablatio.targets.data:cli_target",
-    "heads": "ablatio.targets.heads:cli_target",
+    "data": "ablatio.cli.models:data_target",
+    "heads": "ablatio.cli.models:heads_target",
 }
 
 
