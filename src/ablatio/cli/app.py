@@ -67,6 +67,27 @@ def _unavailable(message: str) -> Callable[..., None]:
 _PASS_THROUGH = {"allow_extra_args": True, "ignore_unknown_options": True}
 
 
+def _add_checked(
+    group: typer.Typer, name: str, builder: Callable[..., Any], action: Callable[..., Any]
+) -> None:
+    """Add ``combine(builder, action)`` as command ``name``, or a placeholder saying why not.
+
+    A plug-in whose options typer cannot turn into a command line (or that clashes with the
+    shared options) must not take the whole ``ablatio`` command down with it.
+    """
+    try:
+        command = combine(builder, action, name=name)
+        trial = typer.Typer()
+        trial.command(name)(command)
+        typer.main.get_command(trial)
+    except Exception as exc:  # noqa: BLE001 - any failure of a plug-in is reported the same way
+        group.command(name, context_settings=_PASS_THROUGH, add_help_option=False)(
+            _unavailable(f"`{name}` cannot be offered on the command line: {exc}")
+        )
+        return
+    group.command(name)(command)
+
+
 def _add_targets(group: typer.Typer, action: Callable[..., Any], verb: str) -> None:
     from ablatio.cli.targets import TARGETS
 
@@ -84,13 +105,13 @@ def _add_targets(group: typer.Typer, action: Callable[..., Any], verb: str) -> N
 
         build.__signature__ = inspect.signature(builder, eval_str=True)  # type: ignore[attr-defined]
         build.__doc__ = inspect.getdoc(builder)
-        group.command(kind)(combine(build, action, name=f"{verb}_{kind}"))
+        _add_checked(group, kind, build, action)
 
 
 def _add_audits(group: typer.Typer) -> None:
     for name, entry in AUDITS.items():
         if callable(entry):
-            group.command(name)(combine(entry, render_audit, name=f"audit_{name}"))
+            _add_checked(group, name, entry, render_audit)
             continue
         module_name, _, attr = entry.partition(":")
         try:
@@ -103,7 +124,7 @@ def _add_audits(group: typer.Typer) -> None:
                 )
             )
             continue
-        group.command(name)(combine(function, render_audit, name=f"audit_{name}"))
+        _add_checked(group, name, function, render_audit)
 
 
 def report(
