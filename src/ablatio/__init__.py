@@ -12,6 +12,7 @@ Quick start::
 
 from __future__ import annotations
 
+from ablatio.evaluation.compare import compare
 from ablatio.evaluation.faithfulness import RemovalCurve, faithfulness, removal_curve
 from ablatio.exceptions import (
     AblatioError,
@@ -30,27 +31,45 @@ from ablatio.games.synthetic import (
     sparse_parity_game,
 )
 from ablatio.interactions import Interactions
-from ablatio.methods import METHODS, Exact, Method, clone
+from ablatio.methods import (
+    LIME,
+    METHODS,
+    Banzhaf,
+    Exact,
+    FaithBanzhaf,
+    FaithShap,
+    KernelSHAP,
+    Method,
+    PermutationShapley,
+    clone,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "LIME",
     "METHODS",
     "AblatioError",
     "AblationError",
+    "Banzhaf",
     "BudgetTooSmallError",
     "CacheError",
     "EvaluationError",
     "Exact",
     "Explanation",
+    "FaithBanzhaf",
+    "FaithShap",
     "Game",
     "Interactions",
+    "KernelSHAP",
     "Method",
     "NonFiniteValueError",
+    "PermutationShapley",
     "Progress",
     "RemovalCurve",
     "SyntheticGame",
     "clone",
+    "compare",
     "explain",
     "faithfulness",
     "hierarchical_game",
