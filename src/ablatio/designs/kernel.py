@@ -37,6 +37,7 @@ from scipy.special import gammaln
 from ablatio.exceptions import BudgetTooSmallError, ParameterError
 
 __all__ = [
+    "BORDER_RTOL",
     "MAX_DRAW_FACTOR",
     "CoalitionDesign",
     "log_binom",
@@ -49,6 +50,10 @@ __all__ = [
 #: Draws stop after ``MAX_DRAW_FACTOR · budget`` even if the budget is not spent (guards
 #: against collecting the last few coalitions of a nearly exhausted size forever).
 MAX_DRAW_FACTOR = 100
+
+#: Relative slack of the border test ``budget_left · p_s >= binom(n, s)``, so that rounding in
+#: the size weights never leaves an exactly affordable size to sampling.
+BORDER_RTOL = 1e-9
 
 
 def log_binom(n: int, s: np.ndarray) -> np.ndarray:
@@ -163,7 +168,10 @@ def _borders(
         for s in sorted(free, key=lambda s: (min(s, n - s), s)):
             group = _mirror([s], n, pairing) - enumerated
             need = sum(comb(n, t) for t in group)
-            if left * sum(p[t] for t in group) >= need * total:
+            if need > left:  # sizes are visited by growing binom(n, s): none fits after this
+                break
+            share = sum(p[t] for t in group) / total
+            if left * share >= need * (1.0 - BORDER_RTOL):
                 enumerated |= group
                 left -= need
                 changed = True

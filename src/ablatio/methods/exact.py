@@ -81,6 +81,8 @@ class Exact(Method):
         "max_players": [Interval(int, 1, 30)],
         "atol": [Interval(float, 0, None)],
     }
+    #: How ``ablatio.testing.check_method`` exercises this method.
+    _check_tags: ClassVar[dict[str, Any]] = {"exact": "any"}
 
     def __init__(
         self,

@@ -81,7 +81,6 @@ class LIME(Method):
     }
     _check_tags: ClassVar[dict[str, Any]] = {
         "exact": "additive",
-        "exact_budget": "min",
         "exact_params": {"alpha": 0.0},
     }
 
