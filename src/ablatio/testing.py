@@ -35,7 +35,12 @@ from typing import Any
 
 import numpy as np
 
-from ablatio.exceptions import AblatioError, BudgetTooSmallError, NonFiniteValueError
+from ablatio.exceptions import (
+    AblatioError,
+    BudgetExceededError,
+    BudgetTooSmallError,
+    NonFiniteValueError,
+)
 from ablatio.explain import explain
 from ablatio.games.game import Game
 from ablatio.games.synthetic import SyntheticGame, sparse_and_game
@@ -129,7 +134,11 @@ def check_fit_contract(method: Method) -> None:
     budget = _check_budget(method)
     game = Game(_game(n))
     est = _configured(method, budget=budget, random_state=CHECK_SEED)
-    if est.fit(game) is not est:
+    try:
+        fitted = est.fit(game)
+    except BudgetExceededError as exc:
+        _fail("check_fit_contract", method, f"budget={budget} exceeded: {exc}")
+    if fitted is not est:
         _fail("check_fit_contract", method, "fit did not return self")
     result = est.interactions_
     if not isinstance(result, Interactions) or result.n_players != n:
