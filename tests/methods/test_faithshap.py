@@ -74,3 +74,11 @@ def test_determinism():
     a = FaithShap(budget=100, random_state=9).fit(game).interactions_
     b = FaithShap(budget=100, random_state=9).fit(game).interactions_
     assert a == b
+
+
+def test_sample_that_does_not_identify_every_term_stays_bounded():
+    # n=12, k=2: 79 parameters; 100 coalitions leave some terms unidentified
+    game = ablatio.hierarchical_game(12, n_terms=25, max_order=3, random_state=1)
+    est = FaithShap(max_order=2, budget=100, random_state=0).fit(game)
+    assert np.abs(est.interactions_.coefficients).max() < 10
+    assert ablatio.faithfulness(est, game, n_test=300, random_state=0) > 0.5

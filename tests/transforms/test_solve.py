@@ -42,3 +42,11 @@ def test_constraints_without_rows():
         np.zeros((0, 2)), np.zeros(0), constraints=(np.eye(2), np.array([3.0, 4.0]))
     )
     np.testing.assert_allclose(beta, [3.0, 4.0])
+
+
+def test_rank_deficient_design_gets_the_minimum_norm_solution():
+    rng = np.random.default_rng(3)
+    base = rng.normal(size=(20, 3))
+    X = np.hstack([base, base[:, :1] + base[:, 1:2]])  # 4th column = 1st + 2nd
+    y = rng.normal(size=20)
+    np.testing.assert_allclose(least_squares(X, y), np.linalg.pinv(X) @ y, atol=1e-10)

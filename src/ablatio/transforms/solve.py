@@ -19,7 +19,12 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg
 
-__all__ = ["least_squares"]
+__all__ = ["RANK_RTOL", "least_squares"]
+
+#: Singular values below ``RANK_RTOL`` times the largest count as zero: a design that does not
+#: identify every coefficient (fewer informative rows than columns) gets the minimum-norm
+#: solution on the identified part instead of coefficients blown up by rounding noise.
+RANK_RTOL = 1e-10
 
 
 def least_squares(
@@ -58,13 +63,16 @@ def least_squares(
         X = np.vstack([X, np.diag(np.sqrt(penalty))])
         y = np.concatenate([y, np.zeros(p)])
     if constraints is None:
-        beta, *_ = scipy.linalg.lstsq(X, y, lapack_driver="gelsd")
+        beta, *_ = scipy.linalg.lstsq(X, y, cond=RANK_RTOL, lapack_driver="gelsd")
         return beta
     A, b = (np.atleast_2d(np.asarray(c, dtype=np.float64)) for c in constraints)
     b = b.reshape(-1)
-    particular, *_ = scipy.linalg.lstsq(A, b, lapack_driver="gelsd")
+    particular, *_ = scipy.linalg.lstsq(A, b, cond=RANK_RTOL, lapack_driver="gelsd")
     free = scipy.linalg.null_space(A)
     if free.shape[1] == 0 or X.shape[0] == 0:
         return particular
-    gamma, *_ = scipy.linalg.lstsq(X @ free, y - X @ particular, lapack_driver="gelsd")
+    reduced = X @ free
+    gamma, *_ = scipy.linalg.lstsq(
+        reduced, y - X @ particular, cond=RANK_RTOL, lapack_driver="gelsd"
+    )
     return particular + free @ gamma
