@@ -11,6 +11,7 @@ Quick start::
 """
 
 from ablatio.evaluation.faithfulness import RemovalCurve, faithfulness, removal_curve
+from ablatio.evaluation.reality_check import RealityCheck, reality_check
 from ablatio.exceptions import (
     AblatioError,
     AblationError,
@@ -46,12 +47,14 @@ __all__ = [
     "Method",
     "NonFiniteValueError",
     "Progress",
+    "RealityCheck",
     "RemovalCurve",
     "SyntheticGame",
     "clone",
     "explain",
     "faithfulness",
     "hierarchical_game",
+    "reality_check",
     "removal_curve",
     "sparse_and_game",
     "sparse_parity_game",
