@@ -79,7 +79,7 @@ def _basis_matrix(idx: np.ndarray, masks: np.ndarray, *, parity: bool) -> np.nda
     ext[:, n] = not parity
     gathered = ext[:, safe]  # (q, k, width)
     if parity:
-        return 1.0 - 2.0 * (gathered.sum(axis=2) & 1)
+        return np.asarray(1.0 - 2.0 * (gathered.sum(axis=2) & 1), dtype=np.float64)
     return gathered.all(axis=2).astype(np.float64)
 
 
