@@ -79,8 +79,10 @@ def _basis_matrix(idx: np.ndarray, masks: np.ndarray, *, parity: bool) -> np.nda
     ext[:, n] = not parity
     gathered = ext[:, safe]  # (q, k, width)
     if parity:
-        return np.asarray(1.0 - 2.0 * (gathered.sum(axis=2) & 1), dtype=np.float64)
-    return gathered.all(axis=2).astype(np.float64)
+        odd: np.ndarray = gathered.sum(axis=2) & 1
+        return 1.0 - 2.0 * odd.astype(np.float64)
+    out: np.ndarray = gathered.all(axis=2).astype(np.float64)
+    return out
 
 
 def _evaluate(
