@@ -81,8 +81,7 @@ def _basis_matrix(idx: np.ndarray, masks: np.ndarray, *, parity: bool) -> np.nda
     if parity:
         odd: np.ndarray = gathered.sum(axis=2) & 1
         return 1.0 - 2.0 * odd.astype(np.float64)
-    out: np.ndarray = gathered.all(axis=2).astype(np.float64)
-    return out
+    return np.asarray(gathered.all(axis=2), dtype=np.float64)
 
 
 def _evaluate(
