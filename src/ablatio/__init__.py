@@ -10,10 +10,9 @@ Quick start::
     print(expl.top(5), ablatio.faithfulness(expl, game, random_state=1))
 """
 
-from __future__ import annotations
-
 from ablatio.evaluation.compare import compare
 from ablatio.evaluation.faithfulness import RemovalCurve, faithfulness, removal_curve
+from ablatio.evaluation.reality_check import RealityCheck, reality_check
 from ablatio.exceptions import (
     AblatioError,
     AblationError,
@@ -66,6 +65,7 @@ __all__ = [
     "NonFiniteValueError",
     "PermutationShapley",
     "Progress",
+    "RealityCheck",
     "RemovalCurve",
     "SyntheticGame",
     "clone",
@@ -73,6 +73,7 @@ __all__ = [
     "explain",
     "faithfulness",
     "hierarchical_game",
+    "reality_check",
     "removal_curve",
     "sparse_and_game",
     "sparse_parity_game",
