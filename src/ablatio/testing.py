@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -311,7 +312,7 @@ def iter_checks(method: Method | type[Method]) -> Iterator[tuple[str, Callable[[
 
             yield name, skipped
         else:
-            yield name, lambda check=check: check(est)
+            yield name, partial(check, est)
 
 
 def check_method(method: Method | type[Method]) -> dict[str, str]:

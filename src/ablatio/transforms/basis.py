@@ -59,4 +59,4 @@ def moebius_basis(masks: np.ndarray, idx: np.ndarray) -> np.ndarray:
     safe = np.where(idx < 0, n, idx)
     if safe.shape[1] == 0:
         return np.ones((masks.shape[0], safe.shape[0]))
-    return ext[:, safe].all(axis=2).astype(np.float64)
+    return np.asarray(ext[:, safe].all(axis=2), dtype=np.float64)
