@@ -54,7 +54,9 @@ class FaithBanzhaf(Method):
     i.e. the Fourier spectrum truncated at order ``k``. The sum is estimated on distinct uniform
     masks with importance weights (:mod:`ablatio.designs.kernel`); with every mask the solution
     equals the closed form ``Interactions.index("fbii", k)``. For ``k = 1`` the slopes are the
-    Banzhaf values.
+    Banzhaf values. A sample that does not identify every
+    coefficient (possible near the minimum budget) gets the minimum-norm solution
+    (:data:`ablatio.transforms.solve.RANK_RTOL`).
 
     References
     ----------
