@@ -62,9 +62,9 @@ class FaithShap(Method):
     with the Shapley kernel ``μ(s) = 1/((n-1) binom(n-2, s-1))``. The sums run over sampled
     coalitions with importance weights (border sizes enumerated, see
     :mod:`ablatio.designs.kernel`); with every coalition the solution equals the closed form
-    ``Interactions.index("fsii", k)``. For ``k = 1`` it is KernelSHAP. A sample that does not identify every
-    coefficient (possible near the minimum budget) gets the minimum-norm solution
-    (:data:`ablatio.transforms.solve.RANK_RTOL`).
+    ``Interactions.index("fsii", k)``. For ``k = 1`` it is KernelSHAP. A sample that does not
+    identify every coefficient (possible near the minimum budget) gets the minimum-norm
+    solution (:data:`ablatio.transforms.solve.RANK_RTOL`).
 
     References
     ----------
