@@ -283,7 +283,8 @@ class Interactions:
         values = self.index(index, 1)
         out = np.zeros(self.n_players)
         first = values.orders == 1
-        out[values._idx[first, 0]] = values._coef[first]
+        if first.any():
+            out[values._idx[first, 0]] = values._coef[first]
         return out
 
     def _require_function_basis(self, what: str) -> None:
