@@ -1,14 +1,15 @@
-"""``ablatio compare <kind>``: several methods on one target at the same budget.
+"""``ablatio compare <kind>``: several methods on one target at the same budgets.
 
-Until ``ablatio.compare`` lands, :func:`compare_methods` is built on :func:`ablatio.explain`
-and :func:`ablatio.faithfulness`; switching is a change to that one function. All methods
-share one :class:`~ablatio.games.game.Game` (so one cache and no ablation evaluated twice),
-while each method's budget is counted separately by ``game.track``.
+A thin layer over :func:`ablatio.compare` (``ablatio.evaluation.compare``): each (method,
+budget) pair is run through it separately so that the progress bar shows one phase per run.
+All runs share one :class:`~ablatio.games.game.Game` (one cache; no ablation is evaluated
+twice), while each method's budget is counted separately by ``game.track``.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,53 +20,51 @@ from rich.table import Table
 from ablatio.cli.console import AblationBar, emit_json, guard, stderr
 from ablatio.cli.explain import expected_budget
 from ablatio.cli.targets import TargetSpec
-from ablatio.evaluation.faithfulness import faithfulness
-from ablatio.exceptions import BudgetTooSmallError, ParameterError
-from ablatio.explain import explain
+from ablatio.evaluation.compare import compare
+from ablatio.exceptions import ParameterError
 from ablatio.games.game import Game
 from ablatio.methods import METHODS
 
 __all__ = ["compare_methods", "run_compare"]
 
 
+def _plain(value: Any) -> Any:
+    """Table cells as JSON values: NaN → None, numpy scalars → Python numbers."""
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
 def compare_methods(
     game: Game,
     methods: Sequence[str],
+    budgets: Sequence[int],
     *,
-    budget: int | None,
     max_order: int | None,
     seed: int,
     n_test: int,
     bar: AblationBar | None = None,
 ) -> list[dict[str, Any]]:
-    """One row per method: queries used, fit time and held-out R² on the same test masks.
+    """Rows of :func:`ablatio.compare` (one per method and budget) as plain dicts.
 
-    A method that cannot run at this budget gets ``error`` (and the minimum it needs) instead
-    of aborting the comparison.
+    Columns: ``method, budget, max_order, n_queries, n_evaluated, time, r2, removal,
+    n_terms, error``; a method that cannot run at a budget has ``error`` set and ``None``
+    numbers instead of aborting the comparison.
     """
     rows = []
     for name in methods:
-        if bar is not None:
-            bar.phase(
-                name, expected_budget(name, budget, max_order, game.n_players), game.n_queries
+        for budget in budgets:
+            if bar is not None:
+                total = expected_budget(name, budget, max_order, game.n_players)
+                bar.phase(f"{name} @ {budget}", total, game.n_queries)
+            table = compare(
+                game, [name], [budget], max_order=max_order, random_state=seed, n_test=n_test
             )
-        try:
-            expl = explain(game, method=name, budget=budget, max_order=max_order, random_state=seed)
-        except BudgetTooSmallError as exc:
-            rows.append({"method": name, "error": str(exc), "min_budget": exc.minimum})
-            continue
-        if bar is not None:
-            bar.finish(game.n_queries)
-        r2 = faithfulness(expl, game, n_test=n_test, random_state=seed)
-        rows.append(
-            {
-                "method": name,
-                "n_queries": expl.n_queries,
-                "fit_time": expl.fit_time,
-                "faithfulness": r2,
-                "n_terms": len(expl.interactions),
-            }
-        )
+            if bar is not None:
+                bar.finish(game.n_queries)
+            rows += [{k: _plain(v) for k, v in row.items()} for row in table.to_dict("records")]
     return rows
 
 
@@ -75,7 +74,9 @@ def run_compare(
     methods: Annotated[
         str, typer.Option(help="Comma-separated method names (default: every registered one).")
     ] = "",
-    budget: Annotated[int | None, typer.Option(help="The same budget for every method.")] = None,
+    budget: Annotated[
+        list[int] | None, typer.Option(help="Budget given to every method (repeat for several).")
+    ] = None,
     max_order: Annotated[int | None, typer.Option(help="Largest interaction order.")] = None,
     seed: Annotated[int, typer.Option(help="Seed of every random choice.")] = 0,
     cache: Annotated[Path | None, typer.Option(help="SQLite cache shared by the methods.")] = None,
@@ -90,12 +91,15 @@ def run_compare(
         bool, typer.Option("--json", help="Print one JSON document on stdout.")
     ] = False,
 ) -> None:
-    """Run several methods on the same target at an equal budget and compare held-out R²."""
+    """Run several methods on the same target at equal budgets and compare held-out R²."""
     with guard(cache, json_output=json_output):
         names = [m.strip() for m in methods.split(",") if m.strip()] or sorted(METHODS)
         unknown = [m for m in names if m not in METHODS]
         if unknown:
             msg = f"--methods names unknown method(s) {unknown}; choose from {sorted(METHODS)}"
+            raise ParameterError(msg)
+        if not budget:
+            msg = "--budget is required: the number of ablations every method may use, e.g. 256"
             raise ParameterError(msg)
         bar = AblationBar(enabled=not (quiet or json_output))
         game = Game(
@@ -109,20 +113,14 @@ def run_compare(
         try:
             with bar:
                 rows = compare_methods(
-                    game,
-                    names,
-                    budget=budget,
-                    max_order=max_order,
-                    seed=seed,
-                    n_test=n_test,
-                    bar=bar,
+                    game, names, budget, max_order=max_order, seed=seed, n_test=n_test, bar=bar
                 )
         finally:
             game.close()
     payload = {
         "status": "ok",
         "target": spec.settings,
-        "budget": budget,
+        "budgets": list(budget),
         "seed": seed,
         "n_evaluated": game.n_evaluated,
         "n_cached": game.n_cached,
@@ -134,18 +132,23 @@ def run_compare(
     if json_output:
         emit_json(payload)
     elif not quiet:
-        table = Table(title=f"methods at budget {budget if budget is not None else 'default'}")
-        for column in ("method", "ablations", "fit s", "held-out R²", "note"):
-            table.add_column(column)
-        for row in rows:
-            if "error" in row:
-                table.add_row(row["method"], "—", "—", "—", f"needs {row['min_budget']}")
-            else:
-                table.add_row(
-                    row["method"],
-                    str(row["n_queries"]),
-                    f"{row['fit_time']:.3f}",
-                    f"{row['faithfulness']:.4f}",
-                    "",
-                )
-        stderr.print(table)
+        _table(rows)
+
+
+def _table(rows: list[dict[str, Any]]) -> None:
+    table = Table(title="methods at equal budgets")
+    for column in ("method", "budget", "ablations", "fit s", "held-out R²", "note"):
+        table.add_column(column)
+    for row in rows:
+        if row.get("error"):
+            table.add_row(row["method"], str(row["budget"]), "—", "—", "—", row["error"])
+            continue
+        table.add_row(
+            row["method"],
+            str(row["budget"]),
+            str(row["n_queries"]),
+            f"{row['time']:.3f}",
+            f"{row['r2']:.4f}",
+            "",
+        )
+    stderr.print(table)
