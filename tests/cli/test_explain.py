@@ -43,6 +43,27 @@ def test_explain_game_recovers_the_planted_terms(cli, tmp_path, last_json):
         "game_seed": 5,
     }
     assert (out / "report.html").is_file()
+    assert payload["verdict"] == run["verdict"] == "supported"
+    assert set(payload["controls"]) == {"refit", "additive", "shuffled", "random"}
+    assert "Verdict: supported" in (out / "report.html").read_text()
+
+
+def test_a_wrong_explanation_gets_a_negative_verdict(cli, tmp_path, last_json):
+    # LIME with a tiny budget on a game made of parities cannot explain it
+    result = cli(
+        *"explain game --kind parity --n 10 --terms 6 --order 3 --game-seed 2".split(),
+        "--method",
+        "lime",
+        "--budget",
+        "40",
+        "--json",
+        "--n-test",
+        "200",
+    )
+    assert result.exit_code == 0, result.stderr
+    payload = last_json(result)
+    assert payload["faithfulness"] < 0.5
+    assert payload["verdict"] in ("not supported", "weak")
 
 
 def test_png_figures_are_written(cli, tmp_path):

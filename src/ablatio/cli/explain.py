@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import importlib.util
 import inspect
 import json
@@ -16,18 +15,14 @@ import ablatio
 from ablatio.cli.console import AblationBar, emit_json, guard, stderr
 from ablatio.cli.targets import TargetSpec
 from ablatio.evaluation.faithfulness import faithfulness
+from ablatio.evaluation.reality_check import RealityCheck, reality_check
 from ablatio.exceptions import AblatioError, ParameterError
 from ablatio.explain import Explanation, explain
 from ablatio.games.game import Game
 from ablatio.methods import get_method
 from ablatio.report.run import REPORT_FILE, RunRecord, write_run
 
-__all__ = ["CONTROLS_PROVIDER", "expected_budget", "parse_options", "run_controls", "run_explain"]
-
-#: ``"module:function"`` computing control scores: ``fn(explanation, game, *, n_test,
-#: random_state) -> dict[str, float]`` (same score as the faithfulness, e.g. held-out R²).
-#: Skipped when the module is absent; the report then says that no control was run.
-CONTROLS_PROVIDER = "ablatio.evaluation.controls:control_scores"
+__all__ = ["expected_budget", "parse_options", "run_controls", "run_explain"]
 
 
 def parse_options(pairs: list[str] | None) -> dict[str, Any]:
@@ -58,16 +53,15 @@ def expected_budget(method: str, budget: int | None, max_order: int | None, n: i
         return None
 
 
-def run_controls(expl: Explanation, game: Game, *, n_test: int, seed: int) -> dict[str, float]:
-    """Control scores from :data:`CONTROLS_PROVIDER`, or ``{}`` if it is not installed."""
-    module_name, _, attr = CONTROLS_PROVIDER.partition(":")
-    try:
-        provider = getattr(importlib.import_module(module_name), attr)
-    except (ImportError, AttributeError):
-        return {}
-    return {
-        str(k): float(v) for k, v in provider(expl, game, n_test=n_test, random_state=seed).items()
-    }
+#: Fewest held-out masks with which the controls and the verdict are computed.
+MIN_CONTROL_MASKS = 20
+
+
+def run_controls(expl: Explanation, game: Game, *, n_test: int, seed: int) -> RealityCheck | None:
+    """The reality check of ``expl`` (controls and verdict); None when ``n_test`` is too small."""
+    if n_test < MIN_CONTROL_MASKS:
+        return None
+    return reality_check(expl, game, n_test=n_test, random_state=seed)
 
 
 def _summary(record: RunRecord, expl: Explanation, top: int, out: Path | None) -> None:
@@ -82,8 +76,15 @@ def _summary(record: RunRecord, expl: Explanation, top: int, out: Path | None) -
     r2 = "—" if record.faithfulness is None else f"{record.faithfulness:.4f}"
     stderr.print(
         f"held-out R² {r2} | {record.n_queries} ablations ({record.n_evaluated} evaluated, "
-        f"{record.n_cached} from cache) | fit {record.fit_time:.2f}s"
+        f"{record.n_cached} from cache) | fit {record.fit_time:.2f}s",
+        markup=False,
     )
+    if record.verdict is not None:
+        controls = ", ".join(f"{k} {v:.3f}" for k, v in record.controls.items())
+        stderr.print(f"controls (held-out R²): {controls}", markup=False)
+        stderr.print(f"verdict: {record.verdict}", markup=False)
+        for reason in record.verdict_reasons:
+            stderr.print(f"  - {reason}", markup=False)
     if out is not None:
         stderr.print(f"report: {out / REPORT_FILE}")
 
@@ -141,9 +142,9 @@ def run_explain(
                     options=options,
                 )
                 bar.finish(game.n_queries)
-                bar.phase("held-out test", n_test, game.n_queries)
+                bar.phase("held-out test and controls", 2 * n_test, game.n_queries)
                 r2 = faithfulness(expl, game, n_test=n_test, random_state=seed)
-                controls = run_controls(expl, game, n_test=n_test, seed=seed)
+                check = run_controls(expl, game, n_test=n_test, seed=seed)
                 bar.finish()
         finally:
             game.close()
@@ -161,7 +162,11 @@ def run_explain(
             fit_time=expl.fit_time,
             faithfulness=r2,
             n_test=n_test,
-            controls=controls,
+            controls={}
+            if check is None
+            else {k: v for k, v in check.scores.items() if k != "explanation"},
+            verdict=None if check is None else check.verdict,
+            verdict_reasons=[] if check is None else check.reasons,
             segments=None if spec.segments is None else list(spec.segments),
             cache=None if cache is None else str(cache),
             ablatio_version=ablatio.__version__,
@@ -193,6 +198,8 @@ def _payload(record: RunRecord, expl: Explanation, top: int, out: Path | None) -
         "fit_time": record.fit_time,
         "faithfulness": record.faithfulness,
         "controls": record.controls,
+        "verdict": record.verdict,
+        "verdict_reasons": record.verdict_reasons,
         "top": [
             {
                 "term": list(t),

@@ -42,7 +42,7 @@ border-bottom:1px solid #eee;font-size:.9em}td.num{text-align:right;font-family:
 .cards{display:flex;gap:1em;flex-wrap:wrap}.card{border:1px solid #ddd;border-radius:6px;
 padding:.5em 1em}.card b{display:block;font-size:1.4em}.text{line-height:2;
 white-space:pre-wrap;border:1px solid #ddd;padding:.7em;border-radius:6px}
-.seg{border-radius:3px;padding:1px 2px}.warn{color:#a04000}.muted{color:#777}
+.seg{border-radius:3px;padding:1px 2px}.warn{color:#a04000}.ok{color:#1a7f37}.muted{color:#777}
 """
 
 
@@ -52,7 +52,20 @@ def _num(value: float | None) -> str:
     return f"{value:.4f}" if math.isfinite(value) else escape(str(value))
 
 
-def _faithfulness(faithfulness: float | None, controls: Mapping[str, float]) -> str:
+def _verdict(verdict: str | None, reasons: Sequence[str]) -> str:
+    if verdict is None:
+        return ""
+    css = "ok" if verdict == "supported" else "warn"
+    items = "".join(f"<li>{escape(r)}</li>" for r in reasons)
+    return f"<p class='{css}'><b>Verdict: {escape(verdict)}</b></p><ul>{items}</ul>"
+
+
+def _faithfulness(
+    faithfulness: float | None,
+    controls: Mapping[str, float],
+    verdict: str | None = None,
+    reasons: Sequence[str] = (),
+) -> str:
     if faithfulness is None and not controls:
         return ""
     rows = [] if faithfulness is None else [("explanation (held-out R²)", faithfulness)]
@@ -79,7 +92,8 @@ def _faithfulness(faithfulness: float | None, controls: Mapping[str, float]) -> 
         )
     return (
         "<h2>Faithfulness and controls</h2><table><tr><th>score</th><th>R²</th></tr>"
-        f"{table}</table>{note}<div class='chart' id='chart-faithfulness'>"
+        f"{table}</table>{note}{_verdict(verdict, reasons)}"
+        "<div class='chart' id='chart-faithfulness'>"
         f"{bar_chart(rows, 'faithfulness and controls')}</div>"
     )
 
@@ -146,6 +160,8 @@ def render_html(
     controls: Mapping[str, float] | None = None,
     segments: Sequence[str] | None = None,
     top_k: int = 20,
+    verdict: str | None = None,
+    verdict_reasons: Sequence[str] = (),
 ) -> str:
     """The report page as one HTML string (no external resources, no script).
 
@@ -165,6 +181,8 @@ def render_html(
         One text per part (text targets): shown with each segment shaded by its attribution.
     top_k : int, default=20
         Number of terms in the table, bar chart and graph.
+    verdict, verdict_reasons : str and sequence of str, optional
+        The reality check's verdict (:func:`ablatio.reality_check`) and its justification.
     """
     if not isinstance(top_k, int) or top_k < 1:
         msg = f"top_k == {top_k!r}, must be a positive int"
@@ -191,7 +209,7 @@ def render_html(
         f"<meta http-equiv='Content-Security-Policy' content=\"{_CSP}\">"
         f"<title>{escape(title)}</title><style>{_CSS}</style></head><body>"
         f"<h1>{escape(title)}</h1><div class='cards'>{cards}</div>"
-        + _faithfulness(faithfulness, dict(controls or {}))
+        + _faithfulness(faithfulness, dict(controls or {}), verdict, verdict_reasons)
         + _segments(interactions, segments)
         + _top(interactions, top_k)
         + flow

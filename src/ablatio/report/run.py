@@ -47,6 +47,8 @@ class RunRecord:
     faithfulness: float | None = None
     n_test: int | None = None
     controls: dict[str, float] = field(default_factory=dict)
+    verdict: str | None = None
+    verdict_reasons: list[str] = field(default_factory=list)
     segments: list[str] | None = None
     cache: str | None = None
     figures: list[str] = field(default_factory=list)
@@ -109,6 +111,8 @@ def render_run(out_dir: str | Path, *, png: bool = True, top_k: int = 20) -> Run
         settings=record.settings(),
         faithfulness=record.faithfulness,
         controls=record.controls,
+        verdict=record.verdict,
+        verdict_reasons=record.verdict_reasons,
         segments=record.segments,
         top_k=top_k,
     )
