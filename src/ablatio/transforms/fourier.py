@@ -93,5 +93,7 @@ def _evaluate(
         return out
     for start in range(0, q, _CHUNK):
         block = masks[start : start + _CHUNK]
-        out[start : start + _CHUNK] = _basis_matrix(idx, block, parity=parity) @ coefficients
+        # A row-wise sum (not a BLAS mat-vec) keeps each value independent of the batch size.
+        basis = _basis_matrix(idx, block, parity=parity)
+        out[start : start + _CHUNK] = np.sum(basis * coefficients, axis=1)
     return out
