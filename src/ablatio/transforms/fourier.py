@@ -93,7 +93,11 @@ def _evaluate(
         return out
     for start in range(0, q, _CHUNK):
         block = masks[start : start + _CHUNK]
-        # A row-wise sum (not a BLAS mat-vec) keeps each value independent of the batch size.
+        # Accumulate term by term in a fixed order (not a BLAS mat-vec, whose blocking depends
+        # on the number of rows): each value is then independent of how masks are batched.
         basis = _basis_matrix(idx, block, parity=parity)
-        out[start : start + _CHUNK] = np.sum(basis * coefficients, axis=1)
+        acc = np.zeros(block.shape[0])
+        for j, c in enumerate(coefficients):
+            acc += basis[:, j] * c
+        out[start : start + _CHUNK] = acc
     return out
