@@ -23,8 +23,8 @@ __all__ = [
     "parity_matrix",
 ]
 
-#: Rows of masks processed at once when evaluating sparse functions (bounds memory).
-_CHUNK = 4096
+#: Entries (masks × terms) of the basis matrix built at once when evaluating (bounds memory).
+_CHUNK_ENTRIES = 2**22
 
 
 def fwht(values: np.ndarray) -> np.ndarray:
@@ -91,13 +91,14 @@ def _evaluate(
     out = np.zeros(q)
     if idx.shape[0] == 0:
         return out
-    for start in range(0, q, _CHUNK):
-        block = masks[start : start + _CHUNK]
+    rows = max(1, _CHUNK_ENTRIES // max(1, idx.shape[0] * max(1, idx.shape[1])))
+    for start in range(0, q, rows):
+        block = masks[start : start + rows]
         # Accumulate term by term in a fixed order (not a BLAS mat-vec, whose blocking depends
         # on the number of rows): each value is then independent of how masks are batched.
         basis = _basis_matrix(idx, block, parity=parity)
         acc = np.zeros(block.shape[0])
         for j, c in enumerate(coefficients):
             acc += basis[:, j] * c
-        out[start : start + _CHUNK] = acc
+        out[start : start + rows] = acc
     return out
