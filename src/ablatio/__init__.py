@@ -30,7 +30,7 @@ from ablatio.games.synthetic import (
     sparse_parity_game,
 )
 from ablatio.interactions import Interactions
-from ablatio.methods import METHODS, Exact, Method, clone
+from ablatio.methods import METHODS, Exact, Method, MobiusRecovery, ProxySPEX, clone
 
 __version__ = "0.1.0"
 
@@ -46,8 +46,10 @@ __all__ = [
     "Game",
     "Interactions",
     "Method",
+    "MobiusRecovery",
     "NonFiniteValueError",
     "Progress",
+    "ProxySPEX",
     "RemovalCurve",
     "SyntheticGame",
     "clone",

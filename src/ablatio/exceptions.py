@@ -18,12 +18,18 @@ them; most also derive from the built-in type that fits (``ValueError``, ``TypeE
     │   └── CacheCorruptError                the file is truncated / not a valid cache
     ├── BasisError (ValueError)              mixing or misusing interaction bases
     └── NotFittedError (AttributeError)      a result attribute was read before ``fit``
+
+Warnings (the result is returned, but the user must know its limits)::
+
+    AblatioWarning (UserWarning)
+    └── NotRecoveredWarning                  held-out R² shows the game was not explained
 """
 
 from __future__ import annotations
 
 __all__ = [
     "AblatioError",
+    "AblatioWarning",
     "AblationError",
     "BasisError",
     "BudgetExceededError",
@@ -35,6 +41,7 @@ __all__ = [
     "MaskError",
     "NonFiniteValueError",
     "NotFittedError",
+    "NotRecoveredWarning",
     "ParameterError",
     "ValueFunctionError",
 ]
@@ -104,3 +111,11 @@ class BasisError(AblatioError, ValueError):
 
 class NotFittedError(AblatioError, AttributeError):
     """A fitted attribute was accessed before calling ``fit``."""
+
+
+class AblatioWarning(UserWarning):
+    """Base class of every warning ablatio emits."""
+
+
+class NotRecoveredWarning(AblatioWarning):
+    """A method's held-out R² shows that its explanation does not capture the game."""

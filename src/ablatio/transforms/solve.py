@@ -16,7 +16,10 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg
 
-__all__ = ["least_squares"]
+__all__ = ["least_squares", "least_squares_path"]
+
+#: Relative size of a QR diagonal entry below which a prefix is treated as rank deficient.
+_RANK_TOL = 1e-10
 
 
 def least_squares(
@@ -62,3 +65,39 @@ def least_squares(
     rhs = np.concatenate([2 * X.T @ y, b])
     sol, *_ = scipy.linalg.lstsq(kkt, rhs, lapack_driver="gelsd")
     return sol[:p]
+
+
+def least_squares_path(X: np.ndarray, y: np.ndarray, sizes: np.ndarray) -> list[np.ndarray]:
+    """Ordinary least-squares coefficients on every requested prefix of the columns of ``X``.
+
+    For each ``k`` in ``sizes`` returns ``argmin_β ||y - X[:, :k] β||²`` (shape ``(k,)``),
+    all from one thin QR factorisation ``X = QR``: with ``z = Qᵀy`` the prefix solution is
+    ``R[:k, :k]⁻¹ z[:k]``, so a whole path of nested models costs one factorisation plus
+    ``O(k²)`` per size. Columns must be linearly independent (e.g. distinct parities on
+    random masks with fewer columns than rows); near-dependent columns are solved by
+    :func:`least_squares` instead of the triangular system.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_rows, n_columns)
+        Design matrix, columns in the order they enter the model.
+    y : ndarray of shape (n_rows,)
+        Responses.
+    sizes : ndarray of int
+        Prefix lengths ``0 <= k <= n_columns``.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    q, r = scipy.linalg.qr(X, mode="economic")
+    z = q.T @ y
+    diag = np.abs(np.diag(r))
+    scale = diag.max(initial=0.0)
+    out = []
+    for k in np.asarray(sizes, dtype=np.int64):
+        if k == 0:
+            out.append(np.zeros(0))
+        elif diag[:k].min() > _RANK_TOL * scale:
+            out.append(scipy.linalg.solve_triangular(r[:k, :k], z[:k]))
+        else:
+            out.append(least_squares(X[:, :k], y))
+    return out
