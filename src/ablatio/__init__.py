@@ -10,8 +10,6 @@ Quick start::
     print(expl.top(5), ablatio.faithfulness(expl, game, random_state=1))
 """
 
-from __future__ import annotations
-
 from ablatio.evaluation.faithfulness import RemovalCurve, faithfulness, removal_curve
 from ablatio.exceptions import (
     AblatioError,
@@ -20,6 +18,7 @@ from ablatio.exceptions import (
     CacheError,
     EvaluationError,
     NonFiniteValueError,
+    RecoveryWarning,
 )
 from ablatio.explain import Explanation, explain
 from ablatio.games.game import Game, Progress
@@ -30,12 +29,13 @@ from ablatio.games.synthetic import (
     sparse_parity_game,
 )
 from ablatio.interactions import Interactions
-from ablatio.methods import METHODS, Exact, Method, MobiusRecovery, ProxySPEX, clone
+from ablatio.methods import METHODS, SPEX, Exact, Method, MobiusRecovery, ProxySPEX, clone
 
 __version__ = "0.1.0"
 
 __all__ = [
     "METHODS",
+    "SPEX",
     "AblatioError",
     "AblationError",
     "BudgetTooSmallError",
@@ -50,6 +50,7 @@ __all__ = [
     "NonFiniteValueError",
     "Progress",
     "ProxySPEX",
+    "RecoveryWarning",
     "RemovalCurve",
     "SyntheticGame",
     "clone",

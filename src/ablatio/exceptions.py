@@ -19,17 +19,15 @@ them; most also derive from the built-in type that fits (``ValueError``, ``TypeE
     ├── BasisError (ValueError)              mixing or misusing interaction bases
     └── NotFittedError (AttributeError)      a result attribute was read before ``fit``
 
-Warnings (the result is returned, but the user must know its limits)::
+Warnings (the result is still returned, with its quality stated)::
 
-    AblatioWarning (UserWarning)
-    └── NotRecoveredWarning                  held-out R² shows the game was not explained
+    RecoveryWarning (UserWarning)            a method's measured held-out R² says it did not recover
 """
 
 from __future__ import annotations
 
 __all__ = [
     "AblatioError",
-    "AblatioWarning",
     "AblationError",
     "BasisError",
     "BudgetExceededError",
@@ -41,8 +39,8 @@ __all__ = [
     "MaskError",
     "NonFiniteValueError",
     "NotFittedError",
-    "NotRecoveredWarning",
     "ParameterError",
+    "RecoveryWarning",
     "ValueFunctionError",
 ]
 
@@ -113,9 +111,5 @@ class NotFittedError(AblatioError, AttributeError):
     """A fitted attribute was accessed before calling ``fit``."""
 
 
-class AblatioWarning(UserWarning):
-    """Base class of every warning ablatio emits."""
-
-
-class NotRecoveredWarning(AblatioWarning):
-    """A method's held-out R² shows that its explanation does not capture the game."""
+class RecoveryWarning(UserWarning):
+    """A method could not recover the game well; the message states its held-out R²."""

@@ -6,7 +6,7 @@ import pytest
 
 import ablatio
 from ablatio import BudgetTooSmallError, Game, MobiusRecovery
-from ablatio.exceptions import NotRecoveredWarning
+from ablatio.exceptions import RecoveryWarning
 from ablatio.games.synthetic import sparse_and_game, sparse_parity_game
 from ablatio.methods import METHODS
 
@@ -66,7 +66,7 @@ def test_low_order_parities_are_sparse_and_terms():
 def test_high_order_parity_warns_not_recovered():
     """χ over 8 players has 256 AND terms up to order 8: not sparse of order <= 2."""
     truth = ablatio.Interactions([tuple(range(8))], [1.0], n_players=20, basis="fourier")
-    with pytest.warns(NotRecoveredWarning, match=r"not recovered: R² = -?\d\.\d{3}"):
+    with pytest.warns(RecoveryWarning, match=r"not recovered: R² = -?\d\.\d{3}"):
         MobiusRecovery(budget=5000, max_order=2, random_state=0).fit(ablatio.SyntheticGame(truth))
 
 

@@ -7,7 +7,7 @@ import pytest
 
 import ablatio
 from ablatio import BudgetTooSmallError, Game, ProxySPEX
-from ablatio.exceptions import BudgetExceededError, NotRecoveredWarning, ParameterError
+from ablatio.exceptions import BudgetExceededError, ParameterError, RecoveryWarning
 from ablatio.games.synthetic import hierarchical_game, sparse_and_game, sparse_parity_game
 from ablatio.methods import METHODS
 
@@ -70,7 +70,7 @@ def test_parity_game_warns_not_recovered_with_r2():
     )
     parity = ablatio.SyntheticGame(pure)
     method = ProxySPEX(budget=400, random_state=0, fallback=None, **FAST)
-    with pytest.warns(NotRecoveredWarning, match=r"not recovered: held-out R² = -?\d\.\d{3}"):
+    with pytest.warns(RecoveryWarning, match=r"not recovered: held-out R² = -?\d\.\d{3}"):
         method.fit(Game(parity))
     assert not method.recovered_
     assert method.n_queries_ <= 400

@@ -6,14 +6,25 @@ from ablatio.methods.base import Method, clone
 from ablatio.methods.exact import Exact
 from ablatio.methods.moebius_gt import MobiusRecovery
 from ablatio.methods.proxyspex import ProxySPEX
+from ablatio.methods.spex import SPEX
 
-__all__ = ["METHODS", "Exact", "Method", "MobiusRecovery", "ProxySPEX", "clone", "get_method"]
+__all__ = [
+    "METHODS",
+    "SPEX",
+    "Exact",
+    "Method",
+    "MobiusRecovery",
+    "ProxySPEX",
+    "clone",
+    "get_method",
+]
 
 #: Registry: name used by ``explain(method=...)`` → class.
 METHODS: dict[str, type[Method]] = {
     Exact.name: Exact,
     MobiusRecovery.name: MobiusRecovery,
     ProxySPEX.name: ProxySPEX,
+    SPEX.name: SPEX,
 }
 
 

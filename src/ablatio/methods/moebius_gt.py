@@ -23,7 +23,7 @@ from ablatio.designs.group_testing import (
     random_pools,
 )
 from ablatio.evaluation.faithfulness import r2_score
-from ablatio.exceptions import NotRecoveredWarning, ParameterError
+from ablatio.exceptions import ParameterError, RecoveryWarning
 from ablatio.games.game import Game
 from ablatio.interactions import Interactions
 from ablatio.methods.base import Interval, Method
@@ -64,7 +64,7 @@ class MobiusRecovery(Method):
     refit : bool, default=True
         Refit the recovered terms by least squares on every queried mask.
     warn_r2 : float, default=0.5
-        R² on the queried masks under which a NotRecoveredWarning is emitted.
+        R² on the queried masks under which a RecoveryWarning is emitted.
     random_state : int, Generator or None
         Seed of the hashings and pools.
 
@@ -182,7 +182,7 @@ class MobiusRecovery(Method):
                 "a sparse sum of AND terms of order <= max_order: raise budget or max_order, "
                 "or use method='proxyspex' / 'spex'"
             )
-            warnings.warn(msg, NotRecoveredWarning, stacklevel=3)
+            warnings.warn(msg, RecoveryWarning, stacklevel=3)
         return result
 
     def _peel(

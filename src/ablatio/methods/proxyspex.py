@@ -14,7 +14,7 @@ squares on the real samples. Differences from the reference implementation (shap
   ``stop_r2`` the fit stops early, if it is below ``fallback_r2`` the rest of the budget goes to
   SPEX (when registered and affordable) whose terms join the candidates, else to more uniform
   ablations;
-* a :class:`~ablatio.exceptions.NotRecoveredWarning` stating the measured held-out R² when the
+* a :class:`~ablatio.exceptions.RecoveryWarning` stating the measured held-out R² when the
   game stays unexplained (e.g. parity games, which trees cannot see).
 """
 
@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ablatio.evaluation.faithfulness import r2_score
-from ablatio.exceptions import NotRecoveredWarning, ParameterError
+from ablatio.exceptions import ParameterError, RecoveryWarning
 from ablatio.games.game import Game
 from ablatio.interactions import Interactions
 from ablatio.methods._fourier_selection import cv_prefix, grow_terms, parity_columns
@@ -99,7 +99,7 @@ class ProxySPEX(Method):
     fallback_r2 : float, default=0.9
         CV R² under which the proxy is considered to have failed.
     warn_r2 : float, default=0.8
-        Held-out R² under which a :class:`~ablatio.exceptions.NotRecoveredWarning` is emitted:
+        Held-out R² under which a :class:`~ablatio.exceptions.RecoveryWarning` is emitted:
         the smaller of the final cross-validated R² and, when a second stage of uniform
         ablations was drawn, the first-stage model's R² on them (an estimate untouched by the
         data-driven choice of candidate terms, which makes CV optimistic).
@@ -264,7 +264,7 @@ class ProxySPEX(Method):
                 + "). The game may be non-hierarchical (e.g. parities, which trees cannot "
                 "see): raise budget so that method='spex' fits, or use it directly"
             )
-            warnings.warn(msg, NotRecoveredWarning, stacklevel=3)
+            warnings.warn(msg, RecoveryWarning, stacklevel=3)
         fourier = Interactions._build(tuples_to_terms(terms), coef, n, "fourier")
         self.fourier_ = fourier.prune(_ZERO_TOL * float(np.abs(coef).max(initial=0.0)))
         return self.fourier_.to_moebius()
@@ -281,7 +281,9 @@ class ProxySPEX(Method):
         fallback = cls(budget=rest, max_order=self.max_order, random_state=rng)
         if rest < fallback.min_budget(game.n_players):
             return None
-        found = fallback.fit(game).interactions_.to_fourier()
+        with warnings.catch_warnings():  # its own R² check is superseded by the joint refit
+            warnings.simplefilter("ignore", RecoveryWarning)
+            found = fallback.fit(game).interactions_.to_fourier()
         return [t for t in found.terms if t]
 
     def _explain(

@@ -1,0 +1,229 @@
+"""SPEX internals: budget → design sizes, and the peel → refit → re-peel loop.
+
+The refit uses that every SPEX sample is a parity evaluation with known structure: for mask
+``m_{c,i,ℓ} = M_c^⊤ ℓ ⊕ d_i`` and term ``T``,
+
+.. math::
+
+    (-1)^{\\langle m_{c,i,\\ell}, T\\rangle} = (-1)^{\\langle \\ell, M_c T\\rangle}\\,
+    (-1)^{\\langle d_i, T\\rangle},
+
+so the least-squares design matrix is built from bucket indices and delay signs without
+touching the ``n``-wide masks (cheap at ``n = 4096``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from itertools import combinations
+
+import numpy as np
+
+from ablatio.designs.aliasing import AliasingDesign, n_distinct_masks
+from ablatio.exceptions import BudgetTooSmallError
+from ablatio.interactions import Interactions
+from ablatio.transforms.bch import BCHCode, bch_code
+from ablatio.transforms.fourier import fwht
+from ablatio.transforms.peeling import PeelingSettings, peel
+from ablatio.transforms.solve import least_squares
+from ablatio.transforms.terms import tuples_to_terms
+
+__all__ = ["MIN_LEVEL", "SpexFit", "SpexPlan", "min_budget", "plan_spex", "refit_rounds"]
+
+#: Smallest level ``b`` (``2^b`` buckets per group) SPEX runs with.
+MIN_LEVEL = 3
+#: A spare BCH capability (``t = max_order + 1``) is used only if it leaves at least this level.
+SPARE_LEVEL = 5
+#: Groups used first when ``n_groups`` is automatic, and the most added when budget remains.
+DEFAULT_GROUPS, MAX_GROUPS = 3, 6
+#: Largest level considered.
+MAX_LEVEL = 20
+#: Buckets whose energy is below ``ZERO_RTOL · mean(y²)`` per entry are zerotons.
+ZERO_RTOL = 1e-12
+#: Coefficients below ``COEF_RTOL · rms(y)`` are dropped after a refit.
+COEF_RTOL = 1e-9
+#: Zeroton threshold after a refit: ``(1 + NOISE_MARGIN) ·`` median residual bucket energy.
+NOISE_MARGIN = 0.5
+#: Candidate columns may not exceed this fraction of the samples (else no subset closure).
+MAX_COLUMN_FRACTION = 0.5
+
+
+@dataclass(frozen=True)
+class SpexPlan:
+    """Internal sizes chosen from the budget."""
+
+    t: int
+    b: int
+    n_parity: int
+    n_groups: int
+
+    @property
+    def n_queries(self) -> int:
+        """Distinct ablations of the design."""
+        return n_distinct_masks(self.n_groups, self.b, self.n_parity)
+
+
+@dataclass(frozen=True)
+class SpexFit:
+    """What :func:`~ablatio.methods.spex.spex_recover` returns.
+
+    Attributes
+    ----------
+    interactions : Interactions
+        Recovered function in the Fourier basis.
+    holdout_r2 : float
+        R² on one group's uniform masks of a fit on the other groups (``nan`` if ``C = 1``).
+    plan : SpexPlan
+        The design sizes used.
+    n_rounds : int
+        Peel → refit rounds run.
+    """
+
+    interactions: Interactions
+    holdout_r2: float
+    plan: SpexPlan
+    n_rounds: int
+
+
+def min_budget(n: int, max_order: int, n_groups: int | None = None, t: int | None = None) -> int:
+    """Smallest budget SPEX accepts for ``n`` players (``t = max_order``, ``b = MIN_LEVEL``)."""
+    groups = DEFAULT_GROUPS if n_groups is None else n_groups
+    return n_distinct_masks(groups, MIN_LEVEL, bch_code(n, t or max_order).n_parity)
+
+
+def plan_spex(n: int, budget: int, max_order: int, n_groups: int | None, t: int | None) -> SpexPlan:
+    """Design sizes for ``budget``: the largest level ``b``, then as many groups as fit.
+
+    ``n_groups=None`` starts from ``C = 3`` (the peeling sweet spot) and adds groups, up to
+    ``MAX_GROUPS``, while the design at that level still fits. ``t=None`` tries a spare
+    capability ``max_order + 1`` if it leaves ``b >= SPARE_LEVEL``, else ``t = max_order``.
+    """
+    base_groups = DEFAULT_GROUPS if n_groups is None else n_groups
+    choices = [t] if t is not None else [max_order + 1, max_order]
+    for tt in choices:
+        p = bch_code(n, tt).n_parity
+        b = MIN_LEVEL - 1
+        while b < MAX_LEVEL and n_distinct_masks(base_groups, b + 1, p) <= budget:
+            b += 1
+        floor = SPARE_LEVEL if t is None and tt > max_order else MIN_LEVEL
+        if b >= floor:
+            groups = base_groups
+            while (
+                n_groups is None
+                and groups < MAX_GROUPS
+                and n_distinct_masks(groups + 1, b, p) <= budget
+            ):
+                groups += 1
+            return SpexPlan(t=tt, b=b, n_parity=p, n_groups=groups)
+    need = min_budget(n, max_order, base_groups, t)
+    msg = (
+        f"budget={budget} < {need} ablations SPEX needs for n={n}, max_order={max_order}"
+        f"{'' if t is None else f', t={t}'}: raise budget or lower max_order"
+    )
+    raise BudgetTooSmallError(msg, minimum=need)
+
+
+def design_matrix(design: AliasingDesign, b: int, idx: np.ndarray) -> np.ndarray:
+    """Parities of terms ``idx`` on all samples, rows in ``(c, i, ℓ)`` order: ``(N, K)``."""
+    homes = design.buckets(idx, b)  # (C, K)
+    signs = design.signs(idx)  # (K, P)
+    ell = np.arange(2**b, dtype=np.int64)
+    walsh = 1.0 - 2.0 * (np.bitwise_count(ell[None, :, None] & homes[:, None, :]) & 1)
+    x = signs.T[None, :, None, :] * walsh[:, None, :, :]
+    return x.reshape(-1, idx.shape[0])
+
+
+def _closure(terms: list[tuple[int, ...]]) -> list[tuple[int, ...]]:
+    out: dict[tuple[int, ...], None] = {}
+    for term in terms:
+        for r in range(len(term) + 1):
+            out.update(dict.fromkeys(combinations(term, r)))
+    return list(out)
+
+
+def _row_weights(shape: tuple[int, int, int]) -> np.ndarray:
+    """Weight ``1/C`` on the ``ℓ = 0`` rows, which every group shares."""
+    w = np.ones(shape)
+    w[:, :, 0] = 1.0 / shape[0]
+    return w.reshape(-1)
+
+
+def _holdout_r2(x: np.ndarray, y: np.ndarray, shape: tuple[int, int, int]) -> float:
+    n_groups = shape[0]
+    if n_groups < 2:
+        return float("nan")
+    group = np.repeat(np.arange(n_groups), shape[1] * shape[2])
+    uniform = np.tile(np.arange(shape[2]) > 0, n_groups * shape[1])
+    w = _row_weights(shape)
+    sse = sst = 0.0
+    for c in range(n_groups):
+        train, test = group != c, (group == c) & uniform
+        beta = least_squares(x[train], y[train], weights=w[train])
+        sse += float(np.sum((y[test] - x[test] @ beta) ** 2))
+        sst += float(np.sum((y[test] - y[test].mean()) ** 2))
+    return 1.0 - sse / sst if sst > 0 else float("nan")
+
+
+def refit_rounds(
+    values: np.ndarray,
+    design: AliasingDesign,
+    code: BCHCode,
+    plan: SpexPlan,
+    settings: PeelingSettings,
+    *,
+    refit: bool,
+    prune_z: float,
+    max_rounds: int,
+) -> SpexFit:
+    """Peel, refit on all samples, re-peel the residual buckets; return the Fourier fit."""
+    shape = values.shape
+    y = values.reshape(-1)
+    n_buckets = shape[2]
+    scale2 = float(np.mean(y**2))
+    settings = replace(settings, zeroton_tol=ZERO_RTOL * scale2)
+    if not refit:
+        found = peel(fwht(values) / n_buckets, design, code, plan.b, settings)
+        terms = sorted(found, key=lambda k: (len(k), k))
+        idx = tuples_to_terms(terms)
+        coef = np.array([found[k] for k in terms])
+        x = design_matrix(design, plan.b, idx)
+        r2 = _holdout_r2(x, y, shape)
+        return SpexFit(Interactions._build(idx, coef, code.n, "fourier"), r2, plan, 1)
+    w = _row_weights(shape)
+    support: list[tuple[int, ...]] = [()]
+    rejected: set[tuple[int, ...]] = set()
+    idx = tuples_to_terms(support)
+    x = design_matrix(design, plan.b, idx)
+    beta = least_squares(x, y, weights=w)
+    rounds = 0
+    for rounds in range(1, max_rounds + 1):  # noqa: B007 - the count is reported
+        residual = (y - x @ beta).reshape(shape)
+        found = peel(fwht(residual) / n_buckets, design, code, plan.b, settings)
+        known = set(support) | rejected
+        new = [k for k in sorted(found, key=lambda k: (len(k), k)) if k not in known]
+        if not new:
+            break
+        closed = _closure(new)
+        if len(support) + len(closed) > MAX_COLUMN_FRACTION * y.size:
+            closed = new
+        candidates = support + [k for k in closed if k not in set(support)]
+        x = design_matrix(design, plan.b, tuples_to_terms(candidates))
+        beta = least_squares(x, y, weights=w)
+        rss = float(w @ (y - x @ beta) ** 2)
+        dof = max(float(w.sum()) - len(candidates), 1.0)
+        se = np.sqrt(rss / dof / float(w.sum()))
+        keep = (np.abs(beta) > max(prune_z * se, COEF_RTOL * np.sqrt(scale2))) | (
+            np.arange(len(candidates)) == 0
+        )
+        rejected.update(k for k, kept in zip(candidates, keep, strict=True) if not kept)
+        support = [k for k, kept in zip(candidates, keep, strict=True) if kept]
+        x = x[:, keep]
+        beta = least_squares(x, y, weights=w)
+        res_buckets = fwht((y - x @ beta).reshape(shape)) / n_buckets
+        floor = float(np.median(np.mean(res_buckets**2, axis=1)))
+        settings = replace(
+            settings, zeroton_tol=max(ZERO_RTOL * scale2, (1 + NOISE_MARGIN) * floor)
+        )
+    idx = tuples_to_terms(support)
+    r2 = _holdout_r2(x, y, shape)
+    return SpexFit(Interactions._build(idx, beta, code.n, "fourier"), r2, plan, rounds)

@@ -1,0 +1,8 @@
+"""Shared fixtures: make tests importable helpers (``tests/brute.py``) available."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))

@@ -1,0 +1,25 @@
+"""The shared least-squares solver."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ablatio.transforms.solve import least_squares
+
+
+def test_weighted_solution_matches_normal_equations():
+    rng = np.random.default_rng(0)
+    X, y, w = rng.normal(size=(50, 4)), rng.normal(size=50), rng.uniform(0.1, 2, 50)
+    beta = least_squares(X, y, weights=w)
+    expected = np.linalg.solve(X.T @ (w[:, None] * X), X.T @ (w * y))
+    np.testing.assert_allclose(beta, expected, atol=1e-10)
+
+
+def test_ridge_and_constraints():
+    rng = np.random.default_rng(1)
+    X, y = rng.normal(size=(40, 3)), rng.normal(size=40)
+    ridge = least_squares(X, y, ridge=2.0)
+    np.testing.assert_allclose(ridge, np.linalg.solve(X.T @ X + 2 * np.eye(3), X.T @ y))
+    A, b = np.array([[1.0, 1.0, 1.0]]), np.array([5.0])
+    beta = least_squares(X, y, constraints=(A, b))
+    assert beta.sum() == np.float64(5.0) or abs(beta.sum() - 5.0) < 1e-10
