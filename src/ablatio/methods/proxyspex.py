@@ -25,10 +25,12 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from ablatio.designs.distinct import distinct_uniform_masks
 from ablatio.evaluation.faithfulness import r2_score
 from ablatio.exceptions import ParameterError, RecoveryWarning
 from ablatio.games.game import Game
 from ablatio.interactions import Interactions
+from ablatio.methods._fallback import fallback_min_budget, run_fallback
 from ablatio.methods._fourier_selection import cv_prefix, grow_terms, parity_columns
 from ablatio.methods._proxy_models import PROXY_MODELS, ProxyConfig, fit_proxy_fourier
 from ablatio.methods.base import Interval, Method, Options
@@ -39,31 +41,10 @@ __all__ = ["ProxySPEX"]
 
 #: Smallest number of masks per cross-validation fold that ``min_budget`` allows.
 _MIN_ROWS_PER_FOLD = 10
+#: The first stage is never shrunk below this fraction of the budget to make room for SPEX.
+_MIN_FIRST_STAGE = 0.25
 #: Fourier coefficients below this fraction of the largest are round-off and dropped.
 _ZERO_TOL = 1e-10
-
-
-def _uniform_distinct(n: int, q: int, rng: np.random.Generator, seen: set[bytes]) -> np.ndarray:
-    """Up to ``q`` uniform masks ``(k, n)``, distinct from each other and from ``seen``.
-
-    ``seen`` (packed masks) is updated. Fewer than ``q`` come back only when fewer than ``q``
-    masks remain unseen among all ``2^n``.
-    """
-    if 2**n <= 2 * (q + len(seen)):  # small n: permute the unseen masks
-        codes = np.arange(2**n, dtype=np.int64)
-        everything = ((codes[:, None] >> np.arange(n)) & 1).astype(bool)
-        fresh = [r for r in range(2**n) if np.packbits(everything[r]).tobytes() not in seen]
-        pick = everything[rng.permutation(np.asarray(fresh, dtype=np.int64))[:q]]
-        seen.update(np.packbits(m).tobytes() for m in pick)
-        return pick
-    rows: list[np.ndarray] = []
-    while len(rows) < q:
-        for mask in rng.random((q - len(rows), n)) < 0.5:
-            key = np.packbits(mask).tobytes()
-            if key not in seen:
-                seen.add(key)
-                rows.append(mask)
-    return np.asarray(rows, dtype=bool).reshape(q, n)
 
 
 class ProxySPEX(Method):
@@ -90,12 +71,15 @@ class ProxySPEX(Method):
     n_refine : int, default=3
         Rounds of hierarchical growth (0 disables it).
     first_stage : float, default=0.5
-        Fraction of the budget spent before deciding to stop, add ablations or call SPEX.
+        Fraction of the budget spent before deciding to stop, call the fallback or add
+        uniform ablations; shrunk (down to a quarter of the budget) when the rest would be
+        below the fallback's minimum budget.
     stop_r2 : float or None, default=0.9999
         Stop after the first stage when its CV R² reaches this (None: always spend the budget).
     fallback : {"spex", None}, default="spex"
         Method run on the rest of the budget when the first stage's CV R² is below
         ``fallback_r2`` (skipped when it is not registered or the rest is below its minimum).
+        Its terms are ranked first among the candidates and its ablations join the refit.
     fallback_r2 : float, default=0.9
         CV R² under which the proxy is considered to have failed.
     warn_r2 : float, default=0.8
@@ -214,77 +198,78 @@ class ProxySPEX(Method):
         if self.budget is None:
             msg = "ProxySPEX needs a budget (maximum number of ablations): pass budget=..."
             raise ParameterError(msg)
+        # Load the OpenMP runtime of scikit-learn's boosting first: threadpoolctl only limits
+        # libraries already loaded when the limit is entered.
+        import sklearn.ensemble  # noqa: F401
         from threadpoolctl import threadpool_limits  # a scikit-learn dependency
 
         with threadpool_limits(limits=self.n_threads):
             return self._staged_fit(game, rng)
 
     def _staged_fit(self, game: Game, rng: np.random.Generator) -> Interactions:
-        """First stage, then stop / more uniform ablations / fallback, then the final refit."""
+        """First stage, then stop / fallback / more uniform ablations, then the final refit."""
         n = game.n_players
         seen: set[bytes] = set()
         stage_rng, proxy_rng, fallback_rng = rng.spawn(3)
-        adaptive = self.stop_r2 is not None or self.fallback is not None
-        first = max(self.min_budget(n), int(self.first_stage * self.budget))
-        first = min(first, self.budget) if adaptive else self.budget
-        X = _uniform_distinct(n, first, stage_rng, seen)
+        X = distinct_uniform_masks(n, self._first_stage_size(n), stage_rng, seen)
         y = game(X)
         terms, coef, r2 = self._explain(X, y, [], proxy_rng)
         self.stages_ = ["proxy"]
         fresh_r2 = None
         rest = self.budget - X.shape[0]
+        found = None
         if rest > 0 and self.stop_r2 is not None and r2 >= self.stop_r2:
             self.stages_.append("stop")
         elif rest > 0:
-            extra = self._fallback_terms(game, rest, r2, fallback_rng)
-            if extra is None:
-                X2 = _uniform_distinct(n, rest, stage_rng, seen)
+            if r2 < self.fallback_r2:
+                found = run_fallback(self.fallback, game, rest, self.max_order, fallback_rng)
+            if found is None:
+                X2 = distinct_uniform_masks(n, rest, stage_rng, seen)
                 y2 = game(X2)
                 first_model = parity_columns(X2, tuples_to_terms(terms)) @ coef
                 fresh_r2 = r2_score(y2, first_model)  # honest: X2 unseen so far
                 X, y = np.concatenate([X, X2]), np.concatenate([y, y2])
                 self.stages_.append("uniform")
-                extra = []
             else:
-                self.stages_.append("spex")
-            terms, coef, r2 = self._explain(X, y, extra, proxy_rng)
+                X, y = np.concatenate([X, found.masks]), np.concatenate([y, found.values])
+                self.stages_.append(str(self.fallback))
+            terms, coef, r2 = self._explain(X, y, found.terms if found else [], proxy_rng)
         self.cv_r2_ = r2
         self.held_out_r2_ = r2 if fresh_r2 is None else fresh_r2
         self.recovered_ = bool(min(r2, self.held_out_r2_) >= self.warn_r2)
         if not self.recovered_:
-            msg = (
-                f"ProxySPEX: game not recovered: held-out R² = "
-                f"{min(r2, self.held_out_r2_):.3f} < warn_r2 = {self.warn_r2} "
-                f"(cross-validated R² {r2:.3f} on {X.shape[0]} uniform ablations"
-                + (
-                    f"; first-stage model on fresh ablations {self.held_out_r2_:.3f}"
-                    if "uniform" in self.stages_
-                    else ""
-                )
-                + "). The game may be non-hierarchical (e.g. parities, which trees cannot "
-                "see): raise budget so that method='spex' fits, or use it directly"
-            )
-            warnings.warn(msg, RecoveryWarning, stacklevel=3)
+            self._warn(X.shape[0])
         fourier = Interactions._build(tuples_to_terms(terms), coef, n, "fourier")
         self.fourier_ = fourier.prune(_ZERO_TOL * float(np.abs(coef).max(initial=0.0)))
         return self.fourier_.to_moebius()
 
-    def _fallback_terms(
-        self, game: Game, rest: int, r2: float, rng: np.random.Generator
-    ) -> list[tuple[int, ...]] | None:
-        """Fourier terms found by the fallback method on ``rest`` ablations, or None if unused."""
-        from ablatio.methods import METHODS
+    def _first_stage_size(self, n: int) -> int:
+        """``first_stage × budget``, shrunk so that the fallback still fits in the rest."""
+        if self.stop_r2 is None and self.fallback is None:
+            return self.budget
+        first = max(self.min_budget(n), int(self.first_stage * self.budget))
+        needed = fallback_min_budget(self.fallback, n, self.max_order)
+        if needed is not None and self.budget - first < needed:
+            shrunk = self.budget - needed
+            if shrunk >= _MIN_FIRST_STAGE * self.budget and shrunk >= self.min_budget(n):
+                first = shrunk
+        return min(first, self.budget)
 
-        cls = METHODS.get(self.fallback) if self.fallback is not None else None
-        if cls is None or r2 >= self.fallback_r2:
-            return None
-        fallback = cls(budget=rest, max_order=self.max_order, random_state=rng)
-        if rest < fallback.min_budget(game.n_players):
-            return None
-        with warnings.catch_warnings():  # its own R² check is superseded by the joint refit
-            warnings.simplefilter("ignore", RecoveryWarning)
-            found = fallback.fit(game).interactions_.to_fourier()
-        return [t for t in found.terms if t]
+    def _warn(self, n_samples: int) -> None:
+        r2 = min(self.cv_r2_, self.held_out_r2_)
+        fresh = (
+            f"; first-stage model on fresh ablations {self.held_out_r2_:.3f}"
+            if "uniform" in self.stages_
+            else ""
+        )
+        msg = (
+            f"ProxySPEX: game not recovered: held-out R² = {r2:.3f} < warn_r2 = "
+            f"{self.warn_r2} (cross-validated R² {self.cv_r2_:.3f} on {n_samples} ablations"
+            f"{fresh}; stages {'+'.join(self.stages_)}). The game may be non-hierarchical "
+            "(e.g. parities, which trees cannot see): raise budget so that the SPEX fallback "
+            "runs (or runs larger), or use method='spex'"
+        )
+        warnings.warn(msg, RecoveryWarning, stacklevel=4)
 
     def _explain(
         self,
