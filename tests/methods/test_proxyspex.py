@@ -58,22 +58,34 @@ def test_budget_required():
         ProxySPEX().fit(hierarchical_game(20, 5, 2, random_state=0))
 
 
+def _pure_parity_game(n: int) -> ablatio.SyntheticGame:
+    """Parities of order 2 and 3 only: no single player has a marginal effect."""
+    terms = [(0, 5), (3, 9, 17), (2, 20), (11, 30)]
+    truth = ablatio.Interactions(terms, [1.0, -1.5, 1.2, 0.8], n_players=n, basis="fourier")
+    return ablatio.SyntheticGame(truth)
+
+
 def test_parity_game_warns_not_recovered_with_r2():
-    game = sparse_parity_game(64, 10, 3, random_state=0)
-    for term in game.true_interactions.terms:  # no first-order parities: nothing hierarchical
-        assert len(term) >= 1
-    pure = ablatio.Interactions(
-        [t for t in game.true_interactions.terms if len(t) >= 2] or [(0, 1)],
-        [1.0] * max(1, sum(len(t) >= 2 for t in game.true_interactions.terms)),
-        n_players=64,
-        basis="fourier",
-    )
-    parity = ablatio.SyntheticGame(pure)
     method = ProxySPEX(budget=400, random_state=0, fallback=None, **FAST)
     with pytest.warns(RecoveryWarning, match=r"not recovered: held-out R² = -?\d\.\d{3}"):
-        method.fit(Game(parity))
+        method.fit(Game(_pure_parity_game(64)))
     assert not method.recovered_
     assert method.n_queries_ <= 400
+
+
+def test_parity_game_warns_when_budget_too_small_for_spex():
+    method = ProxySPEX(budget=300, random_state=0, **FAST)
+    with pytest.warns(RecoveryWarning, match="stages proxy\\+uniform"):
+        method.fit(Game(_pure_parity_game(64)))
+    assert method.stages_ == ["proxy", "uniform"]
+
+
+def test_parity_game_recovered_through_spex_fallback():
+    game = _pure_parity_game(32)
+    method = ProxySPEX(budget=600, random_state=0, **FAST).fit(Game(game))
+    assert method.stages_ == ["proxy", "spex"]
+    assert method.fourier_.allclose(game.true_interactions, atol=1e-6)
+    assert method.n_queries_ <= 600 and method.recovered_
 
 
 def test_noisy_game_close_to_noise_ceiling():
