@@ -147,3 +147,12 @@ def test_never_exceeds_budget():
     except BudgetExceededError:  # pragma: no cover - would be a bug
         pytest.fail("ProxySPEX asked for more ablations than its budget")
     assert method.n_queries_ <= 120
+
+
+@pytest.mark.parametrize("n", [2, 3, 5])
+def test_tiny_game_enumerated_exactly(n):
+    """When the budget covers all 2^n masks the spectrum is read off exactly."""
+    game = hierarchical_game(n, 3, 2, random_state=0)
+    method = ProxySPEX(budget=100, max_order=2, random_state=0, **FAST).fit(Game(game))
+    assert method.n_queries_ == 2**n
+    assert method.interactions_.allclose(game.true_interactions, atol=1e-9)
