@@ -57,8 +57,8 @@ def test_same_seed_gives_identical_interactions_and_other_seed_other_design():
 
 def test_queries_stay_within_budget_and_sizes_follow_it():
     game = sparse_and_game(256, n_terms=5, max_order=2, random_state=0)
-    small = SPEX(budget=700, max_order=2, random_state=0).fit(game)
-    large = SPEX(budget=3000, max_order=2, random_state=0).fit(game)
+    small = SPEX(budget=700, max_order=2, stop_r2=None, random_state=0).fit(game)
+    large = SPEX(budget=3000, max_order=2, stop_r2=None, random_state=0).fit(game)
     assert small.n_queries_ <= 700 and large.n_queries_ <= 3000
     assert large.n_groups_ * 2**large.b_ > small.n_groups_ * 2**small.b_
     assert small.t_ >= 2
@@ -109,3 +109,22 @@ def test_capability_below_max_order_is_rejected():
     game = sparse_and_game(32, n_terms=4, max_order=3, random_state=0)
     with pytest.raises(ParameterError, match="t == 2 < max_order == 3"):
         SPEX(budget=3000, max_order=3, t=2).fit(game)
+
+
+def test_nested_budget_stops_early_on_an_easy_game_and_full_design_otherwise():
+    from ablatio.designs.aliasing import n_distinct_masks
+
+    game = sparse_parity_game(128, n_terms=5, max_order=2, random_state=0)
+    full = SPEX(budget=3000, max_order=2, stop_r2=None, random_state=0).fit(Game(game))
+    nested = SPEX(budget=3000, max_order=2, random_state=0).fit(Game(game))
+    expected = n_distinct_masks(full.n_groups_, full.b_, _parity_length(128, full.t_))
+    assert full.n_queries_ == expected
+    assert nested.n_queries_ < full.n_queries_
+    assert nested.fourier_.allclose(game.true_interactions, atol=1e-6)
+    assert full.fourier_.allclose(game.true_interactions, atol=1e-6)
+
+
+def _parity_length(n, t):
+    from ablatio.transforms.bch import bch_code
+
+    return bch_code(n, t).n_parity

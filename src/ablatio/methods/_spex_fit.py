@@ -25,7 +25,7 @@ from ablatio.interactions import Interactions
 from ablatio.transforms.bch import BCHCode, bch_code
 from ablatio.transforms.fourier import fwht
 from ablatio.transforms.peeling import PeelingSettings, peel
-from ablatio.transforms.solve import least_squares
+from ablatio.transforms.solve import least_squares_gram
 from ablatio.transforms.terms import tuples_to_terms
 
 __all__ = ["MIN_LEVEL", "SpexFit", "SpexPlan", "min_budget", "plan_spex", "refit_rounds"]
@@ -123,14 +123,40 @@ def plan_spex(n: int, budget: int, max_order: int, n_groups: int | None, t: int 
     raise BudgetTooSmallError(msg, minimum=need)
 
 
-def design_matrix(design: AliasingDesign, b: int, idx: np.ndarray) -> np.ndarray:
-    """Parities of terms ``idx`` on all samples, rows in ``(c, i, ℓ)`` order: ``(N, K)``."""
-    homes = design.buckets(idx, b)  # (C, K)
-    signs = design.signs(idx)  # (K, P)
-    ell = np.arange(2**b, dtype=np.int64)
-    walsh = 1.0 - 2.0 * (np.bitwise_count(ell[None, :, None] & homes[:, None, :]) & 1)
-    x = signs.T[None, :, None, :] * walsh[:, None, :, :]
-    return x.reshape(-1, idx.shape[0])
+class BucketRegression:
+    """Least squares of the samples on parities of ``terms``, computed in the bucket domain.
+
+    The transform over ``ℓ`` is orthogonal, so for each group
+    ``‖y_c − X_c β‖² = 2^b ‖U_c − Σ_T β_T σ(T) e_{j_c(T)}‖²`` and the normal equations are
+    ``G_c[T, T'] = [j_c(T) = j_c(T')] ⟨σ(T), σ(T')⟩`` and ``(Xᵀy)_c[T] = ⟨σ(T), U_c[:, j_c(T)]⟩``
+    (both divided by ``2^b``): ``O(C K² + C K p)`` instead of a ``C p 2^b × K`` design.
+    """
+
+    def __init__(self, design: AliasingDesign, b: int, terms: list[tuple[int, ...]]) -> None:
+        idx = tuples_to_terms(terms)
+        self.homes = design.buckets(idx, b)  # (C, K)
+        self.signs = design.signs(idx)  # (K, P)
+        cross = self.signs @ self.signs.T
+        same = self.homes[:, :, None] == self.homes[:, None, :]
+        self.grams = same * cross[None, :, :]  # (C, K, K)
+
+    def moments(self, buckets: np.ndarray) -> np.ndarray:
+        """``(Xᵀy)_c / 2^b`` per group, ``(C, K)``."""
+        cols = np.take_along_axis(buckets, self.homes[:, None, :], axis=2)  # (C, P, K)
+        return np.einsum("cpk,kp->ck", cols, self.signs)
+
+    def fit(self, buckets: np.ndarray, groups: np.ndarray | None = None) -> np.ndarray:
+        """Coefficients fitted on the groups selected by the boolean ``groups`` (default all)."""
+        sel = slice(None) if groups is None else groups
+        return least_squares_gram(self.grams[sel].sum(axis=0), self.moments(buckets)[sel].sum(0))
+
+    def residual(self, buckets: np.ndarray, beta: np.ndarray) -> np.ndarray:
+        """Buckets of ``y − Xβ``: each term subtracted from the bucket it hashes to."""
+        out = buckets.copy()
+        contrib = beta[:, None] * self.signs  # (K, P)
+        for c in range(out.shape[0]):
+            np.add.at(out[c].T, self.homes[c], -contrib)
+        return out
 
 
 def _closure(terms: list[tuple[int, ...]]) -> list[tuple[int, ...]]:
@@ -141,26 +167,20 @@ def _closure(terms: list[tuple[int, ...]]) -> list[tuple[int, ...]]:
     return list(out)
 
 
-def _row_weights(shape: tuple[int, int, int]) -> np.ndarray:
-    """Weight ``1/C`` on the ``ℓ = 0`` rows, which every group shares."""
-    w = np.ones(shape)
-    w[:, :, 0] = 1.0 / shape[0]
-    return w.reshape(-1)
-
-
-def _holdout_r2(x: np.ndarray, y: np.ndarray, shape: tuple[int, int, int]) -> float:
-    n_groups = shape[0]
+def _holdout_r2(reg: BucketRegression, buckets: np.ndarray, values: np.ndarray) -> float:
+    """Fit on all groups but one, score on that group's uniform (``ℓ ≠ 0``) masks; pool."""
+    n_groups, _, n_buckets = buckets.shape
     if n_groups < 2:
         return float("nan")
-    group = np.repeat(np.arange(n_groups), shape[1] * shape[2])
-    uniform = np.tile(np.arange(shape[2]) > 0, n_groups * shape[1])
-    w = _row_weights(shape)
     sse = sst = 0.0
     for c in range(n_groups):
-        train, test = group != c, (group == c) & uniform
-        beta = least_squares(x[train], y[train], weights=w[train])
-        sse += float(np.sum((y[test] - x[test] @ beta) ** 2))
-        sst += float(np.sum((y[test] - y[test].mean()) ** 2))
+        beta = reg.fit(buckets, np.arange(n_groups) != c)
+        resid = buckets[c].copy()
+        np.add.at(resid.T, reg.homes[c], -(beta[:, None] * reg.signs))
+        at_zero = values[c, :, 0] - (beta[:, None] * reg.signs).sum(axis=0)  # ℓ = 0 rows
+        sse += n_buckets * float(np.sum(resid**2)) - float(np.sum(at_zero**2))
+        uniform = values[c, :, 1:]
+        sst += float(np.sum((uniform - uniform.mean()) ** 2))
     return 1.0 - sse / sst if sst > 0 else float("nan")
 
 
@@ -176,54 +196,48 @@ def refit_rounds(
     max_rounds: int,
 ) -> SpexFit:
     """Peel, refit on all samples, re-peel the residual buckets; return the Fourier fit."""
-    shape = values.shape
-    y = values.reshape(-1)
-    n_buckets = shape[2]
-    scale2 = float(np.mean(y**2))
+    n_buckets = values.shape[2]
+    n_rows = values.size
+    buckets = fwht(values) / n_buckets
+    scale2 = float(np.mean(values**2))
     settings = replace(settings, zeroton_tol=ZERO_RTOL * scale2)
     if not refit:
-        found = peel(fwht(values) / n_buckets, design, code, plan.b, settings)
+        found = peel(buckets.copy(), design, code, plan.b, settings)
         terms = sorted(found, key=lambda k: (len(k), k))
-        idx = tuples_to_terms(terms)
         coef = np.array([found[k] for k in terms])
-        x = design_matrix(design, plan.b, idx)
-        r2 = _holdout_r2(x, y, shape)
-        return SpexFit(Interactions._build(idx, coef, code.n, "fourier"), r2, plan, 1)
-    w = _row_weights(shape)
+        r2 = _holdout_r2(BucketRegression(design, plan.b, terms), buckets, values)
+        result = Interactions._build(tuples_to_terms(terms), coef, code.n, "fourier")
+        return SpexFit(result, r2, plan, 1)
     support: list[tuple[int, ...]] = [()]
     rejected: set[tuple[int, ...]] = set()
-    idx = tuples_to_terms(support)
-    x = design_matrix(design, plan.b, idx)
-    beta = least_squares(x, y, weights=w)
+    reg = BucketRegression(design, plan.b, support)
+    beta = reg.fit(buckets)
     rounds = 0
     for rounds in range(1, max_rounds + 1):  # noqa: B007 - the count is reported
-        residual = (y - x @ beta).reshape(shape)
-        found = peel(fwht(residual) / n_buckets, design, code, plan.b, settings)
+        found = peel(reg.residual(buckets, beta), design, code, plan.b, settings)
         known = set(support) | rejected
         new = [k for k in sorted(found, key=lambda k: (len(k), k)) if k not in known]
         if not new:
             break
         closed = _closure(new)
-        if len(support) + len(closed) > MAX_COLUMN_FRACTION * y.size:
+        if len(support) + len(closed) > MAX_COLUMN_FRACTION * n_rows:
             closed = new
-        candidates = support + [k for k in closed if k not in set(support)]
-        x = design_matrix(design, plan.b, tuples_to_terms(candidates))
-        beta = least_squares(x, y, weights=w)
-        rss = float(w @ (y - x @ beta) ** 2)
-        dof = max(float(w.sum()) - len(candidates), 1.0)
-        se = np.sqrt(rss / dof / float(w.sum()))
-        keep = (np.abs(beta) > max(prune_z * se, COEF_RTOL * np.sqrt(scale2))) | (
-            np.arange(len(candidates)) == 0
-        )
+        in_support = set(support)
+        candidates = support + [k for k in closed if k not in in_support]
+        reg = BucketRegression(design, plan.b, candidates)
+        beta = reg.fit(buckets)
+        rss = n_buckets * float(np.sum(reg.residual(buckets, beta) ** 2))
+        se = np.sqrt(rss / max(n_rows - len(candidates), 1) / n_rows)
+        keep = np.abs(beta) > max(prune_z * se, COEF_RTOL * np.sqrt(scale2))
+        keep[0] = True  # the constant term
         rejected.update(k for k, kept in zip(candidates, keep, strict=True) if not kept)
         support = [k for k, kept in zip(candidates, keep, strict=True) if kept]
-        x = x[:, keep]
-        beta = least_squares(x, y, weights=w)
-        res_buckets = fwht((y - x @ beta).reshape(shape)) / n_buckets
-        floor = float(np.median(np.mean(res_buckets**2, axis=1)))
+        reg = BucketRegression(design, plan.b, support)
+        beta = reg.fit(buckets)
+        floor = float(np.median(np.mean(reg.residual(buckets, beta) ** 2, axis=1)))
         settings = replace(
             settings, zeroton_tol=max(ZERO_RTOL * scale2, (1 + NOISE_MARGIN) * floor)
         )
+    r2 = _holdout_r2(reg, buckets, values)
     idx = tuples_to_terms(support)
-    r2 = _holdout_r2(x, y, shape)
     return SpexFit(Interactions._build(idx, beta, code.n, "fourier"), r2, plan, rounds)

@@ -11,6 +11,7 @@ again until nothing new appears; convert to the Möbius basis.
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -21,7 +22,9 @@ from ablatio.games.game import Game
 from ablatio.interactions import Interactions
 from ablatio.methods._spex_fit import (
     DEFAULT_GROUPS,
+    MIN_LEVEL,
     SpexFit,
+    SpexPlan,
     min_budget,
     plan_spex,
     refit_rounds,
@@ -34,6 +37,8 @@ __all__ = ["SPEX", "min_budget", "spex_recover"]
 
 #: Peeling iterations per round, and iterations without a new term before giving up.
 MAX_PEEL_ITER, STALL_ITER = 100, 15
+#: Levels tried in turn by the nested (early-stopping) design: ``b - 2``, ``b - 1``, ``b``.
+NESTED_LEVELS = 3
 
 
 def spex_recover(
@@ -50,6 +55,7 @@ def spex_recover(
     refit: bool = True,
     prune_z: float = 3.0,
     max_rounds: int = 8,
+    stop_r2: float | None = 0.99999,
 ) -> SpexFit:
     """Run SPEX on ``game`` within ``budget`` distinct ablations (the internal entry point).
 
@@ -61,7 +67,6 @@ def spex_recover(
     plan = plan_spex(n, budget, max_order, n_groups, t)
     code = bch_code(n, plan.t)
     design = draw_aliasing_design(code.delays, plan.n_groups, plan.b, rng)
-    values = _collect(game, design, plan.b)
     depth = chase_depth if chase_depth is not None else plan.t
     settings = PeelingSettings(
         max_order=max_order,
@@ -72,9 +77,16 @@ def spex_recover(
         max_iter=MAX_PEEL_ITER,
         stall_iter=STALL_ITER,
     )
-    return refit_rounds(
-        values, design, code, plan, settings, refit=refit, prune_z=prune_z, max_rounds=max_rounds
-    )
+    stages = _stages(plan) if stop_r2 is not None else [plan]
+    for stage in stages:
+        sub = AliasingDesign(design.hashes[: stage.n_groups, : stage.b], design.delays)
+        values = _collect(game, sub, stage.b)
+        fit = refit_rounds(
+            values, sub, code, stage, settings, refit=refit, prune_z=prune_z, max_rounds=max_rounds
+        )
+        if stop_r2 is not None and fit.holdout_r2 >= stop_r2:
+            break
+    return fit
 
 
 def _collect(game: Game, design: AliasingDesign, b: int) -> np.ndarray:
@@ -84,6 +96,16 @@ def _collect(game: Game, design: AliasingDesign, b: int) -> np.ndarray:
         masks = design.masks(c, b)
         out.append(game(masks.reshape(-1, masks.shape[-1])).reshape(masks.shape[:2]))
     return np.stack(out)
+
+
+def _stages(plan: SpexPlan) -> list[SpexPlan]:
+    """Nested designs ending at ``plan``: smaller levels with 3 groups first, then all groups."""
+    first = min(plan.n_groups, DEFAULT_GROUPS)
+    levels = range(max(MIN_LEVEL, plan.b - NESTED_LEVELS + 1), plan.b + 1)
+    stages = [replace(plan, n_groups=first, b=b) for b in levels]
+    if plan.n_groups > first:
+        stages.append(plan)
+    return stages
 
 
 class SPEX(Method):
@@ -119,6 +141,11 @@ class SPEX(Method):
         After a refit, drop terms whose coefficient is below ``prune_z`` standard errors.
     max_rounds : int, default=8
         Peel → refit rounds at most.
+    stop_r2 : float or None, default=0.99999
+        Nested budgets: run first on the nested sub-designs with ``2^{b-2}``, ``2^{b-1}``
+        buckets (3 groups), then the full design, and stop as soon as the cross-group held-out
+        R² reaches ``stop_r2`` (the ablations of a stage are reused by the next one). ``None``
+        always queries the full design.
     warn_below : float, default=0.9
         Warn with :class:`~ablatio.exceptions.RecoveryWarning` when the cross-group held-out
         R² (fit on the other groups, scored on one group's uniform masks) is below this.
@@ -170,6 +197,7 @@ class SPEX(Method):
         "refit": ["boolean"],
         "prune_z": [Interval(float, 0, None)],
         "max_rounds": [Interval(int, 1, None)],
+        "stop_r2": [None, Interval(float, None, 1)],
         "warn_below": [Interval(float, None, 1)],
     }
 
@@ -187,6 +215,7 @@ class SPEX(Method):
         refit: bool = True,
         prune_z: float = 3.0,
         max_rounds: int = 8,
+        stop_r2: float | None = 0.99999,
         warn_below: float = 0.9,
     ) -> None:
         self.budget = budget
@@ -200,6 +229,7 @@ class SPEX(Method):
         self.refit = refit
         self.prune_z = prune_z
         self.max_rounds = max_rounds
+        self.stop_r2 = stop_r2
         self.warn_below = warn_below
 
     def min_budget(self, n_players: int) -> int:
@@ -224,6 +254,7 @@ class SPEX(Method):
             refit=self.refit,
             prune_z=self.prune_z,
             max_rounds=self.max_rounds,
+            stop_r2=self.stop_r2,
         )
         self.fourier_ = fit.interactions
         self.holdout_r2_ = fit.holdout_r2

@@ -77,16 +77,18 @@ class GaloisField:
         exp[self.order :] = exp[: self.order]
         self.exp = exp
         self.log = log
+        self._exp = exp.tolist()  # plain lists: scalar lookups in the decoder loops are hot
+        self._log = log.tolist()
 
     def mul(self, a: int, b: int) -> int:
         """Product of two field elements."""
         if a == 0 or b == 0:
             return 0
-        return int(self.exp[self.log[a] + self.log[b]])
+        return self._exp[self._log[a] + self._log[b]]
 
     def inv(self, a: int) -> int:
         """Multiplicative inverse of a non-zero element."""
-        return int(self.exp[(self.order - self.log[a]) % self.order])
+        return self._exp[(self.order - self._log[a]) % self.order]
 
 
 def _clmul(a: int, b: int) -> int:
@@ -199,21 +201,23 @@ class BCHCode:
 
     def _locator(self, syn: list[int]) -> list[int] | None:
         """Berlekamp–Massey: shortest LFSR ``Λ`` (lowest degree first) generating ``syn``."""
-        f, two_t = self.field, 2 * self.t
+        exp, log, nf, two_t = self.field._exp, self.field._log, self.field.order, 2 * self.t
         lam = [1] + [0] * two_t
         prev = lam.copy()
         length, shift, prev_d = 0, 1, 1
         for r in range(two_t):
             d = syn[r]
             for i in range(1, length + 1):
-                d ^= f.mul(lam[i], syn[r - i])
+                if lam[i] and syn[r - i]:
+                    d ^= exp[log[lam[i]] + log[syn[r - i]]]
             if d == 0:
                 shift += 1
                 continue
-            coef = f.mul(d, f.inv(prev_d))
+            log_coef = (log[d] - log[prev_d]) % nf
             saved = lam.copy()
             for i in range(two_t + 1 - shift):
-                lam[i + shift] ^= f.mul(coef, prev[i])
+                if prev[i]:
+                    lam[i + shift] ^= exp[log_coef + log[prev[i]]]
             if 2 * length <= r:
                 length, prev, prev_d, shift = r + 1 - length, saved, d, 1
             else:

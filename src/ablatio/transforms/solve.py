@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg
 
-__all__ = ["least_squares", "least_squares_path"]
+__all__ = ["least_squares", "least_squares_gram", "least_squares_path"]
 
 #: Relative size of a QR diagonal entry below which a prefix is treated as rank deficient.
 _RANK_TOL = 1e-10
@@ -101,3 +101,26 @@ def least_squares_path(X: np.ndarray, y: np.ndarray, sizes: np.ndarray) -> list[
         else:
             out.append(least_squares(X[:, :k], y))
     return out
+
+
+def least_squares_gram(gram: np.ndarray, moment: np.ndarray, *, ridge: float = 0.0) -> np.ndarray:
+    """Least-squares coefficients from the normal equations ``(XᵀX + λI) β = Xᵀy``.
+
+    For designs whose Gram matrix is cheaper to form than ``X`` itself (SPEX builds it in the
+    aliased bucket domain). A singular ``gram`` (aliased columns) gets the minimum-norm
+    solution through the SVD-based ``lstsq``.
+
+    Parameters
+    ----------
+    gram : ndarray of shape (n_columns, n_columns)
+        ``XᵀX``.
+    moment : ndarray of shape (n_columns,)
+        ``Xᵀy``.
+    ridge : float, default=0.0
+        L2 penalty ``λ``.
+    """
+    gram = np.asarray(gram, dtype=np.float64)
+    if ridge > 0:
+        gram = gram + ridge * np.eye(gram.shape[0])
+    beta, *_ = scipy.linalg.lstsq(gram, np.asarray(moment, dtype=np.float64), lapack_driver="gelsd")
+    return beta
