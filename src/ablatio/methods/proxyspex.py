@@ -79,7 +79,7 @@ class ProxySPEX(Method):
         Largest interaction order (depth of the proxy's trees).
     model : {"sklearn", "lightgbm"}, default="sklearn"
         Proxy back end: ``HistGradientBoostingRegressor`` or LightGBM (extra ``trees``).
-    n_trees : int, default=300
+    n_trees : int, default=100
         Boosting rounds of the proxy.
     learning_rate : float, default=0.1
         Shrinkage of the proxy.
@@ -179,7 +179,7 @@ class ProxySPEX(Method):
         budget: int | None = None,
         max_order: int = 3,
         model: str = "sklearn",
-        n_trees: int = 300,
+        n_trees: int = 100,
         learning_rate: float = 0.1,
         min_samples_leaf: int = 5,
         cv_folds: int = 5,
