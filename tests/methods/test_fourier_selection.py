@@ -59,3 +59,24 @@ def test_grow_terms_returns_nothing_on_noise_or_at_max_order():
     assert new.shape[0] <= 1  # the Gaussian-maximum threshold rarely lets noise through
     full, _ = grow_terms(masks, noise, tuples_to_terms([(1, 2)]), max_order=2, max_new=10)
     assert full.shape[0] == 0
+
+
+def test_r2_score_definition():
+    from ablatio.methods._fourier_selection import r2_score
+
+    y = np.array([1.0, 2.0, 3.0, 4.0])
+    assert r2_score(y, y) == 1.0
+    assert r2_score(y, np.full(4, y.mean())) == 0.0
+    assert r2_score(np.ones(3), np.ones(3)) == 1.0
+
+
+def test_enumerated_spectrum_truncates_order():
+    from ablatio.methods._fourier_selection import enumerated_spectrum
+    from ablatio.methods.exact import all_masks
+
+    masks = all_masks(4)
+    idx = tuples_to_terms([(), (1,), (0, 2), (0, 1, 3)])
+    y = evaluate_fourier(idx, np.array([0.5, 1.0, -2.0, 3.0]), masks)
+    terms, coef, r2 = enumerated_spectrum(masks, y, max_order=2)
+    assert dict(zip(terms, coef, strict=True)) == {(): 0.5, (1,): 1.0, (0, 2): -2.0}
+    assert abs(r2 - (1.0 + 4.0) / (1.0 + 4.0 + 9.0)) < 1e-12

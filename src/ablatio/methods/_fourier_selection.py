@@ -18,10 +18,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ablatio.transforms.fourier import fourier_transform
 from ablatio.transforms.solve import least_squares_path
-from ablatio.transforms.terms import PAD, term_orders
+from ablatio.transforms.terms import PAD, term_orders, tuples_to_terms
 
-__all__ = ["PrefixChoice", "cv_prefix", "grow_terms", "parity_columns", "prefix_sizes"]
+__all__ = [
+    "PrefixChoice",
+    "cv_prefix",
+    "enumerated_spectrum",
+    "grow_terms",
+    "parity_columns",
+    "prefix_sizes",
+    "r2_score",
+]
 
 #: Prefix lengths up to this value are all tried; above it they grow geometrically.
 _DENSE_SIZES = 128
@@ -148,3 +157,32 @@ def grow_terms(
     terms.sort(axis=1)
     terms[terms == big] = PAD
     return terms, scores.reshape(-1)[flat]
+
+
+def r2_score(y: np.ndarray, fitted: np.ndarray) -> float:
+    """``1 - SSE/SST`` of ``fitted`` against ``y`` (1.0 / 0.0 for a constant ``y``)."""
+    sse = float(np.sum((y - fitted) ** 2))
+    sst = float(np.sum((y - np.mean(y)) ** 2))
+    if sst == 0.0:
+        return 1.0 if sse == 0.0 else 0.0
+    return 1.0 - sse / sst
+
+
+def enumerated_spectrum(
+    X: np.ndarray, y: np.ndarray, max_order: int
+) -> tuple[list[tuple[int, ...]], np.ndarray, float]:
+    """Fourier terms of order ``<= max_order`` from all ``2^n`` masks, and their exact R².
+
+    The truncated spectrum is the best order-limited approximation in mean squared error over
+    uniform masks, so no selection is needed.
+    """
+    n = X.shape[1]
+    values = np.zeros(2**n)
+    values[X.astype(np.int64) @ (1 << np.arange(n, dtype=np.int64))] = y
+    spectrum = fourier_transform(values)
+    codes = np.arange(2**n, dtype=np.int64)
+    bits = (codes[:, None] >> np.arange(n)) & 1
+    keep = (bits.sum(axis=1) <= max_order) & ((np.abs(spectrum) > 0) | (codes == 0))
+    terms = [tuple(int(i) for i in np.flatnonzero(bits[c])) for c in codes[keep]]
+    fitted = parity_columns(X, tuples_to_terms(terms)) @ spectrum[keep]
+    return terms, spectrum[keep], r2_score(y, fitted)

@@ -22,10 +22,10 @@ from ablatio.designs.group_testing import (
     hash_groups,
     random_pools,
 )
-from ablatio.evaluation.faithfulness import r2_score
 from ablatio.exceptions import ParameterError, RecoveryWarning
 from ablatio.games.game import Game
 from ablatio.interactions import Interactions
+from ablatio.methods._fourier_selection import r2_score
 from ablatio.methods.base import Interval, Method
 from ablatio.transforms.moebius import moebius_transform
 from ablatio.transforms.solve import least_squares

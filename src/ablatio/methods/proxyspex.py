@@ -26,15 +26,19 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ablatio.designs.distinct import distinct_uniform_masks
-from ablatio.evaluation.faithfulness import r2_score
 from ablatio.exceptions import ParameterError, RecoveryWarning
 from ablatio.games.game import Game
 from ablatio.interactions import Interactions
 from ablatio.methods._fallback import fallback_min_budget, run_fallback
-from ablatio.methods._fourier_selection import cv_prefix, grow_terms, parity_columns
+from ablatio.methods._fourier_selection import (
+    cv_prefix,
+    enumerated_spectrum,
+    grow_terms,
+    parity_columns,
+    r2_score,
+)
 from ablatio.methods._proxy_models import PROXY_MODELS, ProxyConfig, fit_proxy_fourier
 from ablatio.methods.base import Interval, Method, Options
-from ablatio.transforms.fourier import fourier_transform
 from ablatio.transforms.solve import least_squares
 from ablatio.transforms.terms import term_orders, terms_to_tuples, tuples_to_terms
 
@@ -46,26 +50,6 @@ _MIN_ROWS_PER_FOLD = 10
 _MIN_FIRST_STAGE = 0.25
 #: Fourier coefficients below this fraction of the largest are round-off and dropped.
 _ZERO_TOL = 1e-10
-
-
-def _enumerated_spectrum(
-    X: np.ndarray, y: np.ndarray, max_order: int
-) -> tuple[list[tuple[int, ...]], np.ndarray, float]:
-    """Fourier terms of order ``<= max_order`` from all ``2^n`` masks, and their exact R².
-
-    The truncated spectrum is the best order-limited approximation in mean squared error over
-    uniform masks, so no selection is needed.
-    """
-    n = X.shape[1]
-    values = np.zeros(2**n)
-    values[X.astype(np.int64) @ (1 << np.arange(n, dtype=np.int64))] = y
-    spectrum = fourier_transform(values)
-    codes = np.arange(2**n, dtype=np.int64)
-    bits = (codes[:, None] >> np.arange(n)) & 1
-    keep = (bits.sum(axis=1) <= max_order) & ((np.abs(spectrum) > 0) | (codes == 0))
-    terms = [tuple(int(i) for i in np.flatnonzero(bits[c])) for c in codes[keep]]
-    fitted = parity_columns(X, tuples_to_terms(terms)) @ spectrum[keep]
-    return terms, spectrum[keep], r2_score(y, fitted)
 
 
 class ProxySPEX(Method):
@@ -259,7 +243,7 @@ class ProxySPEX(Method):
                 extra = found.terms if found is not None else []
                 terms, coef, r2 = self._explain(X, y, extra, proxy_rng)
         if X.shape[0] == 2**n:  # a tiny game fully enumerated: its spectrum is known exactly
-            terms, coef, r2 = _enumerated_spectrum(X, y, self.max_order)
+            terms, coef, r2 = enumerated_spectrum(X, y, self.max_order)
         self.cv_r2_ = r2
         self.held_out_r2_ = r2 if fresh_r2 is None else fresh_r2
         self.recovered_ = bool(min(r2, self.held_out_r2_) >= self.warn_r2)
