@@ -75,3 +75,10 @@ def test_registry_and_explain():
     game = sparse_and_game(20, 5, 2, random_state=2)
     expl = ablatio.explain(game, method="mobius", budget=5000, max_order=2, random_state=0)
     assert expl.interactions.allclose(game.true_interactions, atol=1e-6)
+
+
+def test_budget_required():
+    from ablatio.exceptions import ParameterError
+
+    with pytest.raises(ParameterError, match="pass budget="):
+        MobiusRecovery().fit(sparse_and_game(20, 5, 2, random_state=0))

@@ -54,7 +54,7 @@ def test_budget_too_small_states_minimum():
 
 
 def test_budget_required():
-    with pytest.raises(ParameterError, match="budget"):
+    with pytest.raises(ParameterError, match="pass budget="):
         ProxySPEX().fit(hierarchical_game(20, 5, 2, random_state=0))
 
 

@@ -96,7 +96,7 @@ class MobiusRecovery(Method):
 
     name: ClassVar[str] = "mobius"
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
-        "budget": [Interval(int, 1, None)],
+        "budget": [None, Interval(int, 1, None)],
         "max_order": [Interval(int, 1, None)],
         "n_hashes": [Interval(int, 1, None)],
         "n_pools": [None, Interval(int, 1, None)],

@@ -138,7 +138,7 @@ class ProxySPEX(Method):
 
     name: ClassVar[str] = "proxyspex"
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
-        "budget": [Interval(int, 1, None)],
+        "budget": [None, Interval(int, 1, None)],
         "max_order": [Interval(int, 1, None)],
         "model": [Options(PROXY_MODELS)],
         "n_trees": [Interval(int, 1, None)],
