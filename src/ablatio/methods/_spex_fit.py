@@ -46,6 +46,8 @@ COEF_RTOL = 1e-9
 NOISE_MARGIN = 0.5
 #: Candidate columns may not exceed this fraction of the samples (else no subset closure).
 MAX_COLUMN_FRACTION = 0.5
+#: Most extra candidates one search (all singletons, pairs of important players) may add.
+MAX_SEARCH_COLUMNS = 1024
 
 
 @dataclass(frozen=True)
@@ -184,6 +186,68 @@ def _holdout_r2(reg: BucketRegression, buckets: np.ndarray, values: np.ndarray) 
     return 1.0 - sse / sst if sst > 0 else float("nan")
 
 
+class _Refitter:
+    """Least squares on candidate terms, pruning of insignificant ones, refit on the rest.
+
+    A coefficient is kept if ``|β| > max(prune_z · se, floor)`` with ``se = σ̂ / √N`` (columns
+    are ±1 and nearly orthogonal) and ``σ̂²`` the residual variance; pruned terms are
+    remembered in ``rejected`` so later rounds do not propose them again.
+    """
+
+    def __init__(
+        self, design: AliasingDesign, b: int, buckets: np.ndarray, prune_z: float, floor: float
+    ) -> None:
+        self.design, self.b, self.buckets = design, b, buckets
+        self.prune_z, self.floor = prune_z, floor
+        self.rejected: set[tuple[int, ...]] = set()
+
+    def __call__(
+        self, candidates: list[tuple[int, ...]]
+    ) -> tuple[list[tuple[int, ...]], BucketRegression, np.ndarray]:
+        reg = BucketRegression(self.design, self.b, candidates)
+        beta = reg.fit(self.buckets)
+        n_rows = self.buckets.size
+        rss = self.buckets.shape[2] * float(np.sum(reg.residual(self.buckets, beta) ** 2))
+        se = np.sqrt(rss / max(n_rows - len(candidates), 1) / n_rows)
+        keep = np.abs(beta) > max(self.prune_z * se, self.floor)
+        keep[0] = True  # the constant term
+        if keep.all():
+            return candidates, reg, beta
+        self.rejected.update(k for k, kept in zip(candidates, keep, strict=True) if not kept)
+        support = [k for k, kept in zip(candidates, keep, strict=True) if kept]
+        reg = BucketRegression(self.design, self.b, support)
+        return support, reg, reg.fit(self.buckets)
+
+
+def _search_candidates(
+    kind: str,
+    support: list[tuple[int, ...]],
+    beta: np.ndarray,
+    known: set[tuple[int, ...]],
+    n: int,
+    limit: float,
+) -> list[tuple[int, ...]]:
+    """Extra candidates once peeling stalls (at most ``limit − |support|`` of them).
+
+    ``"singletons"``: every player. ``"pairs"``: pairs of the players with the largest total
+    ``|β|`` in the support. AND-like games hide many low-order terms in crowded buckets while
+    their players show up elsewhere; the refit, pruning and the held-out check decide.
+    """
+    room = limit - len(support)
+    if kind == "singletons":
+        singles = [(i,) for i in range(n) if (i,) not in known]
+        return singles if len(singles) <= room else []
+    weight: dict[int, float] = {}
+    for term, value in zip(support, beta, strict=True):
+        for player in term:
+            weight[player] = weight.get(player, 0.0) + abs(float(value))
+    ranked = sorted(weight, key=lambda i: (-weight[i], i))
+    m = len(ranked)
+    while m > 1 and m * (m - 1) / 2 > room:
+        m -= 1
+    return [pair for pair in combinations(sorted(ranked[:m]), 2) if pair not in known]
+
+
 def refit_rounds(
     values: np.ndarray,
     design: AliasingDesign,
@@ -194,8 +258,14 @@ def refit_rounds(
     refit: bool,
     prune_z: float,
     max_rounds: int,
+    search: bool = True,
 ) -> SpexFit:
-    """Peel, refit on all samples, re-peel the residual buckets; return the Fourier fit."""
+    """Peel, refit on all samples, re-peel the residual buckets; return the Fourier fit.
+
+    When peeling stalls and ``search`` is set, all singletons, then pairs of the important
+    players, are tried as extra candidates; they are kept only if the cross-group held-out R²
+    improves.
+    """
     n_buckets = values.shape[2]
     n_rows = values.size
     buckets = fwht(values) / n_buckets
@@ -208,32 +278,30 @@ def refit_rounds(
         r2 = _holdout_r2(BucketRegression(design, plan.b, terms), buckets, values)
         result = Interactions._build(tuples_to_terms(terms), coef, code.n, "fourier")
         return SpexFit(result, r2, plan, 1)
-    support: list[tuple[int, ...]] = [()]
-    rejected: set[tuple[int, ...]] = set()
-    reg = BucketRegression(design, plan.b, support)
-    beta = reg.fit(buckets)
+    refitter = _Refitter(design, plan.b, buckets, prune_z, COEF_RTOL * np.sqrt(scale2))
+    support, reg, beta = refitter([()])
+    searches = ["singletons", "pairs"] if search else []
     rounds = 0
     for rounds in range(1, max_rounds + 1):  # noqa: B007 - the count is reported
         found = peel(reg.residual(buckets, beta), design, code, plan.b, settings)
-        known = set(support) | rejected
+        known = set(support) | refitter.rejected
         new = [k for k in sorted(found, key=lambda k: (len(k), k)) if k not in known]
         if not new:
-            break
-        closed = _closure(new)
-        if len(support) + len(closed) > MAX_COLUMN_FRACTION * n_rows:
-            closed = new
-        in_support = set(support)
-        candidates = support + [k for k in closed if k not in in_support]
-        reg = BucketRegression(design, plan.b, candidates)
-        beta = reg.fit(buckets)
-        rss = n_buckets * float(np.sum(reg.residual(buckets, beta) ** 2))
-        se = np.sqrt(rss / max(n_rows - len(candidates), 1) / n_rows)
-        keep = np.abs(beta) > max(prune_z * se, COEF_RTOL * np.sqrt(scale2))
-        keep[0] = True  # the constant term
-        rejected.update(k for k, kept in zip(candidates, keep, strict=True) if not kept)
-        support = [k for k, kept in zip(candidates, keep, strict=True) if kept]
-        reg = BucketRegression(design, plan.b, support)
-        beta = reg.fit(buckets)
+            extra: list[tuple[int, ...]] = []
+            while searches and not extra:
+                limit = min(MAX_COLUMN_FRACTION * n_rows, len(support) + MAX_SEARCH_COLUMNS)
+                extra = _search_candidates(searches.pop(0), support, beta, known, code.n, limit)
+            if not extra:
+                break
+            trial = refitter(support + extra)
+            if _holdout_r2(trial[1], buckets, values) > _holdout_r2(reg, buckets, values):
+                support, reg, beta = trial
+        else:
+            closed = _closure(new)
+            if len(support) + len(closed) > MAX_COLUMN_FRACTION * n_rows:
+                closed = new
+            in_support = set(support)
+            support, reg, beta = refitter(support + [k for k in closed if k not in in_support])
         floor = float(np.median(np.mean(reg.residual(buckets, beta) ** 2, axis=1)))
         settings = replace(
             settings, zeroton_tol=max(ZERO_RTOL * scale2, (1 + NOISE_MARGIN) * floor)

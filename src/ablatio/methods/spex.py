@@ -78,11 +78,19 @@ def spex_recover(
         stall_iter=STALL_ITER,
     )
     stages = _stages(plan) if stop_r2 is not None else [plan]
-    for stage in stages:
+    for number, stage in enumerate(stages, start=1):
         sub = AliasingDesign(design.hashes[: stage.n_groups, : stage.b], design.delays)
         values = _collect(game, sub, stage.b)
         fit = refit_rounds(
-            values, sub, code, stage, settings, refit=refit, prune_z=prune_z, max_rounds=max_rounds
+            values,
+            sub,
+            code,
+            stage,
+            settings,
+            refit=refit,
+            prune_z=prune_z,
+            max_rounds=max_rounds,
+            search=number == len(stages),  # candidate searches only on the full design
         )
         if stop_r2 is not None and fit.holdout_r2 >= stop_r2:
             break

@@ -21,6 +21,9 @@ __all__ = ["least_squares", "least_squares_gram", "least_squares_path"]
 #: Relative size of a QR diagonal entry below which a prefix is treated as rank deficient.
 _RANK_TOL = 1e-10
 
+#: Cholesky is trusted when every pivot² exceeds this fraction of the largest diagonal entry.
+_CHOLESKY_RTOL = 1e-10
+
 
 def least_squares(
     X: np.ndarray,
@@ -120,7 +123,15 @@ def least_squares_gram(gram: np.ndarray, moment: np.ndarray, *, ridge: float = 0
         L2 penalty ``λ``.
     """
     gram = np.asarray(gram, dtype=np.float64)
+    moment = np.asarray(moment, dtype=np.float64)
     if ridge > 0:
         gram = gram + ridge * np.eye(gram.shape[0])
-    beta, *_ = scipy.linalg.lstsq(gram, np.asarray(moment, dtype=np.float64), lapack_driver="gelsd")
+    scale = float(np.max(np.abs(np.diag(gram)), initial=0.0))
+    try:  # Cholesky when well conditioned (fast), else the minimum-norm SVD solution
+        factor = scipy.linalg.cho_factor(gram, check_finite=False)
+        if np.min(np.abs(np.diag(factor[0]))) ** 2 > _CHOLESKY_RTOL * scale:
+            return scipy.linalg.cho_solve(factor, moment, check_finite=False)
+    except scipy.linalg.LinAlgError:
+        pass
+    beta, *_ = scipy.linalg.lstsq(gram, moment, lapack_driver="gelsd")
     return beta
