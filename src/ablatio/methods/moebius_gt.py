@@ -95,6 +95,7 @@ class MobiusRecovery(Method):
     """
 
     name: ClassVar[str] = "mobius"
+    _check_tags: ClassVar[dict[str, Any]] = {"exact": "max_order", "exact_budget": 6000}
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "budget": [None, Interval(int, 1, None)],
         "max_order": [Interval(int, 1, None)],

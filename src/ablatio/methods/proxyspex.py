@@ -137,6 +137,7 @@ class ProxySPEX(Method):
     """
 
     name: ClassVar[str] = "proxyspex"
+    _check_tags: ClassVar[dict[str, Any]] = {"exact": "max_order", "params": {"n_trees": 20}}
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "budget": [None, Interval(int, 1, None)],
         "max_order": [Interval(int, 1, None)],
