@@ -19,6 +19,8 @@ MODULES = [
     "ablatio.methods.kernelshap",
     "ablatio.methods.lime",
     "ablatio.methods.permutation",
+    "ablatio.methods.proxyspex",
+    "ablatio.methods.moebius_gt",
     "ablatio.evaluation.compare",
     "ablatio.testing",
 ]

@@ -20,6 +20,7 @@ from ablatio.exceptions import (
     CacheError,
     EvaluationError,
     NonFiniteValueError,
+    RecoveryWarning,
 )
 from ablatio.explain import Explanation, explain
 from ablatio.games.game import Game, Progress
@@ -33,13 +34,16 @@ from ablatio.interactions import Interactions
 from ablatio.methods import (
     LIME,
     METHODS,
+    SPEX,
     Banzhaf,
     Exact,
     FaithBanzhaf,
     FaithShap,
     KernelSHAP,
     Method,
+    MobiusRecovery,
     PermutationShapley,
+    ProxySPEX,
     clone,
 )
 
@@ -48,6 +52,7 @@ __version__ = "0.1.0"
 __all__ = [
     "LIME",
     "METHODS",
+    "SPEX",
     "AblatioError",
     "AblationError",
     "Banzhaf",
@@ -62,10 +67,13 @@ __all__ = [
     "Interactions",
     "KernelSHAP",
     "Method",
+    "MobiusRecovery",
     "NonFiniteValueError",
     "PermutationShapley",
     "Progress",
+    "ProxySPEX",
     "RealityCheck",
+    "RecoveryWarning",
     "RemovalCurve",
     "SyntheticGame",
     "clone",

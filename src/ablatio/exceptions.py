@@ -18,6 +18,10 @@ them; most also derive from the built-in type that fits (``ValueError``, ``TypeE
     │   └── CacheCorruptError                the file is truncated / not a valid cache
     ├── BasisError (ValueError)              mixing or misusing interaction bases
     └── NotFittedError (AttributeError)      a result attribute was read before ``fit``
+
+Warnings (the result is still returned, with its quality stated)::
+
+    RecoveryWarning (UserWarning)            a method's measured held-out R² says it did not recover
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ __all__ = [
     "NonFiniteValueError",
     "NotFittedError",
     "ParameterError",
+    "RecoveryWarning",
     "ValueFunctionError",
 ]
 
@@ -104,3 +109,7 @@ class BasisError(AblatioError, ValueError):
 
 class NotFittedError(AblatioError, AttributeError):
     """A fitted attribute was accessed before calling ``fit``."""
+
+
+class RecoveryWarning(UserWarning):
+    """A method could not recover the game well; the message states its held-out R²."""

@@ -64,3 +64,26 @@ def test_rank_deficient_design_gets_the_minimum_norm_solution():
     X = np.hstack([base, base[:, :1] + base[:, 1:2]])  # 4th column = 1st + 2nd
     y = rng.normal(size=20)
     np.testing.assert_allclose(least_squares(X, y), np.linalg.pinv(X) @ y, atol=1e-10)
+
+
+def test_least_squares_path_matches_each_prefix_fit():
+    from ablatio.transforms.solve import least_squares_path
+
+    rng = np.random.default_rng(2)
+    X, y = rng.normal(size=(60, 8)), rng.normal(size=60)
+    sizes = np.array([0, 1, 3, 8])
+    path = least_squares_path(X, y, sizes)
+    assert path[0].shape == (0,)
+    for k, beta in zip(sizes[1:], path[1:], strict=True):
+        np.testing.assert_allclose(beta, np.linalg.lstsq(X[:, :k], y, rcond=None)[0], atol=1e-10)
+
+
+def test_least_squares_path_handles_dependent_columns():
+    from ablatio.transforms.solve import least_squares_path
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(30, 3))
+    X = np.column_stack([X, X[:, 0] + X[:, 1]])  # column 3 is dependent
+    y = X[:, :3] @ np.array([1.0, -2.0, 0.5])
+    (beta,) = least_squares_path(X, y, np.array([4]))
+    np.testing.assert_allclose(X @ beta, y, atol=1e-8)

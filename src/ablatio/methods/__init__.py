@@ -9,18 +9,24 @@ from ablatio.methods.faithbanzhaf import FaithBanzhaf
 from ablatio.methods.faithshap import FaithShap
 from ablatio.methods.kernelshap import KernelSHAP
 from ablatio.methods.lime import LIME
+from ablatio.methods.moebius_gt import MobiusRecovery
 from ablatio.methods.permutation import PermutationShapley
+from ablatio.methods.proxyspex import ProxySPEX
+from ablatio.methods.spex import SPEX
 
 __all__ = [
     "LIME",
     "METHODS",
+    "SPEX",
     "Banzhaf",
     "Exact",
     "FaithBanzhaf",
     "FaithShap",
     "KernelSHAP",
     "Method",
+    "MobiusRecovery",
     "PermutationShapley",
+    "ProxySPEX",
     "clone",
     "get_method",
 ]
@@ -34,6 +40,9 @@ METHODS: dict[str, type[Method]] = {
     PermutationShapley.name: PermutationShapley,
     FaithShap.name: FaithShap,
     FaithBanzhaf.name: FaithBanzhaf,
+    MobiusRecovery.name: MobiusRecovery,
+    ProxySPEX.name: ProxySPEX,
+    SPEX.name: SPEX,
 }
 
 

@@ -19,12 +19,16 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg
 
-__all__ = ["RANK_RTOL", "least_squares"]
+__all__ = ["RANK_RTOL", "least_squares", "least_squares_gram", "least_squares_path"]
 
 #: Singular values below ``RANK_RTOL`` times the largest count as zero: a design that does not
 #: identify every coefficient (fewer informative rows than columns) gets the minimum-norm
-#: solution on the identified part instead of coefficients blown up by rounding noise.
+#: solution on the identified part instead of coefficients blown up by rounding noise. Also the
+#: relative size of a QR diagonal entry below which a prefix path treats a column as dependent.
 RANK_RTOL = 1e-10
+
+#: Cholesky is trusted when every pivot² exceeds this fraction of the largest diagonal entry.
+_CHOLESKY_RTOL = 1e-10
 
 
 def least_squares(
@@ -76,3 +80,70 @@ def least_squares(
         reduced, y - X @ particular, cond=RANK_RTOL, lapack_driver="gelsd"
     )
     return particular + free @ gamma
+
+
+def least_squares_path(X: np.ndarray, y: np.ndarray, sizes: np.ndarray) -> list[np.ndarray]:
+    """Ordinary least-squares coefficients on every requested prefix of the columns of ``X``.
+
+    For each ``k`` in ``sizes`` returns ``argmin_β ||y - X[:, :k] β||²`` (shape ``(k,)``),
+    all from one thin QR factorisation ``X = QR``: with ``z = Qᵀy`` the prefix solution is
+    ``R[:k, :k]⁻¹ z[:k]``, so a whole path of nested models costs one factorisation plus
+    ``O(k²)`` per size. Columns must be linearly independent (e.g. distinct parities on
+    random masks with fewer columns than rows); near-dependent columns are solved by
+    :func:`least_squares` instead of the triangular system.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_rows, n_columns)
+        Design matrix, columns in the order they enter the model.
+    y : ndarray of shape (n_rows,)
+        Responses.
+    sizes : ndarray of int
+        Prefix lengths ``0 <= k <= n_columns``.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    q, r = scipy.linalg.qr(X, mode="economic")
+    z = q.T @ y
+    diag = np.abs(np.diag(r))
+    scale = diag.max(initial=0.0)
+    out = []
+    for k in np.asarray(sizes, dtype=np.int64):
+        if k == 0:
+            out.append(np.zeros(0))
+        elif diag[:k].min() > RANK_RTOL * scale:
+            out.append(scipy.linalg.solve_triangular(r[:k, :k], z[:k]))
+        else:
+            out.append(least_squares(X[:, :k], y))
+    return out
+
+
+def least_squares_gram(gram: np.ndarray, moment: np.ndarray, *, ridge: float = 0.0) -> np.ndarray:
+    """Least-squares coefficients from the normal equations ``(XᵀX + λI) β = Xᵀy``.
+
+    For designs whose Gram matrix is cheaper to form than ``X`` itself (SPEX builds it in the
+    aliased bucket domain). A singular ``gram`` (aliased columns) gets the minimum-norm
+    solution through the SVD-based ``lstsq``.
+
+    Parameters
+    ----------
+    gram : ndarray of shape (n_columns, n_columns)
+        ``XᵀX``.
+    moment : ndarray of shape (n_columns,)
+        ``Xᵀy``.
+    ridge : float, default=0.0
+        L2 penalty ``λ``.
+    """
+    gram = np.asarray(gram, dtype=np.float64)
+    moment = np.asarray(moment, dtype=np.float64)
+    if ridge > 0:
+        gram = gram + ridge * np.eye(gram.shape[0])
+    scale = float(np.max(np.abs(np.diag(gram)), initial=0.0))
+    try:  # Cholesky when well conditioned (fast), else the minimum-norm SVD solution
+        factor = scipy.linalg.cho_factor(gram, check_finite=False)
+        if np.min(np.abs(np.diag(factor[0]))) ** 2 > _CHOLESKY_RTOL * scale:
+            return scipy.linalg.cho_solve(factor, moment, check_finite=False)
+    except scipy.linalg.LinAlgError:
+        pass
+    beta, *_ = scipy.linalg.lstsq(gram, moment, lapack_driver="gelsd")
+    return beta
