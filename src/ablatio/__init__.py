@@ -10,7 +10,9 @@ Quick start::
     print(expl.top(5), ablatio.faithfulness(expl, game, random_state=1))
 """
 
+from ablatio.evaluation.compare import compare
 from ablatio.evaluation.faithfulness import RemovalCurve, faithfulness, removal_curve
+from ablatio.evaluation.reality_check import RealityCheck, reality_check
 from ablatio.exceptions import (
     AblatioError,
     AblationError,
@@ -29,32 +31,57 @@ from ablatio.games.synthetic import (
     sparse_parity_game,
 )
 from ablatio.interactions import Interactions
-from ablatio.methods import METHODS, SPEX, Exact, Method, clone
+from ablatio.methods import (
+    LIME,
+    METHODS,
+    SPEX,
+    Banzhaf,
+    Exact,
+    FaithBanzhaf,
+    FaithShap,
+    KernelSHAP,
+    Method,
+    MobiusRecovery,
+    PermutationShapley,
+    ProxySPEX,
+    clone,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "LIME",
     "METHODS",
     "SPEX",
     "AblatioError",
     "AblationError",
+    "Banzhaf",
     "BudgetTooSmallError",
     "CacheError",
     "EvaluationError",
     "Exact",
     "Explanation",
+    "FaithBanzhaf",
+    "FaithShap",
     "Game",
     "Interactions",
+    "KernelSHAP",
     "Method",
+    "MobiusRecovery",
     "NonFiniteValueError",
+    "PermutationShapley",
     "Progress",
+    "ProxySPEX",
+    "RealityCheck",
     "RecoveryWarning",
     "RemovalCurve",
     "SyntheticGame",
     "clone",
+    "compare",
     "explain",
     "faithfulness",
     "hierarchical_game",
+    "reality_check",
     "removal_curve",
     "sparse_and_game",
     "sparse_parity_game",

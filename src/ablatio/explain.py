@@ -79,7 +79,8 @@ def _make_method(
         ("random_state", random_state),
     ):
         if key in accepted:
-            params[key] = value
+            if value is not None:  # None keeps the method's own default
+                params[key] = value
         elif value is not None and key != "random_state":  # deterministic methods: no seed
             msg = f"method {method!r} takes no {key}"
             raise ParameterError(msg)

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from ablatio._optional import require
 from ablatio._validation import check_feature_names, check_masks, check_n_players
 from ablatio.exceptions import BasisError, ParameterError
 from ablatio.transforms.fourier import evaluate_fourier
@@ -43,6 +44,19 @@ __all__ = ["BASES", "SCHEMA_VERSION", "Interactions"]
 BASES = ("moebius", "fourier")
 #: Version of the JSON layout written by :meth:`Interactions.save`.
 SCHEMA_VERSION = 1
+#: ablatio basis → shapiq index name (``to_shapiq``); Fourier is exported via Möbius.
+_TO_SHAPIQ = {
+    "moebius": "Moebius",
+    "sv": "SV",
+    "bv": "BV",
+    "sii": "SII",
+    "bii": "BII",
+    "stii": "STII",
+    "fsii": "FSII",
+    "fbii": "FBII",
+    "ksii": "k-SII",
+}
+_FROM_SHAPIQ = {v: k for k, v in _TO_SHAPIQ.items()}
 
 
 class Interactions:
@@ -269,7 +283,8 @@ class Interactions:
         values = self.index(index, 1)
         out = np.zeros(self.n_players)
         first = values.orders == 1
-        out[values._idx[first, 0]] = values._coef[first]
+        if first.any():
+            out[values._idx[first, 0]] = values._coef[first]
         return out
 
     def _require_function_basis(self, what: str) -> None:
@@ -417,6 +432,66 @@ class Interactions:
     def load(cls, path: str | Path) -> Interactions:
         """Read interactions written by :meth:`save`."""
         return cls.from_json_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+
+    # ------------------------------------------------------------------ interop
+    def to_shapiq(self, *, estimation_budget: int | None = None) -> Any:
+        """The same values as a ``shapiq.InteractionValues`` (needs ``ablatio[shapiq]``).
+
+        The Möbius basis maps to shapiq's index ``"Moebius"`` and the index bases to their
+        shapiq names (``"sv"`` → ``"SV"``, ``"ksii"`` → ``"k-SII"``, ...). A Fourier result is
+        converted to the Möbius basis first, since shapiq has no parity basis. The empty set's
+        coefficient becomes ``baseline_value``.
+
+        Parameters
+        ----------
+        estimation_budget : int, optional
+            Number of ablations used, recorded on the shapiq object.
+        """
+        require("shapiq", extra="shapiq")
+        from shapiq import InteractionValues
+
+        inter = self.to_moebius() if self.basis == "fourier" else self
+        values = inter.as_dict()
+        baseline = float(values.setdefault((), 0.0))
+        max_order = inter.max_order if inter.order is None else inter.order
+        return InteractionValues(
+            values,
+            index=_TO_SHAPIQ[inter.basis],
+            max_order=max(max_order, 1),
+            min_order=0,
+            n_players=inter.n_players,
+            estimated=estimation_budget is not None,
+            estimation_budget=estimation_budget,
+            baseline_value=baseline,
+        )
+
+    @classmethod
+    def from_shapiq(
+        cls, values: Any, *, feature_names: Sequence[str] | None = None
+    ) -> Interactions:
+        """Interactions from a ``shapiq.InteractionValues`` (inverse of :meth:`to_shapiq`).
+
+        Accepts shapiq's ``"Moebius"``, ``"SV"``, ``"BV"``, ``"SII"``, ``"BII"``, ``"STII"``,
+        ``"FSII"``, ``"FBII"`` and ``"k-SII"`` indices; any other index raises a BasisError.
+        """
+        index = getattr(values, "index", None)
+        if index not in _FROM_SHAPIQ:
+            msg = f"shapiq index {index!r} has no ablatio basis; supported: {sorted(_FROM_SHAPIQ)}"
+            raise BasisError(msg)
+        basis = _FROM_SHAPIQ[index]
+        scores = dict(values.interactions)
+        if basis == "moebius" and scores.get((), None) == 0.0:
+            del scores[()]  # shapiq always stores ∅; a zero Möbius constant is no term
+        terms = list(scores)
+        order = None if basis == "moebius" else int(values.max_order)
+        return cls(
+            terms,
+            [float(scores[t]) for t in terms],
+            n_players=int(values.n_players),
+            basis=basis,
+            feature_names=feature_names,
+            order=order,
+        )
 
 
 def _stack(a: np.ndarray, b: np.ndarray) -> np.ndarray:

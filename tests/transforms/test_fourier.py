@@ -47,3 +47,13 @@ def test_sparse_evaluation_equals_dense_synthesis():
         dense[brute.code(T)] = c
     got = evaluate_fourier(tuples_to_terms(terms), coef, all_masks(n))
     np.testing.assert_allclose(got, inverse_fourier_transform(dense), atol=1e-12)
+
+
+def test_values_do_not_depend_on_how_masks_are_batched():
+    rng = np.random.default_rng(5)
+    terms = [tuple(sorted(rng.choice(40, size=3, replace=False).tolist())) for _ in range(300)]
+    idx, coef = tuples_to_terms(terms), rng.normal(size=300)
+    masks = rng.random((257, 40)) < 0.5
+    whole = evaluate_fourier(idx, coef, masks)
+    one_by_one = np.concatenate([evaluate_fourier(idx, coef, masks[i : i + 1]) for i in range(257)])
+    assert whole.tobytes() == one_by_one.tobytes()

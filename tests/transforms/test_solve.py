@@ -23,3 +23,67 @@ def test_ridge_and_constraints():
     A, b = np.array([[1.0, 1.0, 1.0]]), np.array([5.0])
     beta = least_squares(X, y, constraints=(A, b))
     assert beta.sum() == np.float64(5.0) or abs(beta.sum() - 5.0) < 1e-10
+
+
+def _problem(seed: int = 0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(30, 5))
+    y = rng.normal(size=30)
+    w = rng.uniform(0.1, 2.0, size=30)
+    return X, y, w
+
+
+def test_per_column_ridge_leaves_unpenalised_columns_free():
+    X, y, w = _problem(1)
+    penalty = np.array([0.0, 1.0, 1.0, 2.0, 0.5])
+    expected = np.linalg.solve(X.T @ (w[:, None] * X) + np.diag(penalty), X.T @ (w * y))
+    np.testing.assert_allclose(least_squares(X, y, weights=w, ridge=penalty), expected, atol=1e-10)
+
+
+def test_constraints_hold_and_match_the_kkt_solution():
+    X, y, w = _problem(2)
+    A = np.array([[1.0, 1.0, 1.0, 1.0, 1.0], [1.0, 0.0, 0.0, 0.0, 0.0]])
+    b = np.array([2.0, -1.0])
+    beta = least_squares(X, y, weights=w, constraints=(A, b))
+    np.testing.assert_allclose(A @ beta, b, atol=1e-12)
+    kkt = np.block([[2 * X.T @ (w[:, None] * X), A.T], [A, np.zeros((2, 2))]])
+    expected = np.linalg.solve(kkt, np.concatenate([2 * X.T @ (w * y), b]))[:5]
+    np.testing.assert_allclose(beta, expected, atol=1e-10)
+
+
+def test_constraints_without_rows():
+    beta = least_squares(
+        np.zeros((0, 2)), np.zeros(0), constraints=(np.eye(2), np.array([3.0, 4.0]))
+    )
+    np.testing.assert_allclose(beta, [3.0, 4.0])
+
+
+def test_rank_deficient_design_gets_the_minimum_norm_solution():
+    rng = np.random.default_rng(3)
+    base = rng.normal(size=(20, 3))
+    X = np.hstack([base, base[:, :1] + base[:, 1:2]])  # 4th column = 1st + 2nd
+    y = rng.normal(size=20)
+    np.testing.assert_allclose(least_squares(X, y), np.linalg.pinv(X) @ y, atol=1e-10)
+
+
+def test_least_squares_path_matches_each_prefix_fit():
+    from ablatio.transforms.solve import least_squares_path
+
+    rng = np.random.default_rng(2)
+    X, y = rng.normal(size=(60, 8)), rng.normal(size=60)
+    sizes = np.array([0, 1, 3, 8])
+    path = least_squares_path(X, y, sizes)
+    assert path[0].shape == (0,)
+    for k, beta in zip(sizes[1:], path[1:], strict=True):
+        np.testing.assert_allclose(beta, np.linalg.lstsq(X[:, :k], y, rcond=None)[0], atol=1e-10)
+
+
+def test_least_squares_path_handles_dependent_columns():
+    from ablatio.transforms.solve import least_squares_path
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(30, 3))
+    X = np.column_stack([X, X[:, 0] + X[:, 1]])  # column 3 is dependent
+    y = X[:, :3] @ np.array([1.0, -2.0, 0.5])
+    (beta,) = least_squares_path(X, y, np.array([4]))
+    np.testing.assert_allclose(X @ beta, y, atol=1e-8)

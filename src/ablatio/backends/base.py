@@ -71,16 +71,23 @@ class ThreadBackend(Backend):
 
 
 def get_backend(backend: str | Backend | None) -> Backend:
-    """Resolve ``None``/``"serial"``, ``"threads"``, ``"ray"`` or a Backend instance."""
+    """Resolve ``None``/``"serial"``, ``"threads"``, ``"processes"``, ``"ray"`` or a Backend."""
     if backend is None or backend == "serial":
         return SerialBackend()
     if isinstance(backend, Backend):
         return backend
     if backend == "threads":
         return ThreadBackend()
+    if backend == "processes":
+        from ablatio.backends.process import ProcessBackend
+
+        return ProcessBackend()
     if backend == "ray":
         from ablatio.backends.ray import RayBackend
 
         return RayBackend()
-    msg = f"backend == {backend!r}; choose 'serial', 'threads', 'ray' or a Backend instance"
+    msg = (
+        f"backend == {backend!r}; choose 'serial', 'threads', 'processes', 'ray' or a "
+        "Backend instance"
+    )
     raise ParameterError(msg)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -24,6 +25,8 @@ CACHE_SCHEMA_VERSION = 1
 _BUSY_TIMEOUT_S = 30.0
 #: SQLite limits the number of host parameters per statement; look up keys in chunks.
 _LOOKUP_CHUNK = 500
+#: Free disk space (bytes) required next to the cache file before a run starts.
+MIN_FREE_BYTES = 16 * 2**20
 
 
 def pack_masks(masks: np.ndarray) -> list[bytes]:
@@ -90,6 +93,14 @@ class AblationCache:
             msg = (
                 f"cache directory {parent} is not writable: no ablation could be saved. "
                 "Choose a writable path before starting the run."
+            )
+            raise CacheError(msg)
+        free = shutil.disk_usage(parent).free
+        if free < MIN_FREE_BYTES:
+            msg = (
+                f"only {free // 2**20} MiB free in {parent}; the ablation cache needs at least "
+                f"{MIN_FREE_BYTES // 2**20} MiB. Free some space or choose another path before "
+                "starting the run."
             )
             raise CacheError(msg)
 
@@ -164,10 +175,19 @@ class AblationCache:
         """Store a batch in one committed transaction (existing keys are left unchanged)."""
         rows = [(self.fingerprint, k, float(v)) for k, v in zip(keys, values, strict=True)]
         conn = self._conn
-        conn.execute("BEGIN IMMEDIATE")
         try:
+            conn.execute("BEGIN IMMEDIATE")
             conn.executemany("INSERT OR IGNORE INTO ablations VALUES (?, ?, ?)", rows)
             conn.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            msg = (
+                f"could not write {len(rows)} evaluated ablations to {self.path} ({exc}). "
+                "Every batch committed before this one is kept; fix the cause (disk full, "
+                "file locked by another process, read-only file) and re-run to resume."
+            )
+            raise CacheError(msg) from exc
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")

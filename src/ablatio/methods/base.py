@@ -22,7 +22,10 @@ from ablatio.exceptions import BudgetTooSmallError, NotFittedError, ParameterErr
 from ablatio.games.game import Game
 from ablatio.interactions import Interactions
 
-__all__ = ["Interval", "Method", "Options", "as_game", "clone"]
+__all__ = ["MAX_MASK_BYTES", "Interval", "Method", "Options", "as_game", "clone"]
+
+#: Largest mask matrix (budget × n bools, in bytes) a method may build before refusing to run.
+MAX_MASK_BYTES = 4 * 2**30
 
 
 @dataclass(frozen=True)
@@ -134,6 +137,9 @@ class Method(ABC):
                 msg = f"{type(self).__name__}: {key} == {value!r}, must be {options}"
                 raise ParameterError(msg)
 
+    def _check_game(self, game: Game) -> None:  # noqa: B027 - optional hook
+        """Method-specific checks of the game before any budget arithmetic (default: none)."""
+
     def min_budget(self, n_players: int) -> int:
         """Smallest budget this configuration can work with for ``n_players`` parts."""
         return 1
@@ -151,6 +157,17 @@ class Method(ABC):
             )
             raise BudgetTooSmallError(msg, minimum=needed)
 
+    def _check_memory(self, n_players: int) -> None:
+        budget = getattr(self, "budget", None)
+        if budget is not None and budget * n_players > MAX_MASK_BYTES:
+            msg = (
+                f"budget={budget} masks of n={n_players} parts need "
+                f"{budget * n_players / 2**30:.1f} GiB, more than the {MAX_MASK_BYTES / 2**30:.0f}"
+                " GiB limit (ablatio.methods.base.MAX_MASK_BYTES): lower the budget or group "
+                "parts into fewer players"
+            )
+            raise ParameterError(msg)
+
     def _budget_context(self) -> str:
         order = getattr(self, "max_order", None)
         return f", max_order={order}" if order is not None else ""
@@ -166,7 +183,9 @@ class Method(ABC):
                 "more parts than exist; lower max_order"
             )
             raise ParameterError(msg)
+        self._check_game(game)
         self._check_budget(game.n_players)
+        self._check_memory(game.n_players)
         rng = check_random_state(getattr(self, "random_state", None))
         start = time.perf_counter()
         with game.track(budget=getattr(self, "budget", None)) as tracker:

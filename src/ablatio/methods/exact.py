@@ -81,6 +81,8 @@ class Exact(Method):
         "max_players": [Interval(int, 1, 30)],
         "atol": [Interval(float, 0, None)],
     }
+    #: How ``ablatio.testing.check_method`` exercises this method.
+    _check_tags: ClassVar[dict[str, Any]] = {"exact": "any"}
 
     def __init__(
         self,
@@ -100,14 +102,16 @@ class Exact(Method):
     def min_budget(self, n_players: int) -> int:
         return 2**n_players
 
-    def _fit(self, game: Game, rng: np.random.Generator) -> Interactions:
-        n = game.n_players
-        if n > self.max_players:
+    def _check_game(self, game: Game) -> None:
+        if game.n_players > self.max_players:
             msg = (
-                f"Exact enumerates 2^n masks; n == {n} > max_players == {self.max_players}. "
-                "Use method='spex' or 'proxyspex' for large n"
+                f"Exact enumerates 2^n masks; n == {game.n_players} > max_players == "
+                f"{self.max_players}. Use method='spex' or 'proxyspex' for large n"
             )
             raise ParameterError(msg)
+
+    def _fit(self, game: Game, rng: np.random.Generator) -> Interactions:
+        n = game.n_players
         values = game(all_masks(n))
         scale = max(1.0, float(np.max(np.abs(values))))
         if self.max_order is None and self.basis == "moebius":

@@ -15,10 +15,16 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["evaluate_fourier", "fourier_transform", "fwht", "inverse_fourier_transform"]
+__all__ = [
+    "evaluate_fourier",
+    "fourier_transform",
+    "fwht",
+    "inverse_fourier_transform",
+    "parity_matrix",
+]
 
-#: Rows of masks processed at once when evaluating sparse functions (bounds memory).
-_CHUNK = 4096
+#: Entries (masks × terms) of the basis matrix built at once when evaluating (bounds memory).
+_CHUNK_ENTRIES = 2**22
 
 
 def fwht(values: np.ndarray) -> np.ndarray:
@@ -58,24 +64,41 @@ def evaluate_fourier(idx: np.ndarray, coefficients: np.ndarray, masks: np.ndarra
     return _evaluate(idx, coefficients, masks, parity=True)
 
 
+def parity_matrix(idx: np.ndarray, masks: np.ndarray) -> np.ndarray:
+    """Design matrix ``(q, k)`` with entries ``(-1)^{|m_q ∩ T_j|}`` for terms in padded form."""
+    return _basis_matrix(idx, masks, parity=True)
+
+
+def _basis_matrix(idx: np.ndarray, masks: np.ndarray, *, parity: bool) -> np.ndarray:
+    """Parity (``parity=True``) or AND (``Π_{i∈T} m_i``) basis functions of each term."""
+    n = masks.shape[1]
+    # Padding (-1) points at an extra column: False for parities, True for AND terms.
+    safe = np.where(idx < 0, n, idx)
+    ext = np.empty((masks.shape[0], n + 1), dtype=bool)
+    ext[:, :n] = masks
+    ext[:, n] = not parity
+    gathered = ext[:, safe]  # (q, k, width)
+    if parity:
+        odd: np.ndarray = gathered.sum(axis=2) & 1
+        return 1.0 - 2.0 * odd.astype(np.float64)
+    return np.asarray(gathered.all(axis=2), dtype=np.float64)
+
+
 def _evaluate(
     idx: np.ndarray, coefficients: np.ndarray, masks: np.ndarray, *, parity: bool
 ) -> np.ndarray:
-    q, n = masks.shape
+    q = masks.shape[0]
     out = np.zeros(q)
     if idx.shape[0] == 0:
         return out
-    # Padding (-1) points at an extra column: False for parities, True for AND terms.
-    safe = np.where(idx < 0, n, idx)
-    for start in range(0, q, _CHUNK):
-        block = masks[start : start + _CHUNK]
-        ext = np.empty((block.shape[0], n + 1), dtype=bool)
-        ext[:, :n] = block
-        ext[:, n] = not parity
-        gathered = ext[:, safe]  # (rows, k, width)
-        if parity:
-            basis = 1.0 - 2.0 * (gathered.sum(axis=2) & 1)
-        else:
-            basis = gathered.all(axis=2).astype(np.float64)
-        out[start : start + _CHUNK] = basis @ coefficients
+    rows = max(1, _CHUNK_ENTRIES // max(1, idx.shape[0] * max(1, idx.shape[1])))
+    for start in range(0, q, rows):
+        block = masks[start : start + rows]
+        # Accumulate term by term in a fixed order (not a BLAS mat-vec, whose blocking depends
+        # on the number of rows): each value is then independent of how masks are batched.
+        basis = _basis_matrix(idx, block, parity=parity)
+        acc = np.zeros(block.shape[0])
+        for j, c in enumerate(coefficients):
+            acc += basis[:, j] * c
+        out[start : start + rows] = acc
     return out

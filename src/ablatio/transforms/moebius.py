@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ablatio.transforms.fourier import _evaluate
+from ablatio.transforms.fourier import _basis_matrix, _evaluate
 from ablatio.transforms.terms import aggregate, expand_subsets, term_orders
 
 __all__ = [
+    "and_matrix",
     "evaluate_moebius",
     "fourier_to_moebius",
     "moebius_to_fourier",
@@ -59,6 +60,11 @@ def zeta_transform(dividends: np.ndarray) -> np.ndarray:
 def evaluate_moebius(idx: np.ndarray, coefficients: np.ndarray, masks: np.ndarray) -> np.ndarray:
     """Evaluate ``Σ_T a(T) Π_{i∈T} m_i`` on bool masks ``(q, n)``; terms in padded form."""
     return _evaluate(idx, coefficients, masks, parity=False)
+
+
+def and_matrix(idx: np.ndarray, masks: np.ndarray) -> np.ndarray:
+    """Design matrix ``(q, k)`` with entries ``Π_{i∈T_j} m_{q,i}`` for terms in padded form."""
+    return _basis_matrix(idx, masks, parity=False)
 
 
 def fourier_to_moebius(

@@ -7,8 +7,11 @@ Solves
     \\min_\\beta \\sum_q w_q (y_q - x_q^\\top \\beta)^2 + \\lambda \\lVert \\beta \\rVert^2
     \\quad \\text{s.t.} \\quad A \\beta = b
 
-through the SVD-based ``lstsq`` on ``√w``-scaled rows (unconstrained) or the KKT system
-(equality constrained). Every regression in ablatio goes through :func:`least_squares`.
+through the SVD-based ``lstsq`` on ``√w``-scaled rows. Equality constraints are eliminated:
+``β = β_0 + Z γ`` with ``β_0`` the minimum-norm solution of ``A β = b`` and ``Z`` an orthonormal
+basis of the null space of ``A``, then ``γ`` is an unconstrained least-squares fit (better
+conditioned than the KKT system, which squares the condition number of ``X``).
+Every regression in ablatio goes through :func:`least_squares`.
 """
 
 from __future__ import annotations
@@ -16,7 +19,13 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg
 
-__all__ = ["least_squares", "least_squares_gram"]
+__all__ = ["RANK_RTOL", "least_squares", "least_squares_gram", "least_squares_path"]
+
+#: Singular values below ``RANK_RTOL`` times the largest count as zero: a design that does not
+#: identify every coefficient (fewer informative rows than columns) gets the minimum-norm
+#: solution on the identified part instead of coefficients blown up by rounding noise. Also the
+#: relative size of a QR diagonal entry below which a prefix path treats a column as dependent.
+RANK_RTOL = 1e-10
 
 #: Cholesky is trusted when every pivot² exceeds this fraction of the largest diagonal entry.
 _CHOLESKY_RTOL = 1e-10
@@ -27,7 +36,7 @@ def least_squares(
     y: np.ndarray,
     *,
     weights: np.ndarray | None = None,
-    ridge: float = 0.0,
+    ridge: float | np.ndarray = 0.0,
     constraints: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Coefficients ``β`` of shape ``(n_columns,)``.
@@ -40,8 +49,9 @@ def least_squares(
         Responses.
     weights : ndarray of shape (n_rows,), optional
         Non-negative row weights (default 1).
-    ridge : float, default=0.0
-        L2 penalty ``λ`` on all coefficients.
+    ridge : float or ndarray of shape (n_columns,), default=0.0
+        L2 penalty ``λ`` on all coefficients, or one penalty per column (0 leaves a column,
+        e.g. an intercept, unpenalised).
     constraints : (A, b), optional
         Equality constraints ``A β = b`` with ``A`` of shape ``(n_constraints, n_columns)``.
     """
@@ -52,19 +62,60 @@ def least_squares(
         X = X * w[:, None]
         y = y * w
     p = X.shape[1]
-    if ridge > 0:
-        X = np.vstack([X, np.sqrt(ridge) * np.eye(p)])
+    penalty = np.broadcast_to(np.asarray(ridge, dtype=np.float64), (p,))
+    if np.any(penalty > 0):
+        X = np.vstack([X, np.diag(np.sqrt(penalty))])
         y = np.concatenate([y, np.zeros(p)])
     if constraints is None:
-        beta, *_ = scipy.linalg.lstsq(X, y, lapack_driver="gelsd")
+        beta, *_ = scipy.linalg.lstsq(X, y, cond=RANK_RTOL, lapack_driver="gelsd")
         return beta
     A, b = (np.atleast_2d(np.asarray(c, dtype=np.float64)) for c in constraints)
     b = b.reshape(-1)
-    k = A.shape[0]
-    kkt = np.block([[2 * X.T @ X, A.T], [A, np.zeros((k, k))]])
-    rhs = np.concatenate([2 * X.T @ y, b])
-    sol, *_ = scipy.linalg.lstsq(kkt, rhs, lapack_driver="gelsd")
-    return sol[:p]
+    particular, *_ = scipy.linalg.lstsq(A, b, cond=RANK_RTOL, lapack_driver="gelsd")
+    free = scipy.linalg.null_space(A)
+    if free.shape[1] == 0 or X.shape[0] == 0:
+        return particular
+    reduced = X @ free
+    gamma, *_ = scipy.linalg.lstsq(
+        reduced, y - X @ particular, cond=RANK_RTOL, lapack_driver="gelsd"
+    )
+    return particular + free @ gamma
+
+
+def least_squares_path(X: np.ndarray, y: np.ndarray, sizes: np.ndarray) -> list[np.ndarray]:
+    """Ordinary least-squares coefficients on every requested prefix of the columns of ``X``.
+
+    For each ``k`` in ``sizes`` returns ``argmin_β ||y - X[:, :k] β||²`` (shape ``(k,)``),
+    all from one thin QR factorisation ``X = QR``: with ``z = Qᵀy`` the prefix solution is
+    ``R[:k, :k]⁻¹ z[:k]``, so a whole path of nested models costs one factorisation plus
+    ``O(k²)`` per size. Columns must be linearly independent (e.g. distinct parities on
+    random masks with fewer columns than rows); near-dependent columns are solved by
+    :func:`least_squares` instead of the triangular system.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_rows, n_columns)
+        Design matrix, columns in the order they enter the model.
+    y : ndarray of shape (n_rows,)
+        Responses.
+    sizes : ndarray of int
+        Prefix lengths ``0 <= k <= n_columns``.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    q, r = scipy.linalg.qr(X, mode="economic")
+    z = q.T @ y
+    diag = np.abs(np.diag(r))
+    scale = diag.max(initial=0.0)
+    out = []
+    for k in np.asarray(sizes, dtype=np.int64):
+        if k == 0:
+            out.append(np.zeros(0))
+        elif diag[:k].min() > RANK_RTOL * scale:
+            out.append(scipy.linalg.solve_triangular(r[:k, :k], z[:k]))
+        else:
+            out.append(least_squares(X[:, :k], y))
+    return out
 
 
 def least_squares_gram(gram: np.ndarray, moment: np.ndarray, *, ridge: float = 0.0) -> np.ndarray:

@@ -1,0 +1,72 @@
+"""Process-pool backend: evaluate batches in worker processes of this machine.
+
+Suits CPU-bound value functions in pure Python that hold the GIL. The function and each
+batch are pickled to the workers (define the function at module level, or use a target
+object). Workers start with ``spawn`` so that no lock or thread of the parent is copied.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections import deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Any
+
+import numpy as np
+
+from ablatio.backends.base import Backend, ValueFunction
+from ablatio.exceptions import ParameterError
+
+__all__ = ["ProcessBackend"]
+
+
+class ProcessBackend(Backend):
+    """Evaluate up to ``max_workers`` batches at once in worker processes.
+
+    Parameters
+    ----------
+    max_workers : int, default=2
+        Worker processes (kept alive until :meth:`close`).
+    max_in_flight : int, optional
+        Batches submitted and not yet collected (default ``2 * max_workers``).
+    """
+
+    def __init__(self, max_workers: int = 2, *, max_in_flight: int | None = None) -> None:
+        if not isinstance(max_workers, int) or max_workers < 1:
+            msg = f"max_workers == {max_workers!r}, must be an int >= 1"
+            raise ParameterError(msg)
+        if max_in_flight is not None and (not isinstance(max_in_flight, int) or max_in_flight < 1):
+            msg = f"max_in_flight == {max_in_flight!r}, must be None or an int >= 1"
+            raise ParameterError(msg)
+        self.max_workers = max_workers
+        self.max_in_flight = max_in_flight
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _executor(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                self.max_workers, mp_context=multiprocessing.get_context("spawn")
+            )
+        return self._pool
+
+    def map(self, fn: ValueFunction, batches: Sequence[np.ndarray]) -> Iterator[Any]:
+        pool = self._executor()
+        window = self.max_in_flight or 2 * self.max_workers
+        pending: deque[Future[Any]] = deque()
+        submitted = 0
+        try:
+            while submitted < len(batches) or pending:
+                while submitted < len(batches) and len(pending) < window:
+                    pending.append(pool.submit(fn, batches[submitted]))
+                    submitted += 1
+                yield pending.popleft().result()
+        finally:
+            for future in pending:
+                future.cancel()
+
+    def close(self) -> None:
+        """Stop the worker processes."""
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None

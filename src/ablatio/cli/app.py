@@ -1,0 +1,171 @@
+"""The typer application: ``explain``, ``compare``, ``audit``, ``report``, ``methods``.
+
+Commands for pluggable parts (targets, audits) are assembled from two plain functions: a
+*builder* whose signature supplies the part's own options, and an *action* (``run_explain``,
+``run_compare``, ``render_audit``) whose keyword parameters supply the shared ones.
+:func:`combine` merges both signatures into one command.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ablatio.cli.audit import AUDITS, render_audit
+from ablatio.cli.compare import run_compare
+from ablatio.cli.console import EXIT_USAGE, guard, stderr
+from ablatio.cli.explain import run_explain
+from ablatio.cli.targets import TargetUnavailableError, as_spec, resolve_target
+from ablatio.exceptions import ParameterError
+
+__all__ = ["build_app", "combine"]
+
+
+def combine(
+    builder: Callable[..., Any], action: Callable[..., Any], *, name: str
+) -> Callable[..., None]:
+    """One command whose options are ``builder``'s parameters plus ``action``'s keywords.
+
+    The command calls ``action(builder(**own), **shared)``. Parameters become keyword-only
+    so that options with and without defaults can mix; a name used by both raises.
+    """
+    own = inspect.signature(builder, eval_str=True).parameters
+    shared = list(inspect.signature(action, eval_str=True).parameters.values())[1:]
+    clash = set(own) & {p.name for p in shared}
+    if clash:
+        msg = f"{name}: builder options {sorted(clash)} clash with the shared options"
+        raise ParameterError(msg)
+    params = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in [*own.values(), *shared]]
+
+    def command(**kwargs: Any) -> None:
+        built_with = {k: kwargs.pop(k) for k in own}
+        with guard(json_output=bool(kwargs.get("json_output", False))):
+            built = builder(**built_with)
+        action(built, **kwargs)
+
+    command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    command.__annotations__ = {p.name: p.annotation for p in params}
+    command.__doc__ = inspect.getdoc(builder)
+    command.__name__ = name
+    return command
+
+
+def _unavailable(message: str) -> Callable[..., None]:
+    def command() -> None:
+        stderr.print(message, markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(EXIT_USAGE)
+
+    command.__doc__ = f"(not available) {message}"
+    return command
+
+
+_PASS_THROUGH = {"allow_extra_args": True, "ignore_unknown_options": True}
+
+
+def _add_checked(
+    group: typer.Typer, name: str, builder: Callable[..., Any], action: Callable[..., Any]
+) -> None:
+    """Add ``combine(builder, action)`` as command ``name``, or a placeholder saying why not.
+
+    A plug-in whose options typer cannot turn into a command line (or that clashes with the
+    shared options) must not take the whole ``ablatio`` command down with it.
+    """
+    try:
+        command = combine(builder, action, name=name)
+        trial = typer.Typer()
+        trial.command(name)(command)
+        typer.main.get_command(trial)
+    except Exception as exc:  # noqa: BLE001 - any failure of a plug-in is reported the same way
+        group.command(name, context_settings=_PASS_THROUGH, add_help_option=False)(
+            _unavailable(f"`{name}` cannot be offered on the command line: {exc}")
+        )
+        return
+    group.command(name)(command)
+
+
+def _add_targets(group: typer.Typer, action: Callable[..., Any], verb: str) -> None:
+    from ablatio.cli.targets import TARGETS
+
+    for kind in TARGETS:
+        try:
+            builder = resolve_target(kind)
+        except TargetUnavailableError as exc:
+            group.command(kind, context_settings=_PASS_THROUGH, add_help_option=False)(
+                _unavailable(str(exc).replace("ablatio explain", f"ablatio {verb}"))
+            )
+            continue
+
+        def build(*args: Any, _builder: Any = builder, _kind: str = kind, **kwargs: Any) -> Any:
+            return as_spec(_kind, _builder(*args, **kwargs), dict(kwargs))
+
+        build.__signature__ = inspect.signature(builder, eval_str=True)  # type: ignore[attr-defined]
+        build.__doc__ = inspect.getdoc(builder)
+        _add_checked(group, kind, build, action)
+
+
+def _add_audits(group: typer.Typer) -> None:
+    for name, entry in AUDITS.items():
+        if callable(entry):
+            _add_checked(group, name, entry, render_audit)
+            continue
+        module_name, _, attr = entry.partition(":")
+        try:
+            function = getattr(importlib.import_module(module_name), attr)
+        except (ImportError, AttributeError) as exc:
+            group.command(name, context_settings=_PASS_THROUGH, add_help_option=False)(
+                _unavailable(
+                    f"`ablatio audit {name}` needs {entry}, which this installation does not "
+                    f"provide ({exc})."
+                )
+            )
+            continue
+        _add_checked(group, name, function, render_audit)
+
+
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="The --out directory of an explain run.")],
+    png: Annotated[bool, typer.Option("--png/--no-png", help="Also write PNG figures.")] = True,
+    top: Annotated[int, typer.Option(help="Terms in the table, charts and graph.")] = 20,
+) -> None:
+    """Re-render report.html (and PNGs) of a run directory from its JSON files."""
+    from ablatio.report.run import REPORT_FILE, render_run
+
+    with guard():
+        render_run(run_dir, png=png, top_k=top)
+    stderr.print(f"report: {run_dir / REPORT_FILE}", markup=False, highlight=False, soft_wrap=True)
+
+
+def methods() -> None:
+    """List the registered methods."""
+    from ablatio.methods import METHODS
+
+    for name, cls in sorted(METHODS.items()):
+        doc = (inspect.getdoc(cls) or "").splitlines()
+        typer.echo(f"{name:12s} {doc[0] if doc else ''}")
+
+
+def build_app() -> typer.Typer:
+    """Assemble the ``ablatio`` command from the current registries."""
+    app = typer.Typer(
+        name="ablatio",
+        help="Ablation-based interpretability: sparse interactions from few ablations.",
+        no_args_is_help=True,
+        add_completion=False,
+    )
+    explain_group = typer.Typer(help="Explain a target with one method.", no_args_is_help=True)
+    compare_group = typer.Typer(help="Compare methods at equal budgets.", no_args_is_help=True)
+    audit_group = typer.Typer(help="Post-mortem audits with controls.", no_args_is_help=True)
+    _add_targets(explain_group, run_explain, "explain")
+    _add_targets(compare_group, run_compare, "compare")
+    _add_audits(audit_group)
+    app.add_typer(explain_group, name="explain")
+    app.add_typer(compare_group, name="compare")
+    app.add_typer(audit_group, name="audit")
+    app.command()(report)
+    app.command()(methods)
+    return app

@@ -1,0 +1,127 @@
+"""``ablatio audit <name>``: the seam for post-mortem audits with controls.
+
+:data:`AUDITS` maps a sub-command to a function or to its ``"module:function"``. The
+function's keyword parameters (simple types with defaults) become the command's options; it
+returns a result with ``.table`` (a DataFrame or records), ``.verdict`` and
+``.to_markdown()``. ``norms`` wraps ``ablatio.audit.norm_audit`` (which takes DataFrames)
+with options naming the norm set and the embeddings. The CLI prints the markdown (or, with
+``--json``, the table and verdict) and can save the markdown with ``--out``. An audit whose
+module is absent exits with status 2 and says so.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markdown import Markdown
+
+from ablatio.cli.console import emit_json, stderr
+from ablatio.exceptions import ParameterError
+
+__all__ = ["AUDITS", "AuditUnavailableError", "norm_audit_command", "render_audit"]
+
+
+class AuditUnavailableError(ParameterError):
+    """The audits module is not part of this installation."""
+
+
+def _audits() -> Any:
+    try:
+        return importlib.import_module("ablatio.audit")
+    except ImportError as exc:
+        msg = (
+            "`ablatio audit` needs the module ablatio.audit, which this installation does not "
+            f"provide ({exc})"
+        )
+        raise AuditUnavailableError(msg) from exc
+
+
+def norm_audit_command(
+    kind: Annotated[str, typer.Option(help="mcrae | buchanan | binder | lancaster")] = (
+        "lancaster"
+    ),
+    norms: Annotated[
+        Path | None, typer.Option(help="Norm file in its original format (lancaster: shipped).")
+    ] = None,
+    embeddings: Annotated[
+        str, typer.Option(help="glove-6b-50d | minilm-static | minilm-layer<k> | a file")
+    ] = "glove-6b-50d",
+    mappers: Annotated[str, typer.Option(help="Comma-separated: plsr, ffnn.")] = "plsr,ffnn",
+    folds: Annotated[int, typer.Option(help="Cross-validation folds.")] = 10,
+    n_seeds: Annotated[int, typer.Option(help="Repetitions with different seeds.")] = 3,
+    seed: Annotated[int, typer.Option(help="Seed of every random choice.")] = 0,
+    upper: Annotated[str, typer.Option(help="Upper-bound control: identity | insample.")] = (
+        "identity"
+    ),
+    metric: Annotated[str | None, typer.Option(help="Verdict metric (default by norm type).")] = (
+        None
+    ),
+    exclude_taxonomic: Annotated[
+        bool, typer.Option(help="McRae: drop taxonomic features.")
+    ] = False,
+) -> Any:
+    """Decode feature norms from word embeddings, next to the controls, and give a verdict."""
+    audits = _audits()
+    frame = audits.load_norms(norms, kind, exclude_taxonomic=exclude_taxonomic)
+    vectors = audits.load_embeddings(embeddings, words=list(frame.index))
+    return audits.norm_audit(
+        vectors,
+        frame,
+        mappers=tuple(m.strip() for m in mappers.split(",") if m.strip()),
+        folds=folds,
+        n_seeds=n_seeds,
+        random_state=seed,
+        upper=upper,
+        metric=metric,
+    )
+
+
+#: sub-command → function returning an audit result, or the ``"module:function"`` of one.
+AUDITS: dict[str, Callable[..., Any] | str] = {
+    "norms": norm_audit_command,
+    "tokens": "ablatio.audit:token_identity_audit",
+}
+
+
+def _jsonable(value: Any) -> Any:
+    """Tables as records, dataclasses (verdicts) field by field, the rest as JSON or text."""
+    if hasattr(value, "to_dict") and hasattr(value, "columns"):
+        return value.to_dict(orient="records")
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)
+
+
+def render_audit(
+    result: Any,
+    *,
+    out: Annotated[Path | None, typer.Option(help="Also write the markdown to this file.")] = None,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print the table and verdict as JSON on stdout.")
+    ] = False,
+) -> None:
+    """Show an audit result (markdown on stderr/terminal, or JSON on stdout)."""
+    markdown = result.to_markdown()
+    if out is not None:
+        out.write_text(markdown, encoding="utf-8")
+    if json_output:
+        emit_json(
+            {
+                "status": "ok",
+                "verdict": _jsonable(result.verdict),
+                "table": _jsonable(result.table),
+            }
+        )
+    else:
+        stderr.print(Markdown(markdown))

@@ -1,0 +1,154 @@
+"""``ablatio compare <kind>``: several methods on one target at the same budgets.
+
+A thin layer over :func:`ablatio.compare` (``ablatio.evaluation.compare``): each (method,
+budget) pair is run through it separately so that the progress bar shows one phase per run.
+All runs share one :class:`~ablatio.games.game.Game` (one cache; no ablation is evaluated
+twice), while each method's budget is counted separately by ``game.track``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from ablatio.cli.console import AblationBar, emit_json, guard, stderr
+from ablatio.cli.explain import expected_budget
+from ablatio.cli.targets import TargetSpec
+from ablatio.evaluation.compare import compare
+from ablatio.exceptions import ParameterError
+from ablatio.games.game import Game
+from ablatio.methods import METHODS
+
+__all__ = ["compare_methods", "run_compare"]
+
+
+def _plain(value: Any) -> Any:
+    """Table cells as JSON values: NaN → None, numpy scalars → Python numbers."""
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def compare_methods(
+    game: Game,
+    methods: Sequence[str],
+    budgets: Sequence[int],
+    *,
+    max_order: int | None,
+    seed: int,
+    n_test: int,
+    bar: AblationBar | None = None,
+) -> list[dict[str, Any]]:
+    """Rows of :func:`ablatio.compare` (one per method and budget) as plain dicts.
+
+    Columns: ``method, budget, max_order, n_queries, n_evaluated, time, r2, removal,
+    n_terms, error``; a method that cannot run at a budget has ``error`` set and ``None``
+    numbers instead of aborting the comparison.
+    """
+    rows = []
+    for name in methods:
+        for budget in budgets:
+            if bar is not None:
+                total = expected_budget(name, budget, max_order, game.n_players)
+                bar.phase(f"{name} @ {budget}", total, game.n_queries)
+            table = compare(
+                game, [name], [budget], max_order=max_order, random_state=seed, n_test=n_test
+            )
+            if bar is not None:
+                bar.finish(game.n_queries)
+            rows += [{k: _plain(v) for k, v in row.items()} for row in table.to_dict("records")]
+    return rows
+
+
+def run_compare(
+    spec: TargetSpec,
+    *,
+    methods: Annotated[
+        str, typer.Option(help="Comma-separated method names (default: every registered one).")
+    ] = "",
+    budget: Annotated[
+        list[int] | None, typer.Option(help="Budget given to every method (repeat for several).")
+    ] = None,
+    max_order: Annotated[int | None, typer.Option(help="Largest interaction order.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of every random choice.")] = 0,
+    cache: Annotated[Path | None, typer.Option(help="SQLite cache shared by the methods.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write compare.json into this directory.")] = (
+        None
+    ),
+    backend: Annotated[str, typer.Option(help="serial | threads | processes | ray")] = "serial",
+    batch_size: Annotated[int, typer.Option(help="Ablations per model call.")] = 256,
+    n_test: Annotated[int, typer.Option(help="Held-out masks for the R².")] = 1000,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress, no table.")] = False,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print one JSON document on stdout.")
+    ] = False,
+) -> None:
+    """Run several methods on the same target at equal budgets and compare held-out R²."""
+    with guard(cache, json_output=json_output):
+        names = [m.strip() for m in methods.split(",") if m.strip()] or sorted(METHODS)
+        unknown = [m for m in names if m not in METHODS]
+        if unknown:
+            msg = f"--methods names unknown method(s) {unknown}; choose from {sorted(METHODS)}"
+            raise ParameterError(msg)
+        if not budget:
+            msg = "--budget is required: the number of ablations every method may use, e.g. 256"
+            raise ParameterError(msg)
+        bar = AblationBar(enabled=not (quiet or json_output))
+        game = Game(
+            spec.target,
+            name=spec.name,
+            batch_size=batch_size,
+            cache=cache,
+            backend=backend,
+            progress=bar,
+        )
+        try:
+            with bar:
+                rows = compare_methods(
+                    game, names, budget, max_order=max_order, seed=seed, n_test=n_test, bar=bar
+                )
+        finally:
+            game.close()
+    payload = {
+        "status": "ok",
+        "target": spec.settings,
+        "budgets": list(budget),
+        "seed": seed,
+        "n_evaluated": game.n_evaluated,
+        "n_cached": game.n_cached,
+        "methods": rows,
+    }
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "compare.json").write_text(json.dumps(payload, indent=1, default=str), "utf-8")
+    if json_output:
+        emit_json(payload)
+    elif not quiet:
+        _table(rows)
+
+
+def _table(rows: list[dict[str, Any]]) -> None:
+    table = Table(title="methods at equal budgets")
+    for column in ("method", "budget", "ablations", "fit s", "held-out R²", "note"):
+        table.add_column(column)
+    for row in rows:
+        if row.get("error"):
+            table.add_row(row["method"], str(row["budget"]), "—", "—", "—", row["error"])
+            continue
+        table.add_row(
+            row["method"],
+            str(row["budget"]),
+            str(row["n_queries"]),
+            f"{row['time']:.3f}",
+            f"{row['r2']:.4f}",
+            "",
+        )
+    stderr.print(table)

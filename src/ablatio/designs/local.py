@@ -1,0 +1,79 @@
+"""LIME's local design: masks that remove a uniformly drawn number of parts, and its kernel.
+
+Row 0 keeps every part; every other draw removes ``r ~ U{1, …, n}`` parts chosen uniformly
+without replacement (``LimeTextExplainer``). A mask keeping ``|z|`` of ``n`` parts lies at
+cosine distance ``1 - sqrt(|z| / n)`` from the full input; LIME scales it by 100 and weighs
+the sample with
+
+.. math::
+
+    \\pi(z) = \\sqrt{\\exp(-D(z)^2 / w^2)}, \\qquad D(z) = 100 \\, (1 - \\sqrt{|z| / n}),
+
+with kernel width ``w = 25`` by default.
+
+References
+----------
+Ribeiro, Singh & Guestrin, "Why should I trust you?", KDD 2016 (marcotcr/lime).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ablatio.designs.kernel import MAX_DRAW_FACTOR
+
+__all__ = ["LIME_DISTANCE_SCALE", "lime_kernel", "lime_masks"]
+
+#: LIME multiplies the cosine distance by 100 before applying the kernel.
+LIME_DISTANCE_SCALE = 100.0
+
+
+def lime_masks(n: int, budget: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Up to ``budget`` distinct LIME masks and how often each was drawn.
+
+    Draws continue until ``budget`` distinct masks are found (or all ``2^n`` exist, or
+    ``MAX_DRAW_FACTOR · budget`` draws were made); repeated draws raise a mask's count, which
+    acts as a sample weight, so the fit equals LIME's on the full list of draws.
+
+    Returns
+    -------
+    masks : ndarray of shape (n_masks, n)
+        Distinct bool masks, the full input first.
+    counts : ndarray of shape (n_masks,)
+        Number of draws of each mask.
+    """
+    target = min(budget, 2**n)
+    found: dict[bytes, int] = {}
+    rows: list[np.ndarray] = []
+    counts: list[int] = []
+    full = np.ones(n, dtype=bool)
+    found[np.packbits(full).tobytes()] = 0
+    rows.append(full)
+    counts.append(1)
+    draws = 1
+    batch = max(target, 8)
+    while len(found) < target and draws < MAX_DRAW_FACTOR * target:
+        removed = rng.integers(1, n + 1, size=batch)
+        ranks = rng.random((batch, n)).argsort(axis=1).argsort(axis=1)
+        masks = ranks >= removed[:, None]
+        keys = np.packbits(masks, axis=1)
+        for row in range(batch):
+            key = keys[row].tobytes()
+            position = found.get(key)
+            if position is None:
+                if len(found) == target:
+                    break
+                found[key] = len(rows)
+                rows.append(masks[row])
+                counts.append(1)
+            else:
+                counts[position] += 1
+            draws += 1
+    return np.array(rows, dtype=bool), np.array(counts, dtype=np.float64)
+
+
+def lime_kernel(masks: np.ndarray, kernel_width: float) -> np.ndarray:
+    """LIME's sample weights ``π(z)`` of shape ``(n_masks,)`` (see the module notes)."""
+    n = masks.shape[1]
+    distance = LIME_DISTANCE_SCALE * (1.0 - np.sqrt(masks.sum(axis=1) / n))
+    return np.sqrt(np.exp(-(distance**2) / kernel_width**2))

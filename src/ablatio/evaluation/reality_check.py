@@ -1,0 +1,225 @@
+"""Reality check of an interaction explanation: held-out faithfulness next to its controls.
+
+An explanation can score well for reasons that have nothing to do with what it claims (a
+dominant constant, a few large main effects). :func:`reality_check` draws fresh uniform masks
+(independent of the fitting stream), splits them into a *calibration* half and an *evaluation*
+half, and reports held-out R² on the evaluation half for
+
+``explanation``  the explanation as returned (no refit),
+``refit``        the same support refit on the calibration half (upper bound for this support:
+                 if it is much higher, the coefficients are off, not the support),
+``additive``     only the explanation's constant and first-order terms (what a Shapley- or
+                 LIME-style attribution could express),
+``shuffled``     the explanation's coefficients permuted among terms of the same order (same
+                 magnitudes, wrong attribution),
+``random``       as many random terms of the same orders, fit on the calibration half (what
+                 any support of that size and shape buys).
+
+Verdict: ``"supported"`` when the explanation's R² is at least ``min_r2`` and beats the best of
+the ``shuffled`` and ``random`` controls by at least ``margin`` with the lower end of a paired
+bootstrap confidence interval above zero; ``"weak"`` when it beats the controls but misses
+``min_r2`` or the margin; ``"not supported"`` otherwise. Interactions are reported as real only
+if the explanation also beats ``additive`` significantly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ablatio._validation import RandomState
+from ablatio.designs.random import bernoulli_masks, held_out_generator
+from ablatio.evaluation.faithfulness import _game, _interactions, r2_score
+from ablatio.exceptions import ParameterError
+from ablatio.interactions import Interactions
+from ablatio.transforms.fourier import parity_matrix
+from ablatio.transforms.moebius import and_matrix
+from ablatio.transforms.solve import least_squares
+from ablatio.transforms.terms import term_orders
+
+__all__ = ["RealityCheck", "reality_check"]
+
+#: Ridge penalty used when refitting supports on the calibration half (numerical safety only).
+_REFIT_RIDGE = 1e-8
+
+
+@dataclass(frozen=True)
+class RealityCheck:
+    """Held-out R² of an explanation and its controls, with a verdict.
+
+    Attributes
+    ----------
+    scores : dict of str to float
+        R² on the evaluation masks for ``explanation``, ``refit``, ``additive``, ``shuffled``,
+        ``random``.
+    gain_over_controls : tuple of float
+        Paired-bootstrap ``(low, estimate, high)`` of R²(explanation) − max(R²(shuffled),
+        R²(random)).
+    gain_over_additive : tuple of float
+        Same for R²(explanation) − R²(additive): do the interactions add anything?
+    verdict : str
+        ``"supported"``, ``"weak"`` or ``"not supported"``.
+    reasons : list of str
+        Human-readable justification of the verdict with the numbers.
+    n_test : int
+        Held-out masks used (half calibrate the controls, half evaluate).
+    """
+
+    scores: dict[str, float]
+    gain_over_controls: tuple[float, float, float]
+    gain_over_additive: tuple[float, float, float]
+    verdict: str
+    reasons: list[str] = field(default_factory=list)
+    n_test: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly form."""
+        return {
+            "scores": dict(self.scores),
+            "gain_over_controls": list(self.gain_over_controls),
+            "gain_over_additive": list(self.gain_over_additive),
+            "verdict": self.verdict,
+            "reasons": list(self.reasons),
+            "n_test": self.n_test,
+        }
+
+    def __str__(self) -> str:
+        rows = "\n".join(f"  {k:<12} R² = {v: .4f}" for k, v in self.scores.items())
+        return f"verdict: {self.verdict}\n{rows}\n" + "\n".join(f"  - {r}" for r in self.reasons)
+
+
+def _basis(inter: Interactions, idx: np.ndarray, masks: np.ndarray) -> np.ndarray:
+    """Design matrix of the terms ``idx`` (in ``inter``'s basis) on ``masks``."""
+    return (and_matrix if inter.basis == "moebius" else parity_matrix)(idx, masks)
+
+
+def _fit_and_predict(inter, idx, calib, y_calib, evaluate):
+    X = _basis(inter, idx, calib)
+    beta = least_squares(X, y_calib, ridge=_REFIT_RIDGE)
+    return _basis(inter, idx, evaluate) @ beta
+
+
+def _random_support(idx: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    orders = term_orders(idx)
+    out = np.full_like(idx, -1)
+    for row, r in enumerate(orders):
+        out[row, :r] = np.sort(rng.choice(n, size=int(r), replace=False))
+    return out
+
+
+def _bootstrap_gain(y, pred_a, pred_b, rng, n_boot):
+    """Paired bootstrap of R²(a) − R²(b) over evaluation masks: (2.5 %, estimate, 97.5 %)."""
+    estimate = r2_score(y, pred_a) - r2_score(y, pred_b)
+    rows = rng.integers(0, len(y), size=(n_boot, len(y)))
+    ys, ea, eb = y[rows], (y - pred_a)[rows] ** 2, (y - pred_b)[rows] ** 2
+    sst = ((ys - ys.mean(axis=1, keepdims=True)) ** 2).sum(axis=1)
+    sst = np.where(sst > 0, sst, np.inf)
+    gains = (eb.sum(axis=1) - ea.sum(axis=1)) / sst
+    low, high = np.quantile(gains, [0.025, 0.975])
+    return float(low), float(estimate), float(high)
+
+
+def reality_check(
+    explanation: Any,
+    game: Any,
+    *,
+    n_test: int = 1000,
+    min_r2: float = 0.5,
+    margin: float = 0.1,
+    n_bootstrap: int = 1000,
+    random_state: RandomState = None,
+) -> RealityCheck:
+    """Score ``explanation`` against its controls on fresh held-out masks; see module doc.
+
+    Parameters
+    ----------
+    explanation : Explanation, Method or Interactions
+        A Möbius- or Fourier-basis explanation.
+    game : Game or callable
+        The true value function; the ``n_test`` masks are counted apart from any budget.
+    n_test : int, default=1000
+        Held-out masks (half calibrate the refit/random controls, half evaluate).
+    min_r2 : float, default=0.5
+        Smallest held-out R² for a "supported" verdict.
+    margin : float, default=0.1
+        Smallest R² gain over the best of the shuffled and random controls.
+    n_bootstrap : int, default=1000
+        Bootstrap resamples of the evaluation masks for the confidence intervals.
+    random_state : int, Generator or None
+        Seed; an int gives masks independent of the fitting stream with the same seed.
+    """
+    if not isinstance(n_test, int) or n_test < 20:
+        msg = f"n_test == {n_test!r}, must be an int >= 20 (half calibrates the controls)"
+        raise ParameterError(msg)
+    inter = _interactions(explanation)
+    if inter.basis not in ("moebius", "fourier"):
+        msg = f"reality_check needs a Möbius or Fourier explanation, not {inter.basis!r}"
+        raise ParameterError(msg)
+    game = _game(game, inter.n_players)
+    masks_rng, control_rng, boot_rng = held_out_generator(random_state).spawn(3)
+    masks = bernoulli_masks(inter.n_players, n_test, masks_rng)
+    y = game(masks)
+    half = n_test // 2
+    calib, evaluate, y_calib, y_eval = masks[:half], masks[half:], y[:half], y[half:]
+    idx, coef = inter._idx, inter._coef
+    orders = term_orders(idx)
+    predict = {"explanation": inter.predict(evaluate)}
+    predict["refit"] = _fit_and_predict(inter, idx, calib, y_calib, evaluate)
+    low = orders <= 1
+    predict["additive"] = Interactions._build(
+        idx[low], coef[low], inter.n_players, inter.basis
+    ).predict(evaluate)
+    shuffled = coef.copy()
+    for r in np.unique(orders):
+        rows = np.flatnonzero(orders == r)
+        shuffled[rows] = coef[rows][control_rng.permutation(rows.size)]
+    predict["shuffled"] = Interactions._build(idx, shuffled, inter.n_players, inter.basis).predict(
+        evaluate
+    )
+    rand_idx = _random_support(idx, inter.n_players, control_rng)
+    predict["random"] = _fit_and_predict(inter, rand_idx, calib, y_calib, evaluate)
+    scores = {name: r2_score(y_eval, p) for name, p in predict.items()}
+    best_control = max(("shuffled", "random"), key=lambda k: scores[k])
+    gain = _bootstrap_gain(
+        y_eval, predict["explanation"], predict[best_control], boot_rng, n_bootstrap
+    )
+    gain_add = _bootstrap_gain(
+        y_eval, predict["explanation"], predict["additive"], boot_rng, n_bootstrap
+    )
+    verdict, reasons = _verdict(scores, gain, gain_add, best_control, min_r2, margin)
+    return RealityCheck(scores, gain, gain_add, verdict, reasons, n_test)
+
+
+def _verdict(scores, gain, gain_add, best_control, min_r2, margin):
+    r2 = scores["explanation"]
+    reasons = [
+        f"held-out R² {r2:.3f} vs best control ({best_control}) {scores[best_control]:.3f}: "
+        f"gain {gain[1]:.3f} (95% CI {gain[0]:.3f} to {gain[2]:.3f})"
+    ]
+    beats = gain[0] > 0
+    if beats and r2 >= min_r2 and gain[1] >= margin:
+        verdict = "supported"
+    elif beats:
+        verdict = "weak"
+        reasons.append(f"R² below {min_r2}" if r2 < min_r2 else f"gain below the margin {margin}")
+    else:
+        verdict = "not supported"
+        reasons.append("the explanation does not beat a random or shuffled explanation")
+    if scores["refit"] - r2 > margin:
+        reasons.append(
+            f"refitting the same support gives R² {scores['refit']:.3f}: the support is "
+            "better than the coefficients"
+        )
+    if gain_add[0] > 0:
+        reasons.append(
+            f"interactions add R² {gain_add[1]:.3f} over the additive part "
+            f"(95% CI {gain_add[0]:.3f} to {gain_add[2]:.3f})"
+        )
+    else:
+        reasons.append(
+            "the interaction terms add nothing significant over the additive part "
+            f"(R² {scores['additive']:.3f})"
+        )
+    return verdict, reasons

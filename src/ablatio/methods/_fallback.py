@@ -1,0 +1,62 @@
+"""Run another registered method inside ProxySPEX and keep every ablation it made.
+
+The fallback (SPEX by default) sees the game through a recording wrapper, so its structured
+queries join ProxySPEX's uniform ones in the joint refit at no extra cost.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from ablatio.exceptions import RecoveryWarning
+from ablatio.games.game import Game
+
+__all__ = ["FallbackResult", "fallback_min_budget", "run_fallback"]
+
+
+@dataclass(frozen=True)
+class FallbackResult:
+    """Fourier terms a fallback found, and the masks / values it queried."""
+
+    terms: list[tuple[int, ...]]
+    masks: np.ndarray
+    values: np.ndarray
+
+
+def _method(name: str | None, budget: int, max_order: int, rng: np.random.Generator):
+    from ablatio.methods import METHODS  # the registry imports this module's users
+
+    cls = METHODS.get(name) if name is not None else None
+    return None if cls is None else cls(budget=budget, max_order=max_order, random_state=rng)
+
+
+def fallback_min_budget(name: str | None, n_players: int, max_order: int) -> int | None:
+    """Smallest budget of the registered fallback ``name`` (None if it is not registered)."""
+    method = _method(name, 1, max_order, np.random.default_rng(0))
+    return None if method is None else method.min_budget(n_players)
+
+
+def run_fallback(
+    name: str | None, game: Game, budget: int, max_order: int, rng: np.random.Generator
+) -> FallbackResult | None:
+    """Fit the registered method ``name`` on ``game`` within ``budget``; None if impossible."""
+    method = _method(name, budget, max_order, rng)
+    if method is None or budget < method.min_budget(game.n_players):
+        return None
+    recorded: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def record(masks: np.ndarray) -> np.ndarray:
+        values = game(masks)
+        recorded.append((masks.copy(), values))
+        return values
+
+    with warnings.catch_warnings():  # its own R² check is superseded by the joint refit
+        warnings.simplefilter("ignore", RecoveryWarning)
+        method.fit(Game(record, game.n_players, batch_size=max(game.batch_size, 1)))
+    found = method.interactions_.to_fourier()
+    masks = np.concatenate([m for m, _ in recorded])
+    values = np.concatenate([v for _, v in recorded])
+    return FallbackResult([t for t in found.terms if t], masks, values)

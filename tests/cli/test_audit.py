@@ -1,0 +1,109 @@
+"""``ablatio audit``: the seam for audit functions returning table/verdict/markdown results."""
+
+from __future__ import annotations
+
+import sys
+import types
+from dataclasses import dataclass
+
+import pandas as pd
+
+from ablatio.cli import audit
+
+
+@dataclass
+class _Result:
+    table: pd.DataFrame
+    verdict: str
+
+    def to_markdown(self) -> str:
+        return f"# Norm audit\n\nverdict: **{self.verdict}**\n"
+
+
+def norm_audit(model: str = "tiny", k: int = 10) -> _Result:
+    """Fake audit: the table echoes its options."""
+    return _Result(pd.DataFrame({"model": [model], "k": [k]}), "supported")
+
+
+def _install(monkeypatch):
+    module = types.ModuleType("fake_audit_module")
+    module.norm_audit = norm_audit
+    monkeypatch.setitem(sys.modules, "fake_audit_module", module)
+    monkeypatch.setitem(audit.AUDITS, "norms", "fake_audit_module:norm_audit")
+
+
+def test_audit_json(cli, monkeypatch, last_json):
+    _install(monkeypatch)
+    result = cli("audit", "norms", "--model", "smol", "--k", "5", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert last_json(result) == {
+        "status": "ok",
+        "verdict": "supported",
+        "table": [{"model": "smol", "k": 5}],
+    }
+
+
+def test_audit_markdown_and_out(cli, monkeypatch, tmp_path):
+    _install(monkeypatch)
+    result = cli("audit", "norms", "--out", tmp_path / "audit.md")
+    assert result.exit_code == 0
+    assert "supported" in result.stderr
+    assert (tmp_path / "audit.md").read_text().startswith("# Norm audit")
+
+
+def test_missing_audit_module_exits_2(cli, monkeypatch):
+    monkeypatch.setitem(audit.AUDITS, "norms", "ablatio.no_such_module:norm_audit")
+    result = cli("audit", "norms", "--anything", "1")
+    assert result.exit_code == 2
+    assert "ablatio.no_such_module:norm_audit" in " ".join(result.stderr.split())
+
+
+@dataclass
+class _Verdict:
+    status: str
+    tests: pd.DataFrame
+
+
+def test_norms_command_loads_norms_and_embeddings(cli, monkeypatch, last_json):
+    calls = {}
+    module = types.ModuleType("ablatio.audit")
+
+    def load_norms(path, kind, *, exclude_taxonomic=False):
+        calls["norms"] = (path, kind, exclude_taxonomic)
+        return pd.DataFrame({"f": [1.0, 0.0]}, index=["cat", "dog"])
+
+    def load_embeddings(source, *, words=None):
+        calls["embeddings"] = (source, list(words))
+        return pd.DataFrame({"d0": [0.1, 0.2]}, index=["cat", "dog"])
+
+    def fake_norm_audit(embeddings, norms, **options):
+        calls["audit"] = options
+        verdict = _Verdict("supported", pd.DataFrame({"control": ["shuffle"], "p": [0.01]}))
+        return types.SimpleNamespace(
+            table=pd.DataFrame({"control": ["sys"], "mean": [0.5]}),
+            verdict=verdict,
+            to_markdown=lambda: "verdict: supported",
+        )
+
+    module.load_norms, module.load_embeddings = load_norms, load_embeddings
+    module.norm_audit = fake_norm_audit
+    monkeypatch.setitem(sys.modules, "ablatio.audit", module)
+    result = cli("audit", "norms", "--kind", "mcrae", "--mappers", "plsr", "--folds", "5",
+                 "--seed", "7", "--exclude-taxonomic", "--json")  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert calls["norms"] == (None, "mcrae", True)
+    assert calls["embeddings"] == ("glove-6b-50d", ["cat", "dog"])
+    assert calls["audit"]["mappers"] == ("plsr",) and calls["audit"]["folds"] == 5
+    assert calls["audit"]["random_state"] == 7
+    payload = last_json(result)
+    assert payload["verdict"] == {
+        "status": "supported",
+        "tests": [{"control": "shuffle", "p": 0.01}],
+    }
+
+
+def test_norms_without_the_audit_module_exits_2(cli, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ablatio.audit", None)
+    result = cli("audit", "norms")
+    assert result.exit_code == 2
+    assert "needs the module ablatio.audit" in " ".join(result.stderr.split())

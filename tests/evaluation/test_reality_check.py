@@ -1,0 +1,55 @@
+"""Reality check: verdicts on explanations whose quality is known by construction."""
+
+from __future__ import annotations
+
+import pytest
+
+from ablatio import Game, Interactions, explain, sparse_and_game
+from ablatio.evaluation.reality_check import reality_check
+from ablatio.exceptions import ParameterError
+
+
+def test_true_explanation_is_supported_with_real_interactions():
+    game = sparse_and_game(10, 8, 3, random_state=0)
+    expl = explain(game, method="exact")
+    check = reality_check(expl, game, n_test=400, random_state=1)
+    assert check.verdict == "supported"
+    assert check.scores["explanation"] == pytest.approx(1.0)
+    assert check.scores["refit"] == pytest.approx(1.0)
+    assert check.gain_over_controls[0] > 0.1
+    assert check.gain_over_additive[0] > 0  # the game has real interactions
+    assert "supported" in str(check) and check.to_dict()["verdict"] == "supported"
+
+
+def test_wrong_attribution_is_not_supported():
+    truth = Interactions([(0,), (1,), (2, 3)], [3.0, -2.0, 1.0], n_players=8)
+    game = Game(truth.predict, n=8)
+    wrong = Interactions([(5,), (6,), (4, 7)], [3.0, -2.0, 1.0], n_players=8)
+    check = reality_check(wrong, game, n_test=400, random_state=2)
+    assert check.verdict == "not supported"
+    assert check.scores["explanation"] < 0
+
+
+def test_right_support_wrong_coefficients_is_flagged():
+    truth = Interactions([(), (0,), (1, 2)], [1.0, 2.0, -3.0], n_players=6)
+    game = Game(truth.predict, n=6)
+    off = Interactions([(), (0,), (1, 2)], [0.0, 1.0, -1.0], n_players=6)
+    check = reality_check(off, game, n_test=400, random_state=3)
+    assert check.scores["refit"] == pytest.approx(1.0)
+    assert any("support is better than the coefficients" in r for r in check.reasons)
+
+
+def test_additive_game_reports_no_interaction_gain():
+    truth = Interactions([(0,), (1,), (2,)], [1.0, 2.0, 3.0], n_players=5)
+    game = Game(truth.predict, n=5)
+    check = reality_check(truth, game, n_test=200, random_state=4)
+    assert any("add nothing significant" in r for r in check.reasons)
+
+
+def test_bad_input():
+    game = Game(lambda m: m.sum(1).astype(float), n=3)
+    inter = Interactions([(0,)], [1.0], n_players=3)
+    with pytest.raises(ParameterError, match="n_test"):
+        reality_check(inter, game, n_test=5)
+    with pytest.raises(ParameterError, match="Möbius or Fourier"):
+        reality_check(inter.index("sv"), game)

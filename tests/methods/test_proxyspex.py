@@ -1,0 +1,158 @@
+"""ProxySPEX: exact recovery of hierarchical games, budget handling, determinism, warnings."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import ablatio
+from ablatio import BudgetTooSmallError, Game, ProxySPEX
+from ablatio.exceptions import BudgetExceededError, ParameterError, RecoveryWarning
+from ablatio.games.synthetic import hierarchical_game, sparse_and_game, sparse_parity_game
+from ablatio.methods import METHODS
+
+FAST = {"n_trees": 40}
+
+
+@pytest.mark.parametrize(("n", "seed"), [(16, 0), (48, 1), (96, 2)])
+def test_recovers_hierarchical_game_exactly(n, seed):
+    game = hierarchical_game(n, 12, 3, random_state=seed)
+    method = ProxySPEX(budget=600, max_order=3, random_state=seed, **FAST).fit(Game(game))
+    truth = game.true_interactions
+    assert method.interactions_.allclose(truth, atol=1e-6)
+    assert set(method.interactions_.terms) - {()} == set(truth.terms) - {()}
+    assert method.n_queries_ <= 600
+    assert method.recovered_ and method.cv_r2_ > 0.9999
+
+
+def test_recovers_and_game_exactly():
+    game = sparse_and_game(40, 8, 3, random_state=3)
+    method = ProxySPEX(budget=800, max_order=3, random_state=0, **FAST).fit(game)
+    assert method.interactions_.allclose(game.true_interactions, atol=1e-6)
+
+
+def test_small_n_uses_distinct_masks_and_respects_budget():
+    game = hierarchical_game(6, 5, 2, random_state=1)
+    method = ProxySPEX(budget=200, max_order=2, random_state=0, **FAST).fit(Game(game))
+    assert method.n_queries_ <= 2**6
+    assert method.interactions_.allclose(game.true_interactions, atol=1e-6)
+
+
+def test_same_seed_same_result():
+    game = hierarchical_game(32, 10, 3, noise_sd=0.1, random_state=5)
+    a = ProxySPEX(budget=300, random_state=11, **FAST).fit(Game(game))
+    b = ProxySPEX(budget=300, random_state=11, **FAST).fit(Game(game))
+    assert a.interactions_ == b.interactions_
+    assert a.n_queries_ == b.n_queries_ <= 300
+
+
+def test_budget_too_small_states_minimum():
+    method = ProxySPEX(budget=10, cv_folds=5)
+    with pytest.raises(BudgetTooSmallError, match="50") as info:
+        method.fit(hierarchical_game(20, 5, 2, random_state=0))
+    assert info.value.minimum == method.min_budget(20) == 50
+
+
+def test_budget_required():
+    with pytest.raises(ParameterError, match="pass budget="):
+        ProxySPEX().fit(hierarchical_game(20, 5, 2, random_state=0))
+
+
+def _pure_parity_game(n: int) -> ablatio.SyntheticGame:
+    """Parities of order 2 and 3 only: no single player has a marginal effect."""
+    terms = [(0, 5), (3, 9, 17), (2, 20), (11, 30)]
+    truth = ablatio.Interactions(terms, [1.0, -1.5, 1.2, 0.8], n_players=n, basis="fourier")
+    return ablatio.SyntheticGame(truth)
+
+
+def test_parity_game_warns_not_recovered_with_r2():
+    method = ProxySPEX(budget=400, random_state=0, fallback=None, **FAST)
+    with pytest.warns(RecoveryWarning, match=r"not recovered: held-out R² = -?\d\.\d{3}"):
+        method.fit(Game(_pure_parity_game(64)))
+    assert not method.recovered_
+    assert method.n_queries_ <= 400
+
+
+def test_parity_game_warns_when_budget_too_small_for_spex():
+    method = ProxySPEX(budget=300, random_state=0, **FAST)
+    with pytest.warns(RecoveryWarning, match="stages proxy\\+uniform"):
+        method.fit(Game(_pure_parity_game(64)))
+    assert method.stages_ == ["proxy", "uniform"]
+
+
+def test_parity_game_recovered_through_spex_fallback():
+    game = _pure_parity_game(32)
+    method = ProxySPEX(budget=600, random_state=0, **FAST).fit(Game(game))
+    assert method.stages_ == ["proxy", "spex"]
+    assert method.fourier_.allclose(game.true_interactions, atol=1e-6)
+    assert method.n_queries_ <= 600 and method.recovered_
+
+
+def test_noisy_game_close_to_noise_ceiling():
+    game = hierarchical_game(32, 10, 3, noise_sd=0.5, random_state=2)
+    method = ProxySPEX(budget=1000, random_state=0, **FAST).fit(Game(game))
+    r2 = ablatio.faithfulness(method, game, random_state=1)
+    assert r2 >= game.noise_ceiling() - 0.05
+
+
+def test_lightgbm_backend_recovers():
+    pytest.importorskip("lightgbm")
+    game = hierarchical_game(24, 8, 3, random_state=4)
+    method = ProxySPEX(budget=400, model="lightgbm", random_state=0, **FAST).fit(game)
+    assert method.interactions_.allclose(game.true_interactions, atol=1e-6)
+
+
+def test_registry_and_explain():
+    assert METHODS["proxyspex"] is ProxySPEX
+    game = hierarchical_game(20, 6, 2, random_state=0)
+    expl = ablatio.explain(
+        game, method="proxyspex", budget=300, max_order=2, random_state=0, options=FAST
+    )
+    assert expl.n_queries <= 300
+    assert expl.interactions.allclose(game.true_interactions, atol=1e-6)
+
+
+def test_fallback_seam_uses_registered_method(monkeypatch):
+    """A registered fallback runs on the rest of the budget when the proxy fails."""
+    calls = {}
+
+    class Planted(ablatio.Method):
+        name = "spex"
+
+        def __init__(self, *, budget=None, max_order=3, random_state=None):
+            self.budget, self.max_order, self.random_state = budget, max_order, random_state
+
+        def min_budget(self, n_players):
+            return 10
+
+        def _fit(self, game, rng):
+            calls["budget"] = self.budget
+            game(np.zeros((1, game.n_players), dtype=bool))
+            return truth.to_moebius()
+
+    truth = ablatio.Interactions([(0, 1), (2, 3, 4)], [1.0, -1.5], n_players=30, basis="fourier")
+    monkeypatch.setitem(METHODS, "spex", Planted)
+    method = ProxySPEX(budget=400, random_state=0, **FAST).fit(Game(ablatio.SyntheticGame(truth)))
+    assert calls["budget"] == 200
+    assert method.stages_ == ["proxy", "spex"]
+    assert method.fourier_.allclose(truth, atol=1e-6)
+    assert method.n_queries_ <= 400
+
+
+def test_never_exceeds_budget():
+    game = sparse_parity_game(30, 6, 2, random_state=1)
+    method = ProxySPEX(budget=120, random_state=0, fallback=None, warn_r2=-np.inf, **FAST)
+    try:
+        method.fit(Game(game))
+    except BudgetExceededError:  # pragma: no cover - would be a bug
+        pytest.fail("ProxySPEX asked for more ablations than its budget")
+    assert method.n_queries_ <= 120
+
+
+@pytest.mark.parametrize("n", [2, 3, 5])
+def test_tiny_game_enumerated_exactly(n):
+    """When the budget covers all 2^n masks the spectrum is read off exactly."""
+    game = hierarchical_game(n, 3, 2, random_state=0)
+    method = ProxySPEX(budget=100, max_order=2, random_state=0, **FAST).fit(Game(game))
+    assert method.n_queries_ == 2**n
+    assert method.interactions_.allclose(game.true_interactions, atol=1e-9)

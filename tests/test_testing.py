@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+import pytest
+
+from ablatio import Interactions, KernelSHAP
+from ablatio.methods.base import Interval, Method
+from ablatio.methods.exact import all_masks
+from ablatio.testing import check_method, iter_checks, method_tags
+
+
+class _Broken(Method):
+    """A first-order method with configurable defects, for checking the checks."""
+
+    name: ClassVar[str] = ""
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "budget": [None, Interval(int, 1, None)]
+    }
+    _check_tags: ClassVar[dict[str, Any]] = {"exact": "additive"}
+    defect: ClassVar[str] = ""
+
+    def __init__(self, *, budget: int | None = None, random_state: Any = None) -> None:
+        self.budget = budget
+        self.random_state = random_state
+
+    def min_budget(self, n_players: int) -> int:
+        return n_players + 1
+
+    def _fit(self, game, rng):
+        n = game.n_players
+        masks = all_masks(n) if self.defect == "overspend" else np.eye(n + 1, n, k=-1, dtype=bool)
+        values = game(masks)
+        slopes = values[1:] - values[0] if self.defect != "wrong" else values[1:]
+        if self.defect == "random":
+            slopes = slopes + np.random.default_rng().normal(size=n)
+        return Interactions([(), *((i,) for i in range(n))], [values[0], *slopes], n_players=n)
+
+
+def _variant(defect: str) -> type[_Broken]:
+    return type(f"_Broken_{defect}", (_Broken,), {"defect": defect})
+
+
+def test_a_correct_method_passes():
+    report = check_method(_variant(""))
+    assert report["check_exact_recovery"] == "passed"
+    assert report["check_explain"].startswith("skipped")
+
+
+@pytest.mark.parametrize(
+    ("defect", "check"),
+    [
+        ("overspend", "check_fit_contract"),
+        ("wrong", "check_exact_recovery"),
+        ("random", "check_determinism"),
+    ],
+)
+def test_defects_are_caught(defect, check):
+    with pytest.raises(AssertionError, match=check):
+        dict(iter_checks(_variant(defect)))[check]()
+
+
+def test_constructor_that_alters_parameters_is_caught():
+    class Altering(_Broken):
+        def __init__(self, *, budget: int | None = None, random_state: Any = None) -> None:
+            self.budget = None if budget is None else budget + 0.0
+            self.random_state = random_state
+
+    with pytest.raises(AssertionError, match="check_params"):
+        dict(iter_checks(Altering(budget=3)))["check_params"]()
+
+
+def test_tags_merge_over_defaults_and_skip_is_honoured():
+    class Skipping(_Broken):
+        _check_tags: ClassVar[dict[str, Any]] = {"skip": {"check_determinism": "stochastic"}}
+
+    assert method_tags(Skipping)["n_players"] == 6
+    assert check_method(Skipping)["check_determinism"] == "skipped: stochastic"
+    assert method_tags(KernelSHAP)["exact"] == "additive"
