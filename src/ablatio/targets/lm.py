@@ -86,6 +86,8 @@ class CausalLMTarget(TextTarget):
     ----------
     target : str
         The continuation actually scored.
+    max_new_tokens : int
+        Answer length used for the default target (and by the counterfactual check).
     """
 
     def __init__(
@@ -105,6 +107,7 @@ class CausalLMTarget(TextTarget):
         super().__init__(prompt, **segmenting)
         self.lm = lm
         self.reduction = reduction
+        self.max_new_tokens = max_new_tokens
         if target is None:
             target = lm.generate([prompt], max_new_tokens)[0]
             if not target:
