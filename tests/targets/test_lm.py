@@ -88,3 +88,14 @@ def test_unknown_token_continuation_with_wordpiece(tiny_bert_config, bert_tokeni
     lm = TorchCausalLM(BertLMHeadModel(config), bert_tokenizer)
     with pytest.raises(ParameterError, match="cannot encode"):
         lm.logprob(["hello"], " \u2603\u2603")
+
+
+def test_contrast_gives_log_odds(tiny_lm):
+    plain = CausalLMTarget(PROMPT, tiny_lm, target=" True")
+    other = CausalLMTarget(PROMPT, tiny_lm, target=" False")
+    odds = CausalLMTarget(PROMPT, tiny_lm, target=" True", contrast=" False")
+    masks = np.array([[1] * 9, [0, 1] * 4 + [1]], dtype=bool)
+    np.testing.assert_allclose(odds(masks), plain(masks) - other(masks), rtol=1e-10)
+    assert odds.fingerprint() != plain.fingerprint()
+    with pytest.raises(ParameterError, match="contrast"):
+        CausalLMTarget(PROMPT, tiny_lm, target=" True", contrast="")

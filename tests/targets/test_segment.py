@@ -64,3 +64,14 @@ def test_token_and_baseline_masking(bert_tokenizer):
         Masker(seg, "zero")
     with pytest.raises(ParameterError, match="mask, unk or pad"):
         Masker(seg, "token", tokenizer=object())
+
+
+def test_delete_keeps_text_between_sparse_user_spans():
+    seg = segment("A runaway trolley is heading to five people.", ["trolley", "five people"])
+    masker = Masker(seg)
+    masks = np.array([[0, 1], [1, 0], [0, 0]], dtype=bool)
+    assert masker.texts(masks) == [
+        "A runaway is heading to five people.",
+        "A runaway trolley is heading to.",
+        "A runaway is heading to.",
+    ]

@@ -60,10 +60,13 @@ class CausalLMTarget(TextTarget):
 
     .. math::
 
-        v(m) = \\sum_{t=1}^{T} \\log p_\\theta(y_t \\mid x(m), y_{<t}),
+        v(m) = \\sum_{t=1}^{T} \\log p_\\theta(y_t \\mid x(m), y_{<t})
+           \\; [\\, - \\log p_\\theta(z \\mid x(m)) \\,],
 
     teacher-forced and batched, where ``y`` is the target continuation (by default the model's
-    own greedy answer to the full prompt) and ``x(m)`` the ablated prompt.
+    own greedy answer to the full prompt), ``x(m)`` the ablated prompt and ``z`` an optional
+    contrasting continuation: with ``contrast`` the value is a log-odds, e.g.
+    ``log p(" True") - log p(" False")``, whose sign says which answer the model prefers.
 
     Parameters
     ----------
@@ -78,6 +81,8 @@ class CausalLMTarget(TextTarget):
         Length of the default target.
     reduction : {"sum", "mean"}, default="sum"
         Sum of the token log-probabilities, or their mean (per-token).
+    contrast : str, optional
+        Subtract the log-probability of this alternative continuation.
     **segmenting
         ``unit``, ``masking``, ``baseline``, ``tokenizer`` as in
         :class:`~ablatio.targets.text.TextTarget`.
@@ -98,9 +103,13 @@ class CausalLMTarget(TextTarget):
         target: str | None = None,
         max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS,
         reduction: str = "sum",
+        contrast: str | None = None,
         **segmenting: Any,
     ) -> None:
         _check_lm(lm)
+        if contrast is not None and (not isinstance(contrast, str) or not contrast):
+            msg = f"contrast == {contrast!r}: pass a non-empty alternative continuation or None"
+            raise ParameterError(msg)
         if reduction not in ("sum", "mean"):
             msg = f"reduction == {reduction!r}; choose 'sum' or 'mean'"
             raise ParameterError(msg)
@@ -108,6 +117,7 @@ class CausalLMTarget(TextTarget):
         self.lm = lm
         self.reduction = reduction
         self.max_new_tokens = max_new_tokens
+        self.contrast = contrast
         if target is None:
             target = lm.generate([prompt], max_new_tokens)[0]
             if not target:
@@ -120,25 +130,33 @@ class CausalLMTarget(TextTarget):
             msg = f"target == {target!r}: pass a non-empty continuation string"
             raise ParameterError(msg)
         self.target = target
-        self._n_tokens: int | None = None
 
     def _score(self, texts: list[str]) -> np.ndarray:
-        values = np.asarray(self.lm.logprob(texts, self.target), dtype=np.float64)
-        if self.reduction == "mean":
-            values = values / self._token_count()
+        values = self._logprob(texts, self.target)
+        if self.contrast is not None:
+            values = values - self._logprob(texts, self.contrast)
         return values
 
-    def _token_count(self) -> int:
-        if self._n_tokens is None:
-            count = getattr(self.lm, "count_tokens", None)
-            if count is None:
-                msg = "reduction='mean' needs a model with count_tokens(); use 'sum'"
-                raise ParameterError(msg)
-            self._n_tokens = int(count(self.target))
-        return self._n_tokens
+    def _logprob(self, texts: list[str], continuation: str) -> np.ndarray:
+        values = np.asarray(self.lm.logprob(texts, continuation), dtype=np.float64)
+        if self.reduction == "mean":
+            values = values / self._token_count(continuation)
+        return values
+
+    def _token_count(self, continuation: str) -> int:
+        count = getattr(self.lm, "count_tokens", None)
+        if count is None:
+            msg = "reduction='mean' needs a model with count_tokens(); use 'sum'"
+            raise ParameterError(msg)
+        return int(count(continuation))
 
     def _describe(self) -> dict[str, Any]:
-        return {"model": model_id(self.lm), "target": self.target, "reduction": self.reduction}
+        return {
+            "model": model_id(self.lm),
+            "target": self.target,
+            "contrast": self.contrast,
+            "reduction": self.reduction,
+        }
 
 
 class GenerationTarget(TextTarget):

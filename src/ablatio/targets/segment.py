@@ -9,12 +9,12 @@ text is
 
     x(m) = g_0 \\, r_1(m_1) \\, g_1 \\, r_2(m_2) \\cdots r_n(m_n) \\, g_n,
 
-where ``g_i`` is the gap after part ``i`` and ``r_i(1)`` is the part itself. ``r_i(0)`` depends
+where ``g_i`` is the text between parts ``i`` and ``i + 1`` and ``r_i(1)`` is the part itself. ``r_i(0)`` depends
 on the masking strategy:
 
 ``"delete"`` (default)
-    the part and the gap *before* it disappear, so ``"the red car"`` without ``red`` reads
-    ``"the car"``. Removal is what an ablation means for prompts, and it is what a user can do
+    the part and the whitespace just before it disappear (other text between parts stays),
+    so ``"the red car"`` without ``red`` reads ``"the car"``. Removal is what an ablation means for prompts, and it is what a user can do
     to their own prompt, so it is the default.
 ``"token"``
     the part becomes one special token of the tokenizer (mask, else unk, else pad), keeping
@@ -234,9 +234,14 @@ class Masker:
             pieces = []
             for i, keep in enumerate(row):
                 if keep or self.masking != "delete":
-                    pieces.append(self._gaps[i] if pieces else self._gaps[0])
-                    pieces.append(parts[i] if keep else self.replacements[i])
-            out.append("".join(pieces) + self._tail)
+                    pieces += [self._gaps[i], parts[i] if keep else self.replacements[i]]
+                else:  # the part and the whitespace before it go; other text stays
+                    pieces.append(self._gaps[i].rstrip())
+            text = "".join(pieces) + self._tail
+            lead = self._gaps[0]
+            if self.masking == "delete" and not lead.strip():
+                text = lead + text.lstrip()
+            out.append(text)
         return out
 
 
