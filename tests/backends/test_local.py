@@ -79,3 +79,11 @@ def test_bad_settings(tiny_llama, smol_tokenizer):
         lm.generate(["a"], 0)
     with pytest.raises(ParameterError, match="continuation is empty"):
         lm.logprob(["a"], "")
+
+
+def test_logprob_many_single_and_multi_token(tiny_llama, smol_tokenizer):
+    lm = TorchCausalLM(tiny_llama, smol_tokenizer, batch_size=2)
+    for conts in (["True", "False"], [" yes sir", "No"]):
+        many = lm.logprob_many(PROMPTS, conts)
+        expected = np.stack([lm.logprob(PROMPTS, c) for c in conts], axis=1)
+        np.testing.assert_allclose(many, expected, rtol=1e-5)

@@ -132,6 +132,10 @@ class CausalLMTarget(TextTarget):
         self.target = target
 
     def _score(self, texts: list[str]) -> np.ndarray:
+        many = getattr(self.lm, "logprob_many", None)
+        if self.contrast is not None and many is not None and self.reduction == "sum":
+            both = np.asarray(many(texts, [self.target, self.contrast]), dtype=np.float64)
+            return both[:, 0] - both[:, 1]
         values = self._logprob(texts, self.target)
         if self.contrast is not None:
             values = values - self._logprob(texts, self.contrast)

@@ -9,13 +9,14 @@ text is
 
     x(m) = g_0 \\, r_1(m_1) \\, g_1 \\, r_2(m_2) \\cdots r_n(m_n) \\, g_n,
 
-where ``g_i`` is the text between parts ``i`` and ``i + 1`` and ``r_i(1)`` is the part itself. ``r_i(0)`` depends
-on the masking strategy:
+where ``g_i`` is the text between parts ``i`` and ``i + 1`` and ``r_i(1)`` is the part
+itself. ``r_i(0)`` depends on the masking strategy:
 
 ``"delete"`` (default)
     the part and the whitespace just before it disappear (other text between parts stays),
-    so ``"the red car"`` without ``red`` reads ``"the car"``. Removal is what an ablation means for prompts, and it is what a user can do
-    to their own prompt, so it is the default.
+    so ``"the red car"`` without ``red`` reads ``"the car"``. Removal is what an ablation
+    means for prompts, and it is what a user can do to their own prompt, so it is the
+    default.
 ``"token"``
     the part becomes one special token of the tokenizer (mask, else unk, else pad), keeping
     positions and length roughly fixed.
