@@ -64,3 +64,18 @@ def test_bad_arguments():
     other = ScoreTarget("pull the trolley lever", _synergy)
     with pytest.raises(ParameterError, match="n=3 parts"):
         counterfactual_check(expl, other)
+
+
+def test_select_the_term_whose_removal_moves_the_value_most():
+    def fn(texts):
+        return [
+            2.0 * ("a" in t.split()) - 3.0 * ("b" in t.split() and "c" in t.split()) for t in texts
+        ]
+
+    target = ScoreTarget("a b c", fn)
+    expl = ablatio.explain(target, method="exact")
+    assert counterfactual_check(expl, target, select="increase", min_order=2).term == (1, 2)
+    down = counterfactual_check(expl, target, select="decrease")
+    assert down.term == (0,) and down.actual_value == -3.0
+    with pytest.raises(ParameterError, match="select"):
+        counterfactual_check(expl, target, select="best")

@@ -80,16 +80,26 @@ class CounterfactualCheck:
         return "\n".join(lines)
 
 
-def _top_term(explanation: Any, min_order: int) -> tuple[int, ...]:
+#: How the default term is chosen.
+SELECTIONS = ("coefficient", "increase", "decrease")
+
+
+def _top_term(explanation: Any, min_order: int, select: str) -> tuple[int, ...]:
     inter = _interactions(explanation).prune()
-    best: tuple[float, tuple[int, ...]] | None = None
-    for term, coef in zip(inter.terms, inter.coefficients, strict=True):
-        if len(term) >= min_order and (best is None or abs(coef) > best[0]):
-            best = (abs(float(coef)), tuple(term))
-    if best is None:
+    terms = [tuple(t) for t in inter.terms if len(t) >= min_order]
+    if not terms:
         msg = f"the explanation has no term of order >= {min_order}: lower min_order"
         raise ParameterError(msg)
-    return best[1]
+    if select == "coefficient":
+        coef = {
+            tuple(t): abs(float(c)) for t, c in zip(inter.terms, inter.coefficients, strict=True)
+        }
+        return max(terms, key=lambda t: coef[t])
+    masks = np.ones((len(terms), inter.n_players), dtype=bool)
+    for row, term in enumerate(terms):
+        masks[row, list(term)] = False
+    predicted = inter.predict(masks)
+    return terms[int(np.argmax(predicted) if select == "increase" else np.argmin(predicted))]
 
 
 def counterfactual_check(
@@ -98,6 +108,7 @@ def counterfactual_check(
     *,
     term: tuple[int, ...] | None = None,
     min_order: int = 1,
+    select: str = "coefficient",
     replacements: Mapping[int, str] | None = None,
     max_new_tokens: int | None = None,
 ) -> CounterfactualCheck:
@@ -114,6 +125,9 @@ def counterfactual_check(
         order ``>= min_order``).
     min_order : int, default=1
         Smallest order considered for the default term (2 = a real interaction).
+    select : {"coefficient", "increase", "decrease"}, default="coefficient"
+        Default term: the largest ``|coefficient|``, or the term whose removal the
+        explanation predicts to raise (lower) the value most, e.g. to flip an answer.
     replacements : mapping of int to str, optional
         Replace these parts by the given texts (e.g. synonyms) instead of ablating the
         term; the edited parts are then exactly these keys, and ``predicted_value`` is the
@@ -132,10 +146,13 @@ def counterfactual_check(
     if inter.n_players != target.n_players:
         msg = f"the explanation has n={inter.n_players} parts, the target n={target.n_players}"
         raise ParameterError(msg)
+    if select not in SELECTIONS:
+        msg = f"select == {select!r}; choose one of {SELECTIONS}"
+        raise ParameterError(msg)
     if replacements:
         term = tuple(sorted(int(i) for i in replacements))
     elif term is None:
-        term = _top_term(inter, min_order)
+        term = _top_term(inter, min_order, select)
     else:
         term = tuple(int(i) for i in term)
     if not term or not all(0 <= i < target.n_players for i in term):
