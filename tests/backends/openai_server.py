@@ -111,6 +111,11 @@ class OpenAIServer:
         if self.malformed:
             return 200, b'{"choices": [ {"text": "oops'
         body = json.loads(raw)
+        text = body["messages"][-1]["content"] if "messages" in body else body["prompt"]
+        limit = self.lm.max_length
+        if len(self.lm.tokenizer(text)["input_ids"]) + (body.get("max_tokens") or 1) > limit:
+            message = f"This model's maximum context length is {limit} tokens"
+            return 400, json.dumps({"error": {"message": message}}).encode()
         if path.endswith("/chat/completions"):
             answer = self._chat(body)
         elif path.endswith("/completions"):

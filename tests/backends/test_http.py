@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 pytest.importorskip("httpx")
+pytest.importorskip("torch")  # the test server runs a tiny local model
 
 from openai_server import OpenAIServer  # noqa: E402
 
@@ -85,6 +86,13 @@ def test_hang_times_out_then_retry_succeeds(server, local):
     server.hang = 0
     with pytest.raises(EvaluationError, match="failed after 1 attempts.*connection failed"):
         OpenAIEndpoint("http://127.0.0.1:9/v1", "x", max_retries=0, **FAST).generate(["a"], 1)
+
+
+def test_prompt_longer_than_context_fails_at_once(server):
+    ep = OpenAIEndpoint(server.base_url, "tiny", **FAST)
+    with pytest.raises(EvaluationError, match="HTTP 400.*maximum context length is 96"):
+        ep.logprob([" ".join(["word"] * 120)], " yes")
+    assert server.n_requests == 1
 
 
 def test_malformed_json_is_a_clear_error(server):

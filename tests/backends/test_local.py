@@ -5,7 +5,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from ablatio.backends.local import TorchCausalLM, TorchEncoder, model_fingerprint  # noqa: E402
+from ablatio.backends.local import TorchCausalLM, model_fingerprint  # noqa: E402
 from ablatio.exceptions import ParameterError  # noqa: E402
 
 PROMPTS = ["a", "pull the lever now please", "is it", "the trolley problem, again?", "x y"]
@@ -50,23 +50,6 @@ def test_fingerprint_tells_random_models_apart(tiny_llama, tiny_bert_config):
     a, b = BertModel(tiny_bert_config), BertModel(tiny_bert_config)
     assert model_fingerprint(a) != model_fingerprint(b)
     assert model_fingerprint(tiny_llama) == model_fingerprint(tiny_llama)
-
-
-def test_encoder_mean_and_cls_pooling(tiny_bert_config, bert_tokenizer):
-    from transformers import BertModel
-
-    torch.manual_seed(4)
-    model = BertModel(tiny_bert_config).eval()
-    texts = ["one", "two words here"]
-    enc = bert_tokenizer(texts, padding=True, return_tensors="pt")
-    with torch.inference_mode():
-        states = model(**enc).last_hidden_state
-    mean = TorchEncoder(model, bert_tokenizer, normalize=False, batch_size=1)(texts)
-    n_tok = enc["attention_mask"].sum(1, keepdim=True)
-    expected = (states * enc["attention_mask"][..., None]).sum(1) / n_tok
-    np.testing.assert_allclose(mean, expected.numpy(), rtol=1e-4, atol=1e-6)
-    cls = TorchEncoder(model, bert_tokenizer, pooling="cls", normalize=False)(texts)
-    np.testing.assert_allclose(cls, states[:, 0].numpy(), rtol=1e-4, atol=1e-6)
 
 
 def test_bad_settings(tiny_llama, smol_tokenizer):

@@ -55,7 +55,7 @@ def test_classifier_target_outputs(tiny_bert_config, bert_tokenizer):
     import torch
     from transformers import BertForSequenceClassification
 
-    from ablatio.backends.local import TorchClassifier
+    from ablatio.backends.encoders import TorchClassifier
 
     torch.manual_seed(1)
     clf = TorchClassifier(BertForSequenceClassification(tiny_bert_config), bert_tokenizer)
@@ -80,7 +80,7 @@ def test_embedding_target_full_text_is_one_and_query(tiny_bert_config, bert_toke
     import torch
     from transformers import BertModel
 
-    from ablatio.backends.local import TorchEncoder
+    from ablatio.backends.encoders import TorchEncoder
 
     torch.manual_seed(2)
     enc = TorchEncoder(BertModel(tiny_bert_config), bert_tokenizer, batch_size=2)

@@ -1,4 +1,4 @@
-"""Local torch models as batched scorers: causal LMs, sentence encoders, classifiers.
+"""A local torch causal language model as a batched scorer and generator.
 
 Every wrapper evaluates under ``torch.inference_mode`` in batches of ``batch_size`` texts and
 optionally limits torch to ``threads`` CPU threads for the duration of a call (the previous
@@ -17,7 +17,7 @@ import numpy as np
 from ablatio._optional import require
 from ablatio.exceptions import ParameterError
 
-__all__ = ["TorchCausalLM", "TorchClassifier", "TorchEncoder", "model_fingerprint"]
+__all__ = ["TorchCausalLM", "model_fingerprint"]
 
 #: Parameter values hashed into a model fingerprint (from the start of each tensor).
 _FINGERPRINT_VALUES = 16
@@ -37,7 +37,7 @@ def model_fingerprint(model: Any) -> str:
 
 
 @contextmanager
-def _torch_threads(threads: int | None) -> Iterator[Any]:
+def torch_threads(threads: int | None) -> Iterator[Any]:
     torch = require("torch", extra="torch")
     previous = torch.get_num_threads()
     if threads is not None:
@@ -49,7 +49,7 @@ def _torch_threads(threads: int | None) -> Iterator[Any]:
         torch.set_num_threads(previous)
 
 
-def _check_batching(batch_size: Any, threads: Any) -> None:
+def check_batching(batch_size: Any, threads: Any) -> None:
     if not isinstance(batch_size, int) or batch_size < 1:
         msg = f"batch_size == {batch_size!r}, must be a positive int"
         raise ParameterError(msg)
@@ -88,7 +88,7 @@ class TorchCausalLM:
         batch_size: int = 16,
         threads: int | None = None,
     ) -> None:
-        _check_batching(batch_size, threads)
+        check_batching(batch_size, threads)
         self.model = model.eval()
         self.tokenizer = tokenizer
         self.chat = bool(chat) and bool(getattr(tokenizer, "chat_template", None))
@@ -180,7 +180,7 @@ class TorchCausalLM:
             rows.append(row)
         out = np.empty(len(rows), dtype=np.float64)
         k = len(cont)
-        with _torch_threads(self.threads) as torch:
+        with torch_threads(self.threads) as torch:
             target = torch.tensor(cont, dtype=torch.long)
             for start in range(0, len(rows), self.batch_size):
                 ids, attn, pos = self._batch(rows[start : start + self.batch_size], torch)
@@ -206,7 +206,7 @@ class TorchCausalLM:
             rows.append(self._encode_prompt(prompt))
             self._check_length(len(rows[-1]) + 1, prompt)
         out = np.empty((len(rows), len(ids)), dtype=np.float64)
-        with _torch_threads(self.threads) as torch:
+        with torch_threads(self.threads) as torch:
             wanted = torch.tensor([i[0] for i in ids], dtype=torch.long)
             for start in range(0, len(rows), self.batch_size):
                 batch, attn, pos = self._batch(rows[start : start + self.batch_size], torch)
@@ -227,7 +227,7 @@ class TorchCausalLM:
             self._check_length(len(row) + max_new_tokens, prompt)
         stop = {self.tokenizer.eos_token_id, self._pad_id} - {None}
         answers: list[str] = []
-        with _torch_threads(self.threads) as torch:
+        with torch_threads(self.threads) as torch:
             for start in range(0, len(rows), self.batch_size):
                 chunk = rows[start : start + self.batch_size]
                 new = self._greedy(chunk, max_new_tokens, stop, torch)
@@ -261,104 +261,3 @@ class TorchCausalLM:
                 use_cache=True,
             )
         return new
-
-
-class TorchEncoder:
-    """Sentence embeddings from an encoder (``AutoModel``): pooled last hidden states.
-
-    Parameters
-    ----------
-    model, tokenizer
-        A transformers encoder (e.g. BERT) and its tokenizer.
-    pooling : {"mean", "cls"}, default="mean"
-        Attention-masked mean of the token states (sentence-transformers' default), or the
-        first token's state.
-    normalize : bool, default=True
-        Scale each embedding to unit length.
-    batch_size : int, default=64
-    threads : int, optional
-    """
-
-    def __init__(
-        self,
-        model: Any,
-        tokenizer: Any,
-        *,
-        pooling: str = "mean",
-        normalize: bool = True,
-        batch_size: int = 64,
-        threads: int | None = None,
-    ) -> None:
-        _check_batching(batch_size, threads)
-        if pooling not in ("mean", "cls"):
-            msg = f"pooling == {pooling!r}; choose 'mean' or 'cls'"
-            raise ParameterError(msg)
-        self.model = model.eval()
-        self.tokenizer = tokenizer
-        self.pooling = pooling
-        self.normalize = normalize
-        self.batch_size = batch_size
-        self.threads = threads
-
-    def fingerprint(self) -> str:
-        """Model identity and pooling."""
-        return f"{model_fingerprint(self.model)}:{self.pooling}:{self.normalize}"
-
-    def _hidden(self, texts: list[str], torch: Any) -> tuple[Any, Any]:
-        enc = self.tokenizer(texts, padding=True, truncation=True, return_tensors="pt")
-        return self.model(**enc).last_hidden_state, enc["attention_mask"]
-
-    def __call__(self, texts: Sequence[str]) -> np.ndarray:
-        """Embeddings ``float64 (n_texts, dim)``."""
-        chunks = []
-        with _torch_threads(self.threads) as torch:
-            for start in range(0, len(texts), self.batch_size):
-                states, attn = self._hidden(list(texts[start : start + self.batch_size]), torch)
-                if self.pooling == "cls":
-                    emb = states[:, 0]
-                else:
-                    weights = attn.unsqueeze(-1).to(states.dtype)
-                    emb = (states * weights).sum(1) / weights.sum(1).clamp(min=1.0)
-                if self.normalize:
-                    emb = torch.nn.functional.normalize(emb, dim=-1)
-                chunks.append(emb.double().numpy())
-        return np.concatenate(chunks) if chunks else np.zeros((0, 0))
-
-
-class TorchClassifier:
-    """Logits of a sequence classifier (``AutoModelForSequenceClassification``), batched.
-
-    Parameters
-    ----------
-    model, tokenizer
-        The classifier and its tokenizer.
-    batch_size : int, default=64
-    threads : int, optional
-    """
-
-    def __init__(
-        self, model: Any, tokenizer: Any, *, batch_size: int = 64, threads: int | None = None
-    ) -> None:
-        _check_batching(batch_size, threads)
-        self.model = model.eval()
-        self.tokenizer = tokenizer
-        self.batch_size = batch_size
-        self.threads = threads
-
-    def fingerprint(self) -> str:
-        """Model identity."""
-        return model_fingerprint(self.model)
-
-    def __call__(self, texts: Sequence[str]) -> np.ndarray:
-        """Logits ``float64 (n_texts, n_classes)``."""
-        chunks = []
-        with _torch_threads(self.threads):
-            for start in range(0, len(texts), self.batch_size):
-                enc = self.tokenizer(
-                    list(texts[start : start + self.batch_size]),
-                    padding=True,
-                    truncation=True,
-                    return_tensors="pt",
-                )
-                chunks.append(self.model(**enc).logits.double().numpy())
-        return np.concatenate(chunks)

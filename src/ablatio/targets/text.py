@@ -12,7 +12,8 @@ mask. The values:
 * the language-model values (a) and (d) live in :mod:`ablatio.targets.lm`.
 
 Models are passed in as plain callables (``texts -> array``); ready-made torch wrappers are in
-:mod:`ablatio.backends.local` and loaders in :mod:`ablatio.models`.
+:mod:`ablatio.backends.local` and :mod:`ablatio.backends.encoders`, loaders in
+:mod:`ablatio.models`.
 """
 
 from __future__ import annotations
@@ -157,7 +158,7 @@ class ClassifierTarget(TextTarget):
         The text to explain.
     classifier : callable
         ``classifier(list of str) -> logits (n_texts, n_classes)``, e.g. a
-        :class:`~ablatio.backends.local.TorchClassifier`.
+        :class:`~ablatio.backends.encoders.TorchClassifier`.
     label : int, optional
         The class whose output is explained (default: the class predicted on the full text).
     output : {"prob", "logit", "log_odds"}, default="prob"
