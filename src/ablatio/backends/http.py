@@ -283,7 +283,8 @@ class OpenAIEndpoint:
             return value
         msg = (
             f"{url} failed after {self.max_retries + 1} attempts (last error: "
-            f"{self._scrub(last)}); every response received before is kept in the cache"
+            f"{self._scrub(last)}); responses received before it are kept in the response "
+            "cache when one is set (cache=...)"
         )
         raise EvaluationError(msg)
 
