@@ -1,0 +1,96 @@
+"""Request bodies and response parsing of the OpenAI-compatible protocol.
+
+Completions (``/completions``) score a continuation with ``echo=true`` and ``logprobs``: the
+server returns the log-probability of every prompt token, and the tokens starting inside the
+continuation are summed. Chat (``/chat/completions``) endpoints only return log-probabilities
+of *generated* tokens, so there the value is the log-probability of the continuation's first
+token among the first generated token's ``top_logprobs``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ablatio.exceptions import EvaluationError
+
+__all__ = ["chat_first_token_logprob", "echo_logprob", "generated_text"]
+
+
+def _no_logprobs(where: str) -> EvaluationError:
+    msg = (
+        f"the endpoint returned no log-probabilities ({where}): it does not support them for "
+        "this request. Use mode='completions' on a server with echo+logprobs (vLLM, llama.cpp), "
+        "or explain a score of the generated text with GenerationTarget"
+    )
+    return EvaluationError(msg)
+
+
+def _choice(response: dict[str, Any]) -> dict[str, Any]:
+    choices = response.get("choices")
+    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+        msg = f"the endpoint's response has no choices: {str(response)[:200]}"
+        raise EvaluationError(msg)
+    return choices[0]
+
+
+def echo_logprob(response: dict[str, Any], start: int, end: int) -> float:
+    """Sum of echoed token log-probabilities of the tokens overlapping ``[start, end)``."""
+    logprobs = _choice(response).get("logprobs")
+    if not isinstance(logprobs, dict):
+        where = "choices[0].logprobs is missing"
+        raise _no_logprobs(where)
+    tokens = logprobs.get("tokens")
+    values = logprobs.get("token_logprobs")
+    offsets = logprobs.get("text_offset")
+    if not (isinstance(tokens, list) and isinstance(values, list) and isinstance(offsets, list)):
+        where = "tokens, token_logprobs or text_offset missing"
+        raise _no_logprobs(where)
+    total, found = 0.0, False
+    for token, value, offset in zip(tokens, values, offsets, strict=False):
+        if offset < end and offset + len(token) > start:
+            if value is None:
+                where = "a continuation token has a null log-probability"
+                raise _no_logprobs(where)
+            total += float(value)
+            found = True
+    if not found:
+        msg = "the echoed tokens do not cover the continuation: the server ignored echo=true"
+        raise EvaluationError(msg)
+    return total
+
+
+def chat_first_token_logprob(response: dict[str, Any], continuation: str) -> float:
+    """Log-probability of the continuation's first token from ``top_logprobs``.
+
+    The longest listed token that the continuation starts with is taken. If none is listed,
+    the smallest listed log-probability is returned: an upper bound of the true value (the
+    token is less likely than every listed one).
+    """
+    logprobs = _choice(response).get("logprobs")
+    content = logprobs.get("content") if isinstance(logprobs, dict) else None
+    if not isinstance(content, list) or not content:
+        where = "choices[0].logprobs.content is missing"
+        raise _no_logprobs(where)
+    top = content[0].get("top_logprobs") or [content[0]]
+    best: tuple[int, float] | None = None
+    want = continuation.lstrip()
+    for entry in top:
+        token = str(entry.get("token", "")).lstrip()
+        if token and want.startswith(token) and (best is None or len(token) > best[0]):
+            best = (len(token), float(entry["logprob"]))
+    if best is not None:
+        return best[1]
+    return min(float(e["logprob"]) for e in top)
+
+
+def generated_text(response: dict[str, Any]) -> str:
+    """The generated text of a completions or chat response, whitespace stripped."""
+    choice = _choice(response)
+    if "message" in choice:
+        text = (choice.get("message") or {}).get("content")
+    else:
+        text = choice.get("text")
+    if not isinstance(text, str):
+        msg = f"the endpoint's response has no generated text: {str(choice)[:200]}"
+        raise EvaluationError(msg)
+    return text.strip()

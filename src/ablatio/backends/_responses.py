@@ -1,0 +1,84 @@
+"""SQLite store of raw endpoint responses, keyed by a hash of the request.
+
+It lives in its own ``responses`` table, so it can share one file with the
+:class:`~ablatio.games.cache.AblationCache` of the same run (pass the same path to both).
+Each response is committed as soon as it arrives (WAL journal, ``synchronous=FULL``): a run
+that fails or is killed half-way keeps every response it received. Request hashes never
+include credentials (they travel in headers, which are not part of the key).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any
+
+from ablatio.exceptions import CacheCorruptError, CacheError
+
+__all__ = ["ResponseCache", "request_key"]
+
+#: Seconds a writer waits for another process's lock before failing.
+_BUSY_TIMEOUT_S = 30.0
+
+
+def request_key(url: str, body: dict[str, Any]) -> str:
+    """sha256 of the endpoint URL and the canonical JSON request body."""
+    blob = json.dumps({"url": url, "body": body}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+class ResponseCache:
+    """Request hash -> response JSON, one committed transaction per response.
+
+    Parameters
+    ----------
+    path : str or Path
+        SQLite file (created if absent; may be the run's ablation cache file).
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        try:
+            self._conn = sqlite3.connect(
+                self.path, timeout=_BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+            )
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=FULL")
+            self._conn.execute(
+                "CREATE TABLE IF NOT EXISTS responses"
+                " (key TEXT PRIMARY KEY, response TEXT NOT NULL)"
+            )
+        except sqlite3.OperationalError as exc:
+            msg = f"cannot open or write the response cache {self.path} ({exc}): check the path"
+            raise CacheError(msg) from exc
+        except sqlite3.DatabaseError as exc:
+            msg = f"response cache {self.path} is not a valid SQLite file ({exc}): use a new path"
+            raise CacheCorruptError(msg) from exc
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        """The stored response, or None."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT response FROM responses WHERE key = ?", [key]
+            ).fetchone()
+        return None if row is None else json.loads(row[0])
+
+    def put(self, key: str, response: dict[str, Any]) -> None:
+        """Store one response (an existing key is left unchanged)."""
+        with self._lock:
+            self._conn.execute(
+                "INSERT OR IGNORE INTO responses VALUES (?, ?)", [key, json.dumps(response)]
+            )
+
+    def __len__(self) -> int:
+        with self._lock:
+            return int(self._conn.execute("SELECT COUNT(*) FROM responses").fetchone()[0])
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            self._conn.close()

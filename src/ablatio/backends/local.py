@@ -1,0 +1,263 @@
+"""A local torch causal language model as a batched scorer and generator.
+
+Every wrapper evaluates under ``torch.inference_mode`` in batches of ``batch_size`` texts and
+optionally limits torch to ``threads`` CPU threads for the duration of a call (the previous
+setting is restored afterwards). torch and transformers are imported lazily.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+
+from ablatio._optional import require
+from ablatio.exceptions import ParameterError
+
+__all__ = ["TorchCausalLM", "model_fingerprint"]
+
+#: Parameter values hashed into a model fingerprint (from the start of each tensor).
+_FINGERPRINT_VALUES = 16
+
+
+def model_fingerprint(model: Any) -> str:
+    """Class, name/path, parameter count and a hash of the first values of every tensor."""
+    digest = hashlib.sha256()
+    count = 0
+    for name, param in model.state_dict().items():
+        flat = param.detach().reshape(-1)
+        count += flat.numel()
+        digest.update(name.encode())
+        digest.update(flat[:_FINGERPRINT_VALUES].float().cpu().numpy().tobytes())
+    source = getattr(model.config, "_name_or_path", "") or ""
+    return f"{type(model).__name__}:{source}:{count}:{digest.hexdigest()[:16]}"
+
+
+@contextmanager
+def torch_threads(threads: int | None) -> Iterator[Any]:
+    torch = require("torch", extra="torch")
+    previous = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(threads)
+    try:
+        with torch.inference_mode():
+            yield torch
+    finally:
+        torch.set_num_threads(previous)
+
+
+def check_batching(batch_size: Any, threads: Any) -> None:
+    if not isinstance(batch_size, int) or batch_size < 1:
+        msg = f"batch_size == {batch_size!r}, must be a positive int"
+        raise ParameterError(msg)
+    if threads is not None and (not isinstance(threads, int) or threads < 1):
+        msg = f"threads == {threads!r}, must be a positive int or None (torch's default)"
+        raise ParameterError(msg)
+
+
+class TorchCausalLM:
+    """A local causal LM (``AutoModelForCausalLM``) that scores and generates in batches.
+
+    Parameters
+    ----------
+    model : transformers.PreTrainedModel
+        A causal LM in eval mode.
+    tokenizer : transformers tokenizer
+        Its tokenizer.
+    chat : bool, default=True
+        Wrap each prompt in the tokenizer's chat template (as the user's message, followed by
+        the assistant turn's opening) when the tokenizer has one.
+    system : str, optional
+        System message for the chat template (default: the template's own default).
+    batch_size : int, default=16
+        Prompts per forward pass.
+    threads : int, optional
+        torch CPU threads during a call (default: leave torch's setting).
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        tokenizer: Any,
+        *,
+        chat: bool = True,
+        system: str | None = None,
+        batch_size: int = 16,
+        threads: int | None = None,
+    ) -> None:
+        check_batching(batch_size, threads)
+        self.model = model.eval()
+        self.tokenizer = tokenizer
+        self.chat = bool(chat) and bool(getattr(tokenizer, "chat_template", None))
+        self.system = system
+        self.batch_size = batch_size
+        self.threads = threads
+        self._pad_id = tokenizer.pad_token_id
+        if self._pad_id is None:
+            self._pad_id = tokenizer.eos_token_id if tokenizer.eos_token_id is not None else 0
+        self.max_length = int(getattr(model.config, "max_position_embeddings", 0) or 0) or None
+        self._fingerprint: str | None = None
+
+    def fingerprint(self) -> str:
+        """Model identity and prompt format."""
+        if self._fingerprint is None:
+            fmt = f"chat={self.chat}:system={self.system!r}"
+            self._fingerprint = f"{model_fingerprint(self.model)}:{fmt}"
+        return self._fingerprint
+
+    def render(self, prompt: str) -> str:
+        """The exact string fed to the model for a user prompt."""
+        if not self.chat:
+            return prompt
+        messages = [] if self.system is None else [{"role": "system", "content": self.system}]
+        messages.append({"role": "user", "content": prompt})
+        return str(
+            self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        )
+
+    def _encode_prompt(self, prompt: str) -> list[int]:
+        ids = self.tokenizer(self.render(prompt), add_special_tokens=not self.chat)["input_ids"]
+        return list(ids)
+
+    def encode_continuation(self, continuation: str) -> list[int]:
+        """Token ids of a continuation; raise if the tokenizer cannot represent it exactly."""
+        if not continuation:
+            msg = "continuation is empty: pass at least one character to score"
+            raise ParameterError(msg)
+        try:
+            ids = list(self.tokenizer(continuation, add_special_tokens=False)["input_ids"])
+            back = self.tokenizer.decode(ids)
+        except (TypeError, ValueError, UnicodeError):  # e.g. lone surrogates
+            ids, back = [], "<not encodable>"
+        unk = self.tokenizer.unk_token_id
+        if not ids or (unk is not None and unk in ids) or back.strip() != continuation.strip():
+            msg = (
+                f"the tokenizer cannot encode the target continuation {continuation!r} "
+                f"(it decodes back as {back!r}): remove the characters it does not know"
+            )
+            raise ParameterError(msg)
+        return ids
+
+    def count_tokens(self, continuation: str) -> int:
+        """Number of tokens of a continuation."""
+        return len(self.encode_continuation(continuation))
+
+    def _check_length(self, length: int, prompt: str) -> None:
+        if self.max_length is not None and length > self.max_length:
+            msg = (
+                f"prompt + continuation is {length} tokens, longer than the model's context of "
+                f"{self.max_length} (prompt starts {prompt[:40]!r}): shorten the prompt"
+            )
+            raise ParameterError(msg)
+
+    def _batch(self, rows: list[list[int]], torch: Any) -> tuple[Any, Any, Any]:
+        """Left-padded ids, attention mask and position ids."""
+        width = max(len(r) for r in rows)
+        ids = torch.full((len(rows), width), self._pad_id, dtype=torch.long)
+        attn = torch.zeros((len(rows), width), dtype=torch.long)
+        for i, row in enumerate(rows):
+            ids[i, width - len(row) :] = torch.tensor(row, dtype=torch.long)
+            attn[i, width - len(row) :] = 1
+        positions = (attn.cumsum(dim=1) - 1).clamp(min=0)
+        return ids, attn, positions
+
+    def logprob(self, prompts: Sequence[str], continuation: str) -> np.ndarray:
+        """Teacher-forced log-probability of ``continuation`` after each prompt.
+
+        Returns
+        -------
+        ndarray of shape (n_prompts,)
+            :math:`\\sum_t \\log p(y_t \\mid x, y_{<t})` in nats.
+        """
+        cont = self.encode_continuation(continuation)
+        rows = []
+        for prompt in prompts:
+            row = self._encode_prompt(prompt) + cont
+            self._check_length(len(row), prompt)
+            rows.append(row)
+        out = np.empty(len(rows), dtype=np.float64)
+        k = len(cont)
+        with torch_threads(self.threads) as torch:
+            target = torch.tensor(cont, dtype=torch.long)
+            for start in range(0, len(rows), self.batch_size):
+                ids, attn, pos = self._batch(rows[start : start + self.batch_size], torch)
+                logits = self.model(
+                    input_ids=ids, attention_mask=attn, position_ids=pos, logits_to_keep=k + 1
+                ).logits[:, :k, :]
+                logp = torch.log_softmax(logits.float(), dim=-1)
+                picked = logp.gather(2, target.expand(len(ids), k).unsqueeze(-1)).squeeze(-1)
+                out[start : start + len(ids)] = picked.sum(dim=1).double().numpy()
+        return out
+
+    def logprob_many(self, prompts: Sequence[str], continuations: Sequence[str]) -> np.ndarray:
+        """Log-probabilities ``(n_prompts, n_continuations)``; one pass if all are one token.
+
+        Single-token continuations (e.g. ``"True"`` / ``"False"``) are all read from the same
+        next-token distribution, which halves the cost of a contrast.
+        """
+        ids = [self.encode_continuation(c) for c in continuations]
+        if any(len(i) != 1 for i in ids):
+            return np.stack([self.logprob(prompts, c) for c in continuations], axis=1)
+        rows = []
+        for prompt in prompts:
+            rows.append(self._encode_prompt(prompt))
+            self._check_length(len(rows[-1]) + 1, prompt)
+        out = np.empty((len(rows), len(ids)), dtype=np.float64)
+        with torch_threads(self.threads) as torch:
+            wanted = torch.tensor([i[0] for i in ids], dtype=torch.long)
+            for start in range(0, len(rows), self.batch_size):
+                batch, attn, pos = self._batch(rows[start : start + self.batch_size], torch)
+                logits = self.model(
+                    input_ids=batch, attention_mask=attn, position_ids=pos, logits_to_keep=1
+                ).logits[:, -1, :]
+                logp = torch.log_softmax(logits.float(), dim=-1)[:, wanted]
+                out[start : start + len(batch)] = logp.double().numpy()
+        return out
+
+    def generate(self, prompts: Sequence[str], max_new_tokens: int) -> list[str]:
+        """Greedy continuation of each prompt (special tokens removed, whitespace stripped)."""
+        if not isinstance(max_new_tokens, int) or max_new_tokens < 1:
+            msg = f"max_new_tokens == {max_new_tokens!r}, must be a positive int"
+            raise ParameterError(msg)
+        rows = [self._encode_prompt(p) for p in prompts]
+        for row, prompt in zip(rows, prompts, strict=True):
+            self._check_length(len(row) + max_new_tokens, prompt)
+        stop = {self.tokenizer.eos_token_id, self._pad_id} - {None}
+        answers: list[str] = []
+        with torch_threads(self.threads) as torch:
+            for start in range(0, len(rows), self.batch_size):
+                chunk = rows[start : start + self.batch_size]
+                new = self._greedy(chunk, max_new_tokens, stop, torch)
+                answers += [self.tokenizer.decode(r, skip_special_tokens=True).strip() for r in new]
+        return answers
+
+    def _greedy(
+        self, rows: list[list[int]], max_new_tokens: int, stop: set[int], torch: Any
+    ) -> list[list[int]]:
+        ids, attn, pos = self._batch(rows, torch)
+        out = self.model(input_ids=ids, attention_mask=attn, position_ids=pos, use_cache=True)
+        new: list[list[int]] = [[] for _ in rows]
+        done = [False] * len(rows)
+        for _ in range(max_new_tokens):
+            nxt = out.logits[:, -1, :].argmax(dim=-1)
+            for i, tok in enumerate(nxt.tolist()):
+                if not done[i]:
+                    if tok in stop:
+                        done[i] = True
+                    else:
+                        new[i].append(tok)
+            if all(done):
+                break
+            attn = torch.cat([attn, torch.ones((len(rows), 1), dtype=attn.dtype)], dim=1)
+            pos = pos[:, -1:] + 1
+            out = self.model(
+                input_ids=nxt[:, None],
+                attention_mask=attn,
+                position_ids=pos,
+                past_key_values=out.past_key_values,
+                use_cache=True,
+            )
+        return new
