@@ -17,6 +17,8 @@ them; most also derive from the built-in type that fits (``ValueError``, ``TypeE
     │   ├── CacheMismatchError               the file belongs to another game
     │   └── CacheCorruptError                the file is truncated / not a valid cache
     ├── BasisError (ValueError)              mixing or misusing interaction bases
+    ├── DataFormatError (ValueError)         a data file (norms, embeddings) has an unexpected layout
+    ├── CoverageError (ValueError)           too few items shared by two data sets (e.g. norms and vectors)
     └── NotFittedError (AttributeError)      a result attribute was read before ``fit``
 """
 
@@ -31,6 +33,9 @@ __all__ = [
     "CacheCorruptError",
     "CacheError",
     "CacheMismatchError",
+    "CoverageError",
+    "CoverageWarning",
+    "DataFormatError",
     "EvaluationError",
     "MaskError",
     "NonFiniteValueError",
@@ -104,3 +109,15 @@ class BasisError(AblatioError, ValueError):
 
 class NotFittedError(AblatioError, AttributeError):
     """A fitted attribute was accessed before calling ``fit``."""
+
+
+class DataFormatError(AblatioError, ValueError):
+    """A data file (feature norms, embeddings) does not have the expected columns or layout."""
+
+
+class CoverageError(AblatioError, ValueError):
+    """Too few items are shared by two data sets (e.g. norm concepts and embedding words)."""
+
+
+class CoverageWarning(UserWarning):
+    """Some items were dropped because the other data set lacks them; the result is still valid."""
