@@ -8,9 +8,9 @@ Run once by hand (not at run time)::
 
 For every lemma the category is the lexicographer file (``noun.animal``, ``noun.artifact``,
 ``verb.motion``, ...) shared by most of its senses; ties go to the more frequent sense (the
-earlier synset in ``index.<pos>``). Nouns take precedence over verbs, adjectives and adverbs. WordNet 3.0 is
-distributed under the WordNet licence (Princeton University), which permits redistribution with
-its copyright notice; that notice is kept in ``data/WORDNET_LICENSE``.
+earlier synset in ``index.<pos>``). Nouns take precedence over verbs, adjectives and adverbs.
+WordNet 3.0 is distributed under the WordNet licence (Princeton University), which permits
+redistribution with its copyright notice; that notice is kept in ``data/WORDNET_LICENSE``.
 """
 
 from __future__ import annotations

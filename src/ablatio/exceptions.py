@@ -17,8 +17,8 @@ them; most also derive from the built-in type that fits (``ValueError``, ``TypeE
     │   ├── CacheMismatchError               the file belongs to another game
     │   └── CacheCorruptError                the file is truncated / not a valid cache
     ├── BasisError (ValueError)              mixing or misusing interaction bases
-    ├── DataFormatError (ValueError)         a data file (norms, embeddings) has an unexpected layout
-    ├── CoverageError (ValueError)           too few items shared by two data sets (e.g. norms and vectors)
+    ├── DataFormatError (ValueError)         a norm / embedding file has an unexpected layout
+    ├── CoverageError (ValueError)           too few items shared by two data sets
     └── NotFittedError (AttributeError)      a result attribute was read before ``fit``
 """
 

@@ -151,7 +151,7 @@ CONTROLS: dict[str, Control] = {
 _UPPERS = {
     "identity": (
         Control("upper", "X := Y (input carries the whole target), k-fold CV", _upper_identity),
-        Control("shuf_upper", "X := Y_shuffled, target Y_shuffled, k-fold CV", _shuf_upper_identity),
+        Control("shuf_upper", "X := Y_shuffled -> Y_shuffled, k-fold CV", _shuf_upper_identity),
     ),
     "insample": (
         Control("upper", "X -> Y fitted and scored on the same concepts", _upper_insample),
@@ -166,7 +166,7 @@ DEFAULT_CONTROLS = ("sys", "upper", "shuffle", "shuf_upper", "rand", "taxonomy")
 def upper_controls(upper: str) -> dict[str, Control]:
     """Return the ``upper`` and ``shuf_upper`` controls for an upper-bound definition."""
     if upper not in _UPPERS:
-        msg = f"upper == {upper!r}, must be one of {tuple(_UPPERS)} (see ablatio.evaluation.controls)"
+        msg = f"upper == {upper!r}, must be one of {tuple(_UPPERS)}"
         raise ParameterError(msg)
     first, second = _UPPERS[upper]
     return {"upper": first, "shuf_upper": second}

@@ -21,7 +21,7 @@ def _categories_only(seed=0, n=60, m=30, d=40):
     names = [f"w{i}" for i in range(n)]
     Y = pd.DataFrame(protos[cats], index=names)
     X = pd.DataFrame(Y.to_numpy() @ rng.normal(size=(m, d)) + rng.normal(size=(n, d)), index=names)
-    return X, Y, dict(zip(names, cats.astype(str)))
+    return X, Y, dict(zip(names, cats.astype(str), strict=True))
 
 
 def test_audit_explains_a_taxonomy_only_score():

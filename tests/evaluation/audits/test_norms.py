@@ -62,8 +62,8 @@ def test_taxonomy_control_recovers_category_only_targets():
     Y = pd.DataFrame(protos[cats], index=[f"w{i}" for i in range(N)])
     X = pd.DataFrame(protos[cats] @ rng.normal(size=(M, D)) + 0.01 * rng.normal(size=(N, D)),
                      index=Y.index)  # fmt: skip
-    w = wide(norm_decoding(X, Y, folds=5, settings=SETTINGS,
-                           categories=dict(zip(Y.index, cats.astype(str)))))  # fmt: skip
+    groups = dict(zip(Y.index, cats.astype(str), strict=True))
+    w = wide(norm_decoding(X, Y, folds=5, settings=SETTINGS, categories=groups))
     assert w.loc["sys", "f1@10"] == pytest.approx(1.0)
     assert w.loc["taxonomy", "f1@10"] == pytest.approx(1.0)  # within-category swap changes nothing
     assert w.loc["shuffle", "f1@10"] < 0.8

@@ -89,7 +89,10 @@ class NormAudit:
     def to_markdown(self) -> str:
         """Tables (mean ± std over folds × seeds), the tests and the verdict, as markdown."""
         cells = self.table.assign(
-            value=[f"{m:.3f} ± {s:.3f}" for m, s in zip(self.table["mean"], self.table["std"])]
+            value=[
+                f"{m:.3f} ± {s:.3f}"
+                for m, s in zip(self.table["mean"], self.table["std"], strict=True)
+            ]
         )
         lines = [
             f"Norm audit: {self.info.get('n_concepts')} concepts "

@@ -176,9 +176,9 @@ def norm_decoding(
     random_state : int, Generator or None, default=0
     n_seeds : int, default=1
         Repetitions with fresh folds and control draws; mean/std are over folds × seeds.
-    controls : sequence of str, default=("sys", "upper", "shuffle", "shuf_upper", "rand", "taxonomy")
-        Rows of the table; also ``"taxonomy_across"``. Definitions in
-        :mod:`ablatio.evaluation.controls`.
+    controls : sequence of str, default=DEFAULT_CONTROLS
+        Rows of the table (``sys, upper, shuffle, shuf_upper, rand, taxonomy``); also
+        ``"taxonomy_across"``. Definitions in :mod:`ablatio.evaluation.controls`.
     upper : {"identity", "insample"}, default="identity"
         Definition of ``upper`` / ``shuf_upper``: X := Y under CV, or an in-sample fit.
     categories : mapping concept -> category, optional
