@@ -7,7 +7,8 @@ import sys
 def test_audit_module_exposes_the_entry_points():
     from ablatio import audit
 
-    for name in ("load_norms", "load_embeddings", "norm_decoding", "norm_audit"):
+    names = ("load_norms", "load_embeddings", "norm_decoding", "norm_audit", "token_identity_audit")
+    for name in names:
         assert callable(getattr(audit, name))
 
 

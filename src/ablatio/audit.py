@@ -23,6 +23,8 @@ from ablatio.evaluation.audits.norm_metrics import (
     spearman_rows,
 )
 from ablatio.evaluation.audits.norms import norm_decoding, norm_decoding_scores
+from ablatio.evaluation.audits.token_audit import TokenIdentityAudit, token_identity_audit
+from ablatio.evaluation.audits.token_identity import load_model, load_sentences
 from ablatio.evaluation.controls import CONTROLS, DEFAULT_CONTROLS
 from ablatio.evaluation.verdict import Verdict, compare_to_controls
 
@@ -31,15 +33,19 @@ __all__ = [
     "DEFAULT_CONTROLS",
     "MapperSettings",
     "NormAudit",
+    "TokenIdentityAudit",
     "Verdict",
     "compare_to_controls",
     "f1_at_k",
     "load_embeddings",
+    "load_model",
     "load_norms",
+    "load_sentences",
     "neighbourhood_accuracy",
     "norm_audit",
     "norm_decoding",
     "norm_decoding_scores",
     "spearman_rows",
+    "token_identity_audit",
     "wordnet_category",
 ]
