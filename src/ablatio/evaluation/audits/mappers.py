@@ -57,6 +57,11 @@ class MapperSettings:
         Share of training concepts held out for early stopping.
     tol : float, default=1e-6
         Smallest validation-loss decrease that counts as an improvement.
+    max_rank : int, default=256
+        FFNN inputs / targets wider than this are expressed in their top ``max_rank`` principal
+        directions (SVD of the training rows). For the targets this is exactly a rank-limited
+        output layer: ``||Y - H A Vᵀ||² = ||Y V - H A||² + const`` for orthonormal V; for the
+        inputs a rank-limited first layer. It keeps McRae-width (2,526 features) audits fast.
     """
 
     def __init__(
@@ -71,6 +76,7 @@ class MapperSettings:
         batch: int = 32,
         validation_fraction: float = 0.1,
         tol: float = 1e-6,
+        max_rank: int = 256,
     ) -> None:
         self.n_components = n_components
         self.hidden = hidden
@@ -81,6 +87,7 @@ class MapperSettings:
         self.batch = batch
         self.validation_fraction = validation_fraction
         self.tol = tol
+        self.max_rank = max_rank
 
     def __repr__(self) -> str:
         return f"MapperSettings({', '.join(f'{k}={v!r}' for k, v in vars(self).items())})"
@@ -149,6 +156,11 @@ def _ffnn(
     scale = float(np.abs(Y).max()) or 1.0
     Xs = ((X - mean) / sd).astype(np.float32)
     Ys = (Y / scale).astype(np.float32)
+    x_basis = _top_basis(Xs, s.max_rank)
+    y_basis = _top_basis(Ys, s.max_rank)
+    Xs = Xs @ x_basis if x_basis is not None else Xs
+    y_offset = Ys.mean(axis=0)
+    Ys = (Ys - y_offset) @ y_basis if y_basis is not None else Ys - y_offset
     init_rng, order_rng = rng.spawn(2)
     perm = init_rng.permutation(len(X))
     n_val = max(1, round(s.validation_fraction * len(X)))
@@ -189,8 +201,19 @@ def _ffnn(
             waited += 1
             if waited >= s.n_iter_no_change:
                 break
-    hid = np.maximum(((X_test - mean) / sd).astype(np.float32) @ best[0] + best[1], 0)
-    return (hid @ best[2] + best[3]).astype(np.float64) * scale
+    X_new = ((X_test - mean) / sd).astype(np.float32)
+    X_new = X_new @ x_basis if x_basis is not None else X_new
+    out = np.maximum(X_new @ best[0] + best[1], 0) @ best[2] + best[3]
+    out = out @ y_basis.T if y_basis is not None else out
+    return (out + y_offset).astype(np.float64) * scale
+
+
+def _top_basis(matrix: np.ndarray, rank: int) -> np.ndarray | None:
+    """Top-``rank`` right singular vectors (columns) of ``matrix``; None if it is narrower."""
+    if matrix.shape[1] <= rank:
+        return None
+    _, _, vt = np.linalg.svd(matrix - matrix.mean(axis=0), full_matrices=False)
+    return np.ascontiguousarray(vt[:rank].T)
 
 
 def fit_predict(
