@@ -27,6 +27,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from ablatio._validation import check_random_state
 from ablatio.evaluation.audits.mappers import MAPPERS, MapperSettings, fit_predict
@@ -53,6 +54,31 @@ def _score(pred: np.ndarray, gold: np.ndarray, test: np.ndarray) -> dict[str, fl
         "spearman": spearman_rows(pred, gold[test]),
         "na@10": neighbourhood_accuracy(pred, gold, test),
     }
+
+
+def _run(data, mapper, folds, n_seeds, random_state, controls, table, settings) -> list:  # noqa: ANN001
+    """Fit and score every (seed, control, fold); one BLAS thread (small matrices, shared CPUs)."""
+    n = len(data.concepts)
+    records = []
+    for seed, seed_rng in enumerate(check_random_state(random_state).spawn(n_seeds)):
+        split_rng, *control_rngs = seed_rng.spawn(1 + len(controls))
+        splits = _folds(n, folds, split_rng)
+        for name, rng in zip(controls, control_rngs, strict=True):
+            build_rng, fit_rng = rng.spawn(2)
+            X, Y, fit = table[name].build(data.X, data.Y, data.groups, build_rng)
+            full = None
+            if fit == "insample":
+                full = fit_predict(mapper, X, Y, X, settings=settings, rng=fit_rng)
+            for fold, test in enumerate(splits):
+                if full is None:
+                    train = np.setdiff1d(np.arange(n), test, assume_unique=True)
+                    pred = fit_predict(mapper, X[train], Y[train], X[test], settings=settings,
+                                       rng=fit_rng)  # fmt: skip
+                else:
+                    pred = full[test]
+                for metric, score in _score(pred, Y, test).items():
+                    records.append((seed, fold, name, metric, score))
+    return records
 
 
 def norm_decoding_scores(
@@ -103,25 +129,8 @@ def norm_decoding_scores(
         )
         raise CoverageError(msg)
     settings = settings or MapperSettings()
-    records = []
-    for seed, seed_rng in enumerate(check_random_state(random_state).spawn(n_seeds)):
-        split_rng, *control_rngs = seed_rng.spawn(1 + len(controls))
-        splits = _folds(n, folds, split_rng)
-        for name, rng in zip(controls, control_rngs, strict=True):
-            build_rng, fit_rng = rng.spawn(2)
-            X, Y, fit = table[name].build(data.X, data.Y, data.groups, build_rng)
-            full = None
-            if fit == "insample":
-                full = fit_predict(mapper, X, Y, X, settings=settings, rng=fit_rng)
-            for fold, test in enumerate(splits):
-                if full is None:
-                    train = np.setdiff1d(np.arange(n), test, assume_unique=True)
-                    pred = fit_predict(mapper, X[train], Y[train], X[test], settings=settings,
-                                       rng=fit_rng)  # fmt: skip
-                else:
-                    pred = full[test]
-                for metric, score in _score(pred, Y, test).items():
-                    records.append((seed, fold, name, metric, score))
+    with threadpool_limits(limits=1):
+        records = _run(data, mapper, folds, n_seeds, random_state, controls, table, settings)
     scores = pd.DataFrame(records, columns=["seed", "fold", "control", "metric", "score"])
     scores.attrs.update(
         n_concepts=n,
