@@ -40,3 +40,12 @@ def test_fit_predict_errors_and_ffnn_shape():
         warnings.simplefilter("error")
         pred = fit_predict("ffnn", X, Y, X[:5], settings=MapperSettings(max_iter=5), rng=rng)
     assert pred.shape == (5, 3)
+
+
+def test_pls_wide_inputs_and_targets_use_lanczos_and_match():
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(60, 230))
+    Y = X[:, :210] @ rng.normal(size=(210, 210)) * 0.1 + rng.normal(size=(60, 210))
+    reference = PLSRegression(n_components=3, scale=False, tol=1e-12, max_iter=5000).fit(X, Y)
+    coef = pls_regression(X, Y, 3)
+    np.testing.assert_allclose(X @ coef[:-1] + coef[-1], reference.predict(X), rtol=1e-4, atol=1e-4)

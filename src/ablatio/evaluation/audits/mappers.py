@@ -18,12 +18,16 @@ returns predictions for the test concepts.
 from __future__ import annotations
 
 import numpy as np
+from scipy.sparse.linalg import LinearOperator, svds
 
 from ablatio.exceptions import ParameterError
 
 __all__ = ["MAPPERS", "MapperSettings", "fit_predict", "pls_regression"]
 
 MAPPERS = ("plsr", "ffnn")
+
+#: Widest cross-covariance side solved by a dense eigen-decomposition (else Lanczos).
+_DENSE_MAX = 200
 
 #: Relative size of X_k^T Y_k below which PLS stops adding components (Y explained).
 _PLS_TOL = 1e-10
@@ -117,13 +121,7 @@ def pls_regression(X: np.ndarray, Y: np.ndarray, n_components: int) -> np.ndarra
         cross = Xk.T @ Yk
         if np.abs(cross).max() <= _PLS_TOL * scale:
             break
-        if cross.shape[0] <= cross.shape[1]:
-            _, vecs = np.linalg.eigh(cross @ cross.T)
-            w = vecs[:, -1]
-        else:
-            _, vecs = np.linalg.eigh(cross.T @ cross)
-            w = cross @ vecs[:, -1]
-            w /= np.linalg.norm(w)
+        w = _top_left_singular(cross, Xk, Yk)
         t = Xk @ w
         tt = float(t @ t)
         if tt <= 0:
@@ -140,6 +138,22 @@ def pls_regression(X: np.ndarray, Y: np.ndarray, n_components: int) -> np.ndarra
         W, P, Q = np.array(weights).T, np.array(x_loads).T, np.array(y_loads).T
         coef = W @ np.linalg.solve(P.T @ W, Q.T)
     return np.vstack([coef, y_mean - x_mean @ coef])
+
+
+def _top_left_singular(cross: np.ndarray, Xk: np.ndarray, Yk: np.ndarray) -> np.ndarray:
+    """Dominant left singular vector of ``cross = Xk.T @ Yk`` (sign as returned)."""
+    d, m = cross.shape
+    if min(d, m) <= _DENSE_MAX:
+        if d <= m:
+            return np.linalg.eigh(cross @ cross.T)[1][:, -1]
+        w = cross @ np.linalg.eigh(cross.T @ cross)[1][:, -1]
+        return w / np.linalg.norm(w)
+    # Both sides wide (e.g. X := Y with 2,526 McRae features): Lanczos on the implicit product.
+    operator = LinearOperator(
+        (d, m), matvec=lambda v: Xk.T @ (Yk @ v), rmatvec=lambda u: Yk.T @ (Xk @ u), dtype=float
+    )
+    u, _, _ = svds(operator, k=1, v0=np.ones(min(d, m)) / np.sqrt(min(d, m)))
+    return u[:, 0]
 
 
 def _plsr(X: np.ndarray, Y: np.ndarray, X_test: np.ndarray, s: MapperSettings) -> np.ndarray:
