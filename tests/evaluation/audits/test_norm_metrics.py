@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ablatio.evaluation.audits.norm_metrics import (
+    f1_at_k,
+    neighbourhood_accuracy,
+    spearman_rows,
+)
+
+
+def test_f1_at_k_by_hand():
+    gold = np.zeros((2, 20))
+    gold[0, :10] = 1  # |G| = 10
+    gold[1, :4] = 1  # |G| = 4
+    pred = -np.arange(20.0)[None, :].repeat(2, axis=0)  # top 10 = features 0..9
+    # concept 0: P = G -> F1 = 1; concept 1: 4 hits, prec .4, rec 1 -> F1 = 8 / 14
+    assert f1_at_k(pred, gold) == pytest.approx((1 + 8 / 14) / 2)
+    assert f1_at_k(-pred, gold) == pytest.approx(0.0 + 0.0)
+
+
+def test_f1_skips_concepts_without_features_and_caps_k():
+    gold = np.array([[0.0, 0, 0], [1, 1, 0]])
+    pred = np.array([[1.0, 2, 3], [3, 2, 1]])
+    # k' = 3 features; concept 1: hits 2, prec 2/3, rec 1 -> F1 = 0.8
+    assert f1_at_k(pred, gold) == pytest.approx(0.8)
+
+
+def test_spearman_rows():
+    gold = np.array([[1.0, 2, 3, 4], [4, 3, 2, 1], [1, 1, 1, 1]])
+    pred = np.array([[10.0, 20, 30, 40], [1, 2, 3, 4], [1, 2, 3, 4]])
+    assert spearman_rows(pred, gold) == pytest.approx(0.0)  # (+1 - 1) / 2, constant row skipped
+    assert spearman_rows(gold[:1], gold[:1]) == pytest.approx(1.0)
+
+
+def test_neighbourhood_accuracy():
+    rng = np.random.default_rng(0)
+    gold = rng.normal(size=(30, 8))
+    test = np.arange(5)
+    assert neighbourhood_accuracy(gold[test], gold, test) == 1.0
+    far = -gold[test]  # most dissimilar to its own vector
+    assert neighbourhood_accuracy(far, gold, test) == 0.0
+    assert neighbourhood_accuracy(gold[test], gold, test, k=1) == 1.0

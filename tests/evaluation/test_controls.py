@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ablatio.evaluation.controls import (
+    CONTROLS,
+    permute_across_groups,
+    permute_within_groups,
+    random_like,
+    upper_controls,
+)
+from ablatio.exceptions import ParameterError
+
+GROUPS = np.array(list("aaabbbbcc"))
+
+
+def test_permute_within_groups_keeps_groups():
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        perm = permute_within_groups(GROUPS, rng)
+        assert sorted(perm) == list(range(GROUPS.size))
+        assert (GROUPS[perm] == GROUPS).all()
+
+
+def test_permute_across_groups_changes_groups():
+    rng = np.random.default_rng(1)
+    for _ in range(20):
+        perm = permute_across_groups(GROUPS, rng)
+        assert sorted(perm) == list(range(GROUPS.size))
+        assert (GROUPS[perm] != GROUPS).all()
+
+
+def test_random_like_keeps_density_and_values():
+    rng = np.random.default_rng(2)
+    target = np.zeros((200, 100))
+    target[rng.random(target.shape) < 0.05] = rng.choice([5.0, 10.0, 30.0], size=1)
+    out = random_like(target, rng)
+    assert out.shape == target.shape
+    assert (out != 0).mean() == pytest.approx(0.05, abs=0.005)
+    assert set(np.unique(out[out != 0])) <= set(np.unique(target[target != 0]))
+
+
+def test_controls_build_what_they_say():
+    rng = np.random.default_rng(3)
+    X, Y = rng.normal(size=(9, 4)), rng.normal(size=(9, 3))
+    assert CONTROLS["sys"].build(X, Y, GROUPS, rng)[:2] == (X, Y)
+    _, shuffled, fit = CONTROLS["shuffle"].build(X, Y, GROUPS, rng)
+    assert fit == "cv" and sorted(map(tuple, shuffled)) == sorted(map(tuple, Y))
+    X_up, Y_up, _ = upper_controls("identity")["upper"].build(X, Y, GROUPS, rng)
+    assert np.array_equal(X_up, Y) and np.array_equal(Y_up, Y)
+    X_su, Y_su, _ = upper_controls("identity")["shuf_upper"].build(X, Y, GROUPS, rng)
+    assert np.array_equal(X_su, Y_su) and not np.array_equal(Y_su, Y)
+    assert upper_controls("insample")["upper"].build(X, Y, GROUPS, rng)[2] == "insample"
+    with pytest.raises(ParameterError, match="upper"):
+        upper_controls("oracle")
