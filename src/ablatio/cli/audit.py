@@ -23,7 +23,13 @@ from rich.markdown import Markdown
 from ablatio.cli.console import emit_json, stderr
 from ablatio.exceptions import ParameterError
 
-__all__ = ["AUDITS", "AuditUnavailableError", "norm_audit_command", "render_audit"]
+__all__ = [
+    "AUDITS",
+    "AuditUnavailableError",
+    "norm_audit_command",
+    "render_audit",
+    "token_audit_command",
+]
 
 
 class AuditUnavailableError(ParameterError):
@@ -81,10 +87,45 @@ def norm_audit_command(
     )
 
 
+def token_audit_command(
+    model: Annotated[str, typer.Option(help="minilm | smollm2 (shipped models)")] = "minilm",
+    sentences: Annotated[
+        Path | None, typer.Option(help="Text file, one sentence per line (default: shipped 212).")
+    ] = None,
+    max_sentences: Annotated[int | None, typer.Option(help="Use only the first sentences.")] = None,
+    probe_folds: Annotated[int, typer.Option(help="Folds over sentences for the probe.")] = 2,
+    min_identity_share: Annotated[
+        float, typer.Option(help="Flag layers whose identity share falls below this.")
+    ] = 0.5,
+    min_attention_influence: Annotated[
+        float, typer.Option(help="Flag layers whose attention/influence correlation is lower.")
+    ] = 0.3,
+    seed: Annotated[int, typer.Option(help="Seed of every random choice.")] = 0,
+    plot: Annotated[Path | None, typer.Option(help="Write the per-layer figure (PNG).")] = None,
+) -> Any:
+    """Per layer: does a position still carry its token, and does attention track influence?"""
+    audits = _audits()
+    texts = None
+    if sentences is not None:
+        texts = [line.strip() for line in sentences.read_text("utf-8").splitlines() if line.strip()]
+    result = audits.token_identity_audit(
+        model,
+        texts,
+        max_sentences=max_sentences,
+        probe_folds=probe_folds,
+        min_identity_share=min_identity_share,
+        min_attention_influence=min_attention_influence,
+        random_state=seed,
+    )
+    if plot is not None:
+        result.plot(plot)
+    return result
+
+
 #: sub-command → function returning an audit result, or the ``"module:function"`` of one.
 AUDITS: dict[str, Callable[..., Any] | str] = {
     "norms": norm_audit_command,
-    "tokens": "ablatio.audit:token_identity_audit",
+    "tokens": token_audit_command,
 }
 
 
