@@ -98,6 +98,12 @@ def test_similarity_is_mean_pair_cosine():
     cos = [torch.cosine_similarity(embed(a).mean(0), embed(b).mean(0), dim=0) for a, b in pairs]
     full = np.ones((1, 8), dtype=bool)
     assert target(full)[0] == pytest.approx(float(np.mean(cos)), abs=1e-5)
+    contrast = similarity_target(model, CharTokenizer(), pairs, contrastive=True)
+    (a0, b0), (a1, b1) = pairs
+    wrong = [torch.cosine_similarity(embed(a).mean(0), embed(b).mean(0), dim=0)
+             for a, b in [(a0, b1), (a1, b0)]]  # fmt: skip
+    expected = float(np.mean(cos) - np.mean(wrong))
+    assert contrast(full)[0] == pytest.approx(expected, abs=1e-5)
 
 
 def test_shipped_questions_are_well_formed():

@@ -151,16 +151,33 @@ def _pooled(outputs: Any, batch: dict[str, Any]) -> Any:
     return (hidden * weight).sum(dim=1) / weight.sum(dim=1)
 
 
-def _pair_cosine(embeddings: Any) -> Any:
-    """Mean cosine similarity of rows ``i`` and ``i + P`` of ``(n_masks, 2P, hidden)``."""
-    torch = require("torch", extra="torch")
-    half = embeddings.shape[1] // 2
-    left, right = embeddings[:, :half], embeddings[:, half:]
-    return torch.nn.functional.cosine_similarity(left, right, dim=-1).mean(dim=1)
+class _PairCosine:
+    """Mean cosine similarity of rows ``i`` and ``i + P`` of ``(n_masks, 2P, hidden)``.
+
+    With ``contrastive``, minus the mean similarity of mismatched pairs ``(i, (i+1) mod P)``.
+    """
+
+    def __init__(self, contrastive: bool) -> None:
+        self.contrastive = contrastive
+
+    def __call__(self, embeddings: Any) -> Any:
+        torch = require("torch", extra="torch")
+        half = embeddings.shape[1] // 2
+        left, right = embeddings[:, :half], embeddings[:, half:]
+        cosine = torch.nn.functional.cosine_similarity
+        value = cosine(left, right, dim=-1).mean(dim=1)
+        if self.contrastive:
+            value = value - cosine(left, right.roll(1, dims=1), dim=-1).mean(dim=1)
+        return value
 
 
 def similarity_target(
-    model: Any, tokenizer: Any, pairs: Sequence[tuple[str, str]], **kwargs: Any
+    model: Any,
+    tokenizer: Any,
+    pairs: Sequence[tuple[str, str]],
+    *,
+    contrastive: bool = False,
+    **kwargs: Any,
 ) -> HeadTarget:
     """Head target: mean cosine similarity of mean-pooled encoder embeddings of sentence pairs.
 
@@ -173,6 +190,9 @@ def similarity_target(
     pairs : sequence of (str, str)
         Sentence pairs that should be similar (paraphrases); the value falls as heads the
         paraphrase detection needs are ablated.
+    contrastive : bool, default=False
+        Subtract the mean similarity of mismatched pairs (sentence ``i`` with partner
+        ``i - 1``), so that collapsing all embeddings together does not raise the value.
     **kwargs
         Passed to :class:`~ablatio.targets.heads.HeadTarget`.
     """
@@ -181,5 +201,9 @@ def similarity_target(
         raise ParameterError(msg)
     texts = [a for a, _ in pairs] + [b for _, b in pairs]
     batch = tokenizer(texts, padding=True, return_tensors="pt")
-    kwargs.setdefault("name", f"similarity:{_digest([list(p) for p in pairs])}")
-    return HeadTarget(model, dict(batch), score=_pooled, reduce=_pair_cosine, **kwargs)
+    if contrastive and len(pairs) < 2:
+        msg = "contrastive=True needs at least two pairs (mismatched pairs are the contrast)"
+        raise ParameterError(msg)
+    kwargs.setdefault("name", f"similarity:{_digest([list(p) for p in pairs])}:{contrastive}")
+    reduce = _PairCosine(contrastive)
+    return HeadTarget(model, dict(batch), score=_pooled, reduce=reduce, **kwargs)
