@@ -129,3 +129,14 @@ def test_bad_input_raises_clear_errors(blobs, kwargs, match):
     X, y, X_test, y_test = blobs
     with pytest.raises(ParameterError, match=match):
         DataTarget(X, y, X_test, y_test, **kwargs)
+
+
+def test_unstratified_groups_for_a_callable_target(blobs):
+    X, y, _, _ = blobs
+    target = DataTarget(
+        X, y, X[:1], y[:1], train_and_score=lambda rows: float(len(rows)), n_groups=5,
+        random_state=1,
+    )  # fmt: skip
+    assert target.n_players == 5
+    assert sum(len(g) for g in target.groups) == len(X)
+    np.testing.assert_allclose(target(all_masks(5)), all_masks(5) @ [len(g) for g in target.groups])

@@ -199,14 +199,14 @@ class HeadTarget(Target):
             if keep is None:
                 return None
             x = args[0]
-            heads = x.view(*x.shape[:-1], layer.n_heads, layer.head_dim)
+            heads = x.reshape(*x.shape[:-1], layer.n_heads, layer.head_dim)
             view = (x.shape[0],) + (1,) * (x.dim() - 2) + (layer.n_heads, 1)
             if self._fills is None:
                 fill = self.torch.zeros((), dtype=x.dtype)
             else:
                 fill = self._fills[position].view(layer.n_heads, layer.head_dim)
             out = self.torch.where(keep.view(view), heads, fill)
-            return (out.view(x.shape), *args[1:])
+            return (out.reshape(x.shape), *args[1:])
 
         return ablate
 
