@@ -78,7 +78,8 @@ def build(args: argparse.Namespace, model, tokenizer):
         )
     else:
         questions = load_mcq()
-        fit, held = questions[: args.questions], questions[args.questions :]
+        stop = args.questions + args.held_out
+        fit, held = questions[: args.questions], questions[args.questions : stop]
         make = lambda qs: multiple_choice_target(model, tokenizer, qs, **common)  # noqa: E731
     return make(fit), make(held)
 
@@ -91,6 +92,7 @@ def main() -> None:
     parser.add_argument("--keep", type=float, default=0.8, help="keep probability per head")
     parser.add_argument("--layers", type=int, nargs="*", default=None)
     parser.add_argument("--questions", type=int, default=20, help="SmolLM2 fitting questions")
+    parser.add_argument("--held-out", type=int, default=80, help="SmolLM2 held-out questions")
     parser.add_argument("--ablation", choices=("zero", "mean"), default="mean")
     parser.add_argument("--masks-per-forward", type=int, default=16)
     parser.add_argument("--n-test", type=int, default=200, help="held-out masks for R2")
