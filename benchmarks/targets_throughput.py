@@ -1,0 +1,125 @@
+"""Ablations per second of the data and head targets; speed-ups from batching and parallelism.
+
+* Data target: digits, 64 k-means groups, LogisticRegression retrained per mask, with
+  ``n_jobs=1`` vs ``n_jobs=2`` (joblib processes) on the same masks.
+* Head target: MiniLM (72 heads, paraphrase margin on 20 pairs) and optionally SmolLM2
+  (270 heads, 10 questions x 3 options) with 1, 4 and 16 head masks per forward pass.
+
+Timings are wall-clock on whatever machine runs this; compare the ratios within one run.
+
+    PYTHONPATH=src python benchmarks/targets_throughput.py [--smollm2] [--masks 32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "examples"))
+
+
+def rate(fn, masks: np.ndarray) -> float:
+    start = time.perf_counter()
+    fn(masks)
+    return len(masks) / (time.perf_counter() - start)
+
+
+def data_target(n_masks: int, rng: np.random.Generator) -> dict:
+    from data_digits import build_target
+
+    masks = rng.random((n_masks, 64)) < 0.5
+    out = {}
+    for jobs in (1, 2):
+        target = build_target(digit=8, n_groups=64, n_test=10, n_jobs=jobs, seed=0)
+        target(masks[:2])  # warm up (joblib starts its workers)
+        out[f"n_jobs={jobs}"] = rate(target, masks)
+    out["speedup_parallel"] = out["n_jobs=2"] / out["n_jobs=1"]
+    return out
+
+
+def head_target(name: str, n_masks: int, rng: np.random.Generator) -> dict:
+    from heads_analysis import PARAPHRASES
+
+    from ablatio.targets.head_tasks import load_mcq, multiple_choice_target, similarity_target
+    from ablatio.targets.shipped import load_shipped_model
+
+    model, tokenizer = load_shipped_model(name)
+    if name == "minilm":
+        target = similarity_target(model, tokenizer, PARAPHRASES[::2], contrastive=True)
+    else:
+        target = multiple_choice_target(model, tokenizer, load_mcq()[:10])
+    masks = rng.random((n_masks, target.n_players)) < 0.8
+    out = {"n_heads": target.n_players, "eval_rows": target.batch_rows}
+    reference = None
+    for per_forward in (1, 4, 16):
+        target.masks_per_forward = per_forward
+        target(masks[:1])  # warm up
+        start = time.perf_counter()
+        values = target(masks)
+        out[f"masks_per_forward={per_forward}"] = len(masks) / (time.perf_counter() - start)
+        reference = values if reference is None else reference
+        out["max_abs_diff_vs_unbatched"] = float(np.max(np.abs(values - reference)))
+    for per_forward in (4, 16):
+        out[f"speedup_{per_forward}"] = (
+            out[f"masks_per_forward={per_forward}"] / out["masks_per_forward=1"]
+        )
+    return out
+
+
+def markdown(results: dict) -> str:
+    lines = [
+        "# Target throughput (ablations per second)",
+        "",
+        f"Machine: {results['machine']}; load average at start {results['load_average']}.",
+        "",
+        "| target | setting | ablations/s |",
+        "|---|---|---|",
+    ]
+    for target, figures in results["targets"].items():
+        for key, value in figures.items():
+            if key.startswith(("n_jobs", "masks_per")):
+                lines.append(f"| {target} | {key} | {value:.2f} |")
+    lines += ["", "| target | speed-up | factor |", "|---|---|---|"]
+    for target, figures in results["targets"].items():
+        for key, value in figures.items():
+            if key.startswith("speedup"):
+                lines.append(f"| {target} | {key} | {value:.2f}x |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--masks", type=int, default=32, help="head masks per measurement")
+    parser.add_argument("--data-masks", type=int, default=128)
+    parser.add_argument("--smollm2", action="store_true", help="also time SmolLM2 (slow)")
+    parser.add_argument("--smollm2-masks", type=int, default=16)
+    parser.add_argument("--out", default=str(HERE / "results" / "targets_throughput"))
+    args = parser.parse_args()
+    import os
+
+    import torch
+
+    rng = np.random.default_rng(0)
+    results = {
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"torch {torch.__version__} ({torch.get_num_threads()} threads)",
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "targets": {"data (digits, 64 groups)": data_target(args.data_masks, rng)},
+    }
+    results["targets"]["heads MiniLM (72)"] = head_target("minilm", args.masks, rng)
+    if args.smollm2:
+        results["targets"]["heads SmolLM2 (270)"] = head_target("smollm2", args.smollm2_masks, rng)
+    Path(args.out + ".json").write_text(json.dumps(results, indent=1))
+    Path(args.out + ".md").write_text(markdown(results))
+    print(markdown(results))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Data files shipped with ablatio (the multiple-choice questions of ``load_mcq``)."""

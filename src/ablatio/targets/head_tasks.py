@@ -1,0 +1,209 @@
+"""Ready-made tasks for :class:`~ablatio.targets.heads.HeadTarget`.
+
+* :func:`multiple_choice_target` — a decoder scores each option of a multiple-choice question
+  by its mean token log-probability after the question; value = mean log-probability (softmax
+  over the options) of the correct option, or accuracy.
+* :func:`similarity_target` — an encoder embeds sentence pairs (mean pooling); value = mean
+  cosine similarity of the pairs.
+* :func:`load_mcq` — the 100 general-knowledge questions shipped in ``ablatio/data/mcq.jsonl``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ablatio._optional import require
+from ablatio.exceptions import ParameterError
+from ablatio.targets.heads import HeadTarget
+
+__all__ = ["CHOICE_METRICS", "load_mcq", "multiple_choice_target", "similarity_target"]
+
+#: Values of a multiple-choice target.
+CHOICE_METRICS = ("logprob", "accuracy")
+#: Prompt template of a multiple-choice question (the option follows after a space).
+TEMPLATE = "Question: {question}\nAnswer:"
+
+
+def load_mcq(path: str | Path | None = None) -> list[dict[str, Any]]:
+    """Questions ``{"question": str, "options": [str, ...], "answer": int}`` from JSON lines.
+
+    Default: the file shipped with ablatio (100 questions, 3 options each).
+    """
+    if path is None:
+        text = resources.files("ablatio.data").joinpath("mcq.jsonl").read_text("utf-8")
+    else:
+        text = Path(path).read_text("utf-8")
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def _token_logprob(outputs: Any, batch: dict[str, Any]) -> Any:
+    """Mean log-probability of the option tokens of every row, ``(rows,)``."""
+    logits = outputs.logits
+    picked = logits.gather(-1, batch["target_ids"][..., None])[..., 0].double()
+    picked = picked - logits.logsumexp(dim=-1).double()
+    weight = batch["target_weight"].double()
+    return (picked * weight).sum(dim=1) / weight.sum(dim=1)
+
+
+class _ChoiceReduce:
+    """Per question: log-softmax of the option scores; mean over questions of the correct one."""
+
+    def __init__(self, answers: np.ndarray, n_options: int, metric: str) -> None:
+        self.answers, self.n_options, self.metric = answers, n_options, metric
+
+    def __call__(self, scores: Any) -> Any:
+        torch = require("torch", extra="torch")
+        per_option = scores.reshape(scores.shape[0], len(self.answers), self.n_options)
+        answers = torch.as_tensor(self.answers)[None, :, None].expand(scores.shape[0], -1, 1)
+        if self.metric == "accuracy":
+            return (per_option.argmax(dim=-1) == answers[..., 0]).double().mean(dim=1)
+        logp = torch.log_softmax(per_option, dim=-1).gather(-1, answers)[..., 0]
+        return logp.mean(dim=1)
+
+
+def _digest(obj: Any) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def multiple_choice_target(
+    model: Any,
+    tokenizer: Any,
+    questions: Sequence[dict[str, Any]],
+    *,
+    metric: str = "logprob",
+    **kwargs: Any,
+) -> HeadTarget:
+    """Head target scoring a causal LM on multiple-choice questions.
+
+    Parameters
+    ----------
+    model : transformers causal LM
+        E.g. ``LlamaForCausalLM``.
+    tokenizer : transformers tokenizer
+        The model's tokenizer.
+    questions : sequence of dict
+        ``{"question", "options", "answer"}``; every question needs the same number of options.
+    metric : {"logprob", "accuracy"}, default="logprob"
+        Mean over questions of :math:`\\log \\mathrm{softmax}_o(s_o)[\\text{answer}]`, where
+        :math:`s_o` is the mean token log-probability of option ``o`` after
+        ``"Question: ...\\nAnswer:"``; or the share of questions whose best option is correct.
+    **kwargs
+        Passed to :class:`~ablatio.targets.heads.HeadTarget` (``ablation``, ``layers``, ...).
+    """
+    torch = require("torch", extra="torch")
+    if metric not in CHOICE_METRICS:
+        msg = f"metric == {metric!r}; choose one of {CHOICE_METRICS}"
+        raise ParameterError(msg)
+    n_options = {len(q["options"]) for q in questions}
+    if len(n_options) != 1 or not questions:
+        msg = f"questions have {sorted(n_options)} options: give a non-empty set, equal counts"
+        raise ParameterError(msg)
+    sequences, spans = [], []
+    for q in questions:
+        prompt = tokenizer(TEMPLATE.format(question=q["question"]))["input_ids"]
+        for option in q["options"]:
+            answer = tokenizer(" " + option, add_special_tokens=False)["input_ids"]
+            sequences.append(prompt + answer)
+            spans.append((len(prompt), len(prompt) + len(answer)))
+    # left padding puts every option at the end, so only the last `keep` positions need logits
+    width = max(map(len, sequences))
+    keep = max(stop - start for start, stop in spans) + 1
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    ids = torch.full((len(sequences), width), pad, dtype=torch.long)
+    attention = torch.zeros((len(sequences), width), dtype=torch.long)
+    target_ids = torch.zeros((len(sequences), keep), dtype=torch.long)
+    target_weight = torch.zeros((len(sequences), keep), dtype=torch.long)
+    for row, (seq, (start, stop)) in enumerate(zip(sequences, spans, strict=True)):
+        ids[row, width - len(seq) :] = torch.tensor(seq)
+        attention[row, width - len(seq) :] = 1
+        n_option = stop - start  # position keep-1-j predicts the option's last-j token
+        target_ids[row, keep - 1 - n_option : keep - 1] = torch.tensor(seq[start:stop])
+        target_weight[row, keep - 1 - n_option : keep - 1] = 1
+    positions = (attention.cumsum(dim=1) - 1).clamp(min=0)
+    answers = np.array([q["answer"] for q in questions])
+    kwargs.setdefault("name", f"mcq:{_digest(list(questions))}:{metric}")
+    return HeadTarget(
+        model,
+        {
+            "input_ids": ids,
+            "attention_mask": attention,
+            "position_ids": positions,
+            "logits_to_keep": keep,
+        },
+        score=_token_logprob,
+        reduce=_ChoiceReduce(answers, n_options.pop(), metric),
+        extras={"target_ids": target_ids, "target_weight": target_weight},
+        **kwargs,
+    )
+
+
+def _pooled(outputs: Any, batch: dict[str, Any]) -> Any:
+    """Mean-pooled last hidden state over non-padding tokens, ``(rows, hidden)``."""
+    hidden = outputs.last_hidden_state.double()
+    weight = batch["attention_mask"].double()[..., None]
+    return (hidden * weight).sum(dim=1) / weight.sum(dim=1)
+
+
+class _PairCosine:
+    """Mean cosine similarity of rows ``i`` and ``i + P`` of ``(n_masks, 2P, hidden)``.
+
+    With ``contrastive``, minus the mean similarity of mismatched pairs ``(i, (i+1) mod P)``.
+    """
+
+    def __init__(self, contrastive: bool) -> None:
+        self.contrastive = contrastive
+
+    def __call__(self, embeddings: Any) -> Any:
+        torch = require("torch", extra="torch")
+        half = embeddings.shape[1] // 2
+        left, right = embeddings[:, :half], embeddings[:, half:]
+        cosine = torch.nn.functional.cosine_similarity
+        value = cosine(left, right, dim=-1).mean(dim=1)
+        if self.contrastive:
+            value = value - cosine(left, right.roll(1, dims=1), dim=-1).mean(dim=1)
+        return value
+
+
+def similarity_target(
+    model: Any,
+    tokenizer: Any,
+    pairs: Sequence[tuple[str, str]],
+    *,
+    contrastive: bool = False,
+    **kwargs: Any,
+) -> HeadTarget:
+    """Head target: mean cosine similarity of mean-pooled encoder embeddings of sentence pairs.
+
+    Parameters
+    ----------
+    model : transformers encoder
+        E.g. ``BertModel`` (all-MiniLM-L6-v2).
+    tokenizer : transformers tokenizer
+        The model's tokenizer.
+    pairs : sequence of (str, str)
+        Sentence pairs that should be similar (paraphrases); the value falls as heads the
+        paraphrase detection needs are ablated.
+    contrastive : bool, default=False
+        Subtract the mean similarity of mismatched pairs (sentence ``i`` with partner
+        ``i - 1``), so that collapsing all embeddings together does not raise the value.
+    **kwargs
+        Passed to :class:`~ablatio.targets.heads.HeadTarget`.
+    """
+    if not pairs:
+        msg = "pairs is empty: give at least one (sentence, sentence) pair"
+        raise ParameterError(msg)
+    texts = [a for a, _ in pairs] + [b for _, b in pairs]
+    batch = tokenizer(texts, padding=True, return_tensors="pt")
+    if contrastive and len(pairs) < 2:
+        msg = "contrastive=True needs at least two pairs (mismatched pairs are the contrast)"
+        raise ParameterError(msg)
+    kwargs.setdefault("name", f"similarity:{_digest([list(p) for p in pairs])}:{contrastive}")
+    reduce = _PairCosine(contrastive)
+    return HeadTarget(model, dict(batch), score=_pooled, reduce=reduce, **kwargs)
