@@ -124,13 +124,13 @@ class OpenAIEndpoint:
             if not isinstance(value, int) or value < low:
                 msg = f"{name} == {value!r}, must be an int >= {low}"
                 raise ParameterError(msg)
-        for name, value in (
+        for name, seconds in (
             ("timeout", timeout),
             ("backoff", backoff),
             ("max_backoff", max_backoff),
         ):
-            if not value > 0:
-                msg = f"{name} == {value!r}, must be > 0 seconds"
+            if not seconds > 0:
+                msg = f"{name} == {seconds!r}, must be > 0 seconds"
                 raise ParameterError(msg)
         self.base_url = base_url.rstrip("/")
         self.model = model

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -29,7 +30,8 @@ class FallbackResult:
 def _method(name: str | None, budget: int, max_order: int, rng: np.random.Generator):
     from ablatio.methods import METHODS  # the registry imports this module's users
 
-    cls = METHODS.get(name) if name is not None else None
+    # registered methods take these keywords (Method's own signature is generic)
+    cls: type[Any] | None = METHODS.get(name) if name is not None else None
     return None if cls is None else cls(budget=budget, max_order=max_order, random_state=rng)
 
 

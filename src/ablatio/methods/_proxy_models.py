@@ -79,7 +79,12 @@ def _sklearn_trees(X: np.ndarray, y: np.ndarray, cfg: ProxyConfig, seed: int) ->
 
 
 def _lightgbm_tree(structure: dict[str, Any]) -> Tree:
-    feature, threshold, left, right, value, is_leaf = [], [], [], [], [], []
+    feature: list[int] = []
+    threshold: list[float] = []
+    left: list[int] = []
+    right: list[int] = []
+    value: list[float] = []
+    is_leaf: list[int] = []  # 0 / 1 until the bool array below
 
     def visit(node: dict[str, Any]) -> int:
         pos = len(feature)

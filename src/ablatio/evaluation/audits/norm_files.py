@@ -206,18 +206,17 @@ def load_norms(
     if kind not in NORM_KINDS:
         msg = f"kind == {kind!r}, must be one of {NORM_KINDS}"
         raise ParameterError(msg)
-    if path is None and kind != "lancaster":
+    if kind == "lancaster":
+        table = _lancaster(None if path is None else Path(path))
+    elif path is None:
         msg = f"path == None is only allowed for kind='lancaster'; give the {kind} norm file"
         raise ParameterError(msg)
-    path = None if path is None else Path(path)
-    if kind == "mcrae":
-        table = _mcrae(path, exclude_taxonomic=exclude_taxonomic, binary=binary)
+    elif kind == "mcrae":
+        table = _mcrae(Path(path), exclude_taxonomic=exclude_taxonomic, binary=binary)
     elif kind == "buchanan":
-        table = _buchanan(path, feature=feature, value=value, binary=binary)
-    elif kind == "binder":
-        table = _binder(path, missing=missing)
+        table = _buchanan(Path(path), feature=feature, value=value, binary=binary)
     else:
-        table = _lancaster(path)
+        table = _binder(Path(path), missing=missing)
     table.attrs["kind"] = kind
     table.attrs["norm_type"] = "production" if kind in {"mcrae", "buchanan"} else "graded"
     return table

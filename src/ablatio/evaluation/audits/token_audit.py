@@ -9,6 +9,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -85,7 +86,7 @@ class TokenIdentityAudit:
         return fig
 
 
-def _tokenize(tokenizer: object, sentences: Sequence[str]) -> tuple[list, list]:
+def _tokenize(tokenizer: Any, sentences: Sequence[str]) -> tuple[list, list]:
     ids, content = [], []
     for sentence in sentences:
         enc = tokenizer(sentence, return_special_tokens_mask=True)
@@ -145,18 +146,18 @@ def token_identity_audit(
     name = model if isinstance(model, str) else type(model).__name__
     if isinstance(model, str):
         model, tokenizer = load_model(model)
-    sentences = load_sentences() if sentences is None else list(sentences)
-    sentences = sentences[:max_sentences]
-    if len(sentences) < probe_folds or probe_folds < 2:
-        msg = f"{len(sentences)} sentences with probe_folds={probe_folds}: need >= 2 of each"
+    chosen: list[Any] = load_sentences() if sentences is None else list(sentences)
+    chosen = chosen[:max_sentences]
+    if len(chosen) < probe_folds or probe_folds < 2:
+        msg = f"{len(chosen)} sentences with probe_folds={probe_folds}: need >= 2 of each"
         raise ParameterError(msg)
-    if isinstance(sentences[0], str):
+    if isinstance(chosen[0], str):
         if tokenizer is None:
             msg = "string sentences need tokenizer= (or pass token id lists)"
             raise ParameterError(msg)
-        ids, content = _tokenize(tokenizer, sentences)
+        ids, content = _tokenize(tokenizer, chosen)
     else:
-        ids, content = [list(s) for s in sentences], [[True] * len(s) for s in sentences]
+        ids, content = [list(s) for s in chosen], [[True] * len(s) for s in chosen]
     if mask_token_id is None:
         if tokenizer is None:
             msg = "token id sentences need mask_token_id="

