@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -43,7 +43,7 @@ def load_mcq(path: str | Path | None = None) -> list[dict[str, Any]]:
     return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
-def _token_logprob(outputs: Any, batch: dict[str, Any]) -> Any:
+def _token_logprob(outputs: Any, batch: Mapping[str, Any]) -> Any:
     """Mean log-probability of the option tokens of every row, ``(rows,)``."""
     logits = outputs.logits
     picked = logits.gather(-1, batch["target_ids"][..., None])[..., 0].double()
@@ -144,7 +144,7 @@ def multiple_choice_target(
     )
 
 
-def _pooled(outputs: Any, batch: dict[str, Any]) -> Any:
+def _pooled(outputs: Any, batch: Mapping[str, Any]) -> Any:
     """Mean-pooled last hidden state over non-padding tokens, ``(rows, hidden)``."""
     hidden = outputs.last_hidden_state.double()
     weight = batch["attention_mask"].double()[..., None]
