@@ -53,3 +53,13 @@ def test_bad_input():
         reality_check(inter, game, n_test=5)
     with pytest.raises(ParameterError, match="Möbius or Fourier"):
         reality_check(inter.index("sv"), game)
+
+
+def test_one_term_per_order_is_still_controlled():
+    # a negation-like game: one main effect and one pair (shuffling coefficients among terms
+    # of the same order would change nothing; relabelling the players does)
+    truth = Interactions([(), (4,), (3, 4)], [0.1, 0.44, -0.78], n_players=7)
+    game = Game(truth.predict, n=7)
+    check = reality_check(truth, game, n_test=200, random_state=0)
+    assert check.scores["shuffled"] < 0.5
+    assert check.verdict == "supported"

@@ -10,8 +10,8 @@ half, and reports held-out R² on the evaluation half for
                  if it is much higher, the coefficients are off, not the support),
 ``additive``     only the explanation's constant and first-order terms (what a Shapley- or
                  LIME-style attribution could express),
-``shuffled``     the explanation's coefficients permuted among terms of the same order (same
-                 magnitudes, wrong attribution),
+``shuffled``     the same terms and coefficients attached to other parts: players relabelled
+                 by a random derangement (same structure and magnitudes, wrong attribution),
 ``random``       as many random terms of the same orders, fit on the calibration half (what
                  any support of that size and shape buys).
 
@@ -101,6 +101,18 @@ def _fit_and_predict(inter, idx, calib, y_calib, evaluate):
     return _basis(inter, idx, evaluate) @ beta
 
 
+def _relabel(idx: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Terms with every player ``i`` renamed ``π(i)`` for a random derangement ``π`` (n >= 2)."""
+    perm = np.arange(n)
+    if n >= 2:
+        while np.any(perm == np.arange(n)):  # expected e ≈ 2.7 draws
+            perm = rng.permutation(n)
+    out = np.where(idx >= 0, perm[np.maximum(idx, 0)], -1)
+    big = np.iinfo(np.int64).max
+    out = np.sort(np.where(out < 0, big, out), axis=1)
+    return np.where(out == big, -1, out)
+
+
 def _random_support(idx: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
     orders = term_orders(idx)
     out = np.full_like(idx, -1)
@@ -171,13 +183,10 @@ def reality_check(
     predict["additive"] = Interactions._build(
         idx[low], coef[low], inter.n_players, inter.basis
     ).predict(evaluate)
-    shuffled = coef.copy()
-    for r in np.unique(orders):
-        rows = np.flatnonzero(orders == r)
-        shuffled[rows] = coef[rows][control_rng.permutation(rows.size)]
-    predict["shuffled"] = Interactions._build(idx, shuffled, inter.n_players, inter.basis).predict(
-        evaluate
-    )
+    relabelled = _relabel(idx, inter.n_players, control_rng)
+    predict["shuffled"] = Interactions._build(
+        relabelled, coef, inter.n_players, inter.basis
+    ).predict(evaluate)
     rand_idx = _random_support(idx, inter.n_players, control_rng)
     predict["random"] = _fit_and_predict(inter, rand_idx, calib, y_calib, evaluate)
     scores = {name: r2_score(y_eval, p) for name, p in predict.items()}
