@@ -158,7 +158,7 @@ def _from_path(path: Path, vocab: str | Path | None) -> pd.DataFrame:
     for number, line in enumerate(lines, start=1):
         parts = line.rstrip().split(" ")
         try:
-            rows.append(np.asarray(parts[1:], dtype=np.float32))
+            rows.append(np.asarray(parts[1:], dtype=np.float64))
         except ValueError:
             msg = f"{str(path)!r} line {number}: expected 'word v1 ... vd' (word2vec text format)"
             raise DataFormatError(msg) from None

@@ -26,6 +26,7 @@ kind           file                                         target cell
 from __future__ import annotations
 
 import importlib.util
+import zipfile
 from pathlib import Path
 from typing import Literal
 
@@ -81,7 +82,7 @@ def _read_table(path: Path, *, sep: str | None = None, **kwargs: object) -> pd.D
             "UTF-8 CSV/TSV (or .xlsx) in its original format"
         )
         raise DataFormatError(msg) from None
-    except (ValueError, OSError) as error:  # openpyxl / zipfile on a damaged .xlsx
+    except (ValueError, OSError, zipfile.BadZipFile) as error:  # a damaged .xlsx
         msg = f"norm file {str(path)!r} cannot be read ({error}): check the file"
         raise DataFormatError(msg) from None
 
