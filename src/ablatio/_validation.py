@@ -87,7 +87,11 @@ def check_masks(masks: Any, n: int) -> np.ndarray:
     ``(n,)`` is promoted to ``(1, n)``. Floats, other values, wrong widths raise
     :class:`~ablatio.exceptions.MaskError`.
     """
-    arr = np.asarray(masks)
+    try:
+        arr = np.asarray(masks)
+    except ValueError:  # ragged nested lists
+        msg = f"masks must be a rectangular (n_masks, {n}) array; got rows of different lengths"
+        raise MaskError(msg) from None
     if arr.ndim == 1 and arr.shape[0] == n:
         arr = arr[None, :]
     if arr.ndim != 2 or arr.shape[1] != n:

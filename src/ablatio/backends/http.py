@@ -46,6 +46,8 @@ RETRY_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
 Parser = Callable[[int, dict[str, Any]], Any]
 #: Characters of an error body quoted in an EvaluationError.
 _QUOTE = 300
+#: Key prefix of cache rows holding a parsed value instead of a raw response.
+_PARSED_PREFIX = "parsed:"
 
 
 class _Retryable(Exception):
@@ -87,7 +89,12 @@ class OpenAIEndpoint:
     top_logprobs : int, default=20
         Chat mode: alternatives requested for the first generated token.
     cache : str or Path, optional
-        SQLite file for responses (may be the run's ablation cache file).
+        SQLite file for responses (may be the run's ablation cache file). Keys are
+        ``sha256(url + request body)``: no prompt text and no credentials.
+    store_responses : bool, default=False
+        Keep each raw response JSON in ``cache``. Completions-mode responses echo the prompt
+        tokens, so the default keeps only the parsed number (log-probability) or generated
+        text per request hash; set True to keep the raw responses for auditing.
     random_state : int, Generator or None
         Seed of the backoff jitter.
     """
@@ -108,6 +115,7 @@ class OpenAIEndpoint:
         max_backoff: float = 30.0,
         top_logprobs: int = 20,
         cache: str | Path | None = None,
+        store_responses: bool = False,
         random_state: RandomState = None,
     ) -> None:
         if mode not in ("completions", "chat"):
@@ -145,6 +153,7 @@ class OpenAIEndpoint:
         self.max_backoff = float(max_backoff)
         self.top_logprobs = top_logprobs
         self.cache = None if cache is None else ResponseCache(cache)
+        self.store_responses = bool(store_responses)
         self._rng = check_random_state(random_state)
         self.n_requests = 0
 
@@ -226,12 +235,13 @@ class OpenAIEndpoint:
         A response is stored in the cache only after ``parse`` accepted it.
         """
         url = self.base_url + path
-        keys = [request_key(url, b) for b in bodies]
+        prefix = "" if self.store_responses else _PARSED_PREFIX
+        keys = [prefix + request_key(url, b) for b in bodies]
         out: dict[int, Any] = {}
         for i, key in enumerate(keys):
             stored = None if self.cache is None else self.cache.get(key)
             if stored is not None:
-                out[i] = parse(i, stored)
+                out[i] = parse(i, stored) if self.store_responses else stored["value"]
         todo = [i for i in range(len(bodies)) if i not in out]
         if todo:
             delays = self._rng.uniform(0.5, 1.0, size=(len(todo), self.max_retries + 1))
@@ -279,7 +289,7 @@ class OpenAIEndpoint:
                 continue
             value = parse(i, response)
             if self.cache is not None:
-                self.cache.put(key, response)
+                self.cache.put(key, response if self.store_responses else {"value": value})
             return value
         msg = (
             f"{url} failed after {self.max_retries + 1} attempts (last error: "

@@ -8,6 +8,7 @@ bound to one game: opening it for another fingerprint or another ``n`` is refuse
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import sqlite3
@@ -168,8 +169,21 @@ class AblationCache:
                 f"SELECT mask, value FROM ablations WHERE fingerprint = ? AND mask IN ({marks})",
                 [self.fingerprint, *chunk],
             ).fetchall()
+            self._check_values(rows)
             found.update(rows)
         return found
+
+    def _check_values(self, rows: list[tuple[bytes, object]]) -> None:
+        """Refuse stored values that are not finite floats (a tampered or damaged row)."""
+        for mask, value in rows:
+            if not isinstance(value, float) or not math.isfinite(value):
+                msg = (
+                    f"cache file {self.path} holds {type(value).__name__} {value!r:.40} for a "
+                    f"stored ablation (mask blob {len(mask)} bytes) where a finite float belongs:"
+                    " the file was modified outside ablatio. Delete it or pass a new path to "
+                    "rebuild it; no value was read from it."
+                )
+                raise CacheCorruptError(msg)
 
     def put_many(self, keys: Iterable[bytes], values: Iterable[float]) -> None:
         """Store a batch in one committed transaction (existing keys are left unchanged)."""

@@ -134,32 +134,64 @@ def _from_path(path: Path, vocab: str | Path | None) -> pd.DataFrame:
         msg = f"embeddings == {str(path)!r} is neither a shipped name {EMBEDDING_NAMES} nor a file"
         raise ParameterError(msg)
     if path.suffix == ".npy":
-        matrix = np.load(path)
-        words = _vocab_file(path, vocab).read_text(encoding="utf-8").splitlines()
+        try:
+            matrix = np.load(path, allow_pickle=False)
+            words = _vocab_file(path, vocab).read_text(encoding="utf-8").splitlines()
+        except (ValueError, UnicodeDecodeError, EOFError) as error:
+            msg = f"{str(path)!r} is not a numeric .npy matrix with a UTF-8 vocabulary: {error}"
+            raise DataFormatError(msg) from None
         if matrix.ndim != 2 or matrix.shape[0] != len(words):
             msg = (
                 f"{str(path)!r} has shape {matrix.shape} but the vocabulary has {len(words)} "
                 "words: expected a 2-d array with one row per vocabulary line"
             )
             raise DataFormatError(msg)
-        return pd.DataFrame(matrix.astype(np.float32), index=pd.Index(words, name="word"))
-    lines = path.read_text(encoding="utf-8").splitlines()
-    header = lines[0].split()
+        return _checked(path, matrix, words)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as error:
+        msg = f"{str(path)!r} is not UTF-8 text ({error}): expected word2vec text format"
+        raise DataFormatError(msg) from None
+    header = lines[0].split() if lines else []
     if len(header) == 2 and all(h.isdigit() for h in header):
         lines = lines[1:]
     words, rows = [], []
     for number, line in enumerate(lines, start=1):
         parts = line.rstrip().split(" ")
         try:
-            rows.append(np.asarray(parts[1:], dtype=np.float32))
+            rows.append(np.asarray(parts[1:], dtype=np.float64))
         except ValueError:
             msg = f"{str(path)!r} line {number}: expected 'word v1 ... vd' (word2vec text format)"
             raise DataFormatError(msg) from None
         words.append(parts[0])
     if not rows or len({r.size for r in rows}) != 1:
-        msg = f"{str(path)!r}: rows have different lengths; expected word2vec text format"
+        problem = "is empty" if not rows else "has rows of different lengths"
+        msg = f"{str(path)!r} {problem}: expected word2vec text format"
         raise DataFormatError(msg)
-    return pd.DataFrame(np.vstack(rows), index=pd.Index(words, name="word"))
+    return _checked(path, np.vstack(rows), words)
+
+
+def _checked(path: Path, matrix: np.ndarray, words: list[str]) -> pd.DataFrame:
+    """The vectors as a frame, after rejecting non-numeric, non-finite or duplicate rows."""
+    if matrix.dtype.kind not in "biuf":
+        msg = f"{str(path)!r} holds dtype {matrix.dtype}: expected a real-valued matrix"
+        raise DataFormatError(msg)
+    with np.errstate(over="ignore"):
+        matrix = matrix.astype(np.float32)
+    bad = ~np.isfinite(matrix).all(axis=1)
+    if bad.any():
+        word = words[int(np.flatnonzero(bad)[0])]
+        msg = (
+            f"{str(path)!r}: {int(bad.sum())} vectors (first {word!r}) hold NaN, inf or values "
+            "beyond float32: fix or drop those rows"
+        )
+        raise DataFormatError(msg)
+    index = pd.Index(words, name="word")
+    if index.has_duplicates:
+        first = str(index[index.duplicated()][0])
+        msg = f"{str(path)!r} lists the word {first!r} more than once: keep one vector per word"
+        raise DataFormatError(msg)
+    return pd.DataFrame(matrix, index=index)
 
 
 def load_embeddings(

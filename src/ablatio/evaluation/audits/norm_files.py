@@ -26,9 +26,11 @@ kind           file                                         target cell
 from __future__ import annotations
 
 import importlib.util
+import zipfile
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 
 from ablatio.exceptions import DataFormatError, ParameterError
@@ -68,11 +70,49 @@ def _read_table(path: Path, *, sep: str | None = None, **kwargs: object) -> pd.D
     if not path.exists():
         msg = f"path == {str(path)!r} does not exist: give the path of the norm file"
         raise ParameterError(msg)
-    if path.suffix.lower() in {".xlsx", ".xls"}:
-        return pd.read_excel(path, **kwargs)
     if sep is None:
         sep = "\t" if path.suffix.lower() in {".txt", ".tsv"} else ","
-    return pd.read_csv(path, sep=sep, **kwargs)
+    try:
+        if path.suffix.lower() in {".xlsx", ".xls"}:
+            return pd.read_excel(path, **kwargs)
+        return pd.read_csv(path, sep=sep, encoding="utf-8", **kwargs)
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+        msg = (
+            f"norm file {str(path)!r} cannot be read as a UTF-8 table ({error}): save it as "
+            "UTF-8 CSV/TSV (or .xlsx) in its original format"
+        )
+        raise DataFormatError(msg) from None
+    except (ValueError, OSError, zipfile.BadZipFile) as error:  # a damaged .xlsx
+        msg = f"norm file {str(path)!r} cannot be read ({error}): check the file"
+        raise DataFormatError(msg) from None
+
+
+def _numeric(frame: pd.DataFrame, columns: list[str], path: Path) -> pd.DataFrame:
+    """Columns as finite floats, or a :class:`DataFormatError` naming the first bad cell."""
+    out = {}
+    for column in columns:
+        values = pd.to_numeric(frame[column], errors="coerce").astype(float)
+        bad = (values.isna() & frame[column].notna()) | np.isinf(values)
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            msg = (
+                f"norm file {str(path)!r} column {column!r} row {row + 1} holds "
+                f"{frame[column].iloc[row]!r}: expected a finite number"
+            )
+            raise DataFormatError(msg)
+        out[column] = values
+    return frame.assign(**out)
+
+
+def _reject_duplicates(frame: pd.DataFrame, keys: list[str], path: Path) -> None:
+    duplicated = frame.duplicated(subset=keys, keep=False)
+    if duplicated.any():
+        first = frame.loc[duplicated, keys].iloc[0].tolist()
+        msg = (
+            f"norm file {str(path)!r} lists {keys} == {first} {int(duplicated.sum())} times "
+            "(with other duplicates): remove the duplicate rows"
+        )
+        raise DataFormatError(msg)
 
 
 def _require_columns(frame: pd.DataFrame, columns: list[str], kind: str, path: Path) -> None:
@@ -103,7 +143,8 @@ def _mcrae(path: Path, *, exclude_taxonomic: bool, binary: bool) -> pd.DataFrame
     _require_columns(frame, needed, "mcrae", path)
     if exclude_taxonomic:
         frame = frame[frame["BR_Label"] != "taxonomic"]
-    frame = frame.assign(Prod_Freq=pd.to_numeric(frame["Prod_Freq"], errors="raise"))
+    frame = _numeric(frame, ["Prod_Freq"], path)
+    _reject_duplicates(frame, ["Concept", "Feature"], path)
     table = _pivot(frame, "Concept", "Feature", "Prod_Freq")
     return (table > 0).astype(float) if binary else table
 
@@ -111,7 +152,7 @@ def _mcrae(path: Path, *, exclude_taxonomic: bool, binary: bool) -> pd.DataFrame
 def _buchanan(path: Path, *, feature: str, value: str, binary: bool) -> pd.DataFrame:
     frame = _read_table(path, na_values=["NA"], keep_default_na=False)
     _require_columns(frame, ["cue", feature, value], "buchanan", path)
-    frame = frame.assign(**{value: pd.to_numeric(frame[value], errors="raise")})
+    frame = _numeric(frame, [value], path)
     frame = frame.assign(**{feature: frame[feature].astype(str)})
     table = _pivot(frame, "cue", feature, value)
     return (table > 0).astype(float) if binary else table
@@ -120,7 +161,7 @@ def _buchanan(path: Path, *, feature: str, value: str, binary: bool) -> pd.DataF
 def _binder(path: Path, *, missing: str) -> pd.DataFrame:
     frame = _read_table(path, na_values=["na"], keep_default_na=False)
     _require_columns(frame, ["Word", *BINDER_ATTRIBUTES], "binder", path)
-    values = frame[list(BINDER_ATTRIBUTES)].apply(pd.to_numeric, errors="raise")
+    values = _numeric(frame, list(BINDER_ATTRIBUTES), path)[list(BINDER_ATTRIBUTES)]
     if missing == "zero":
         values = values.fillna(0.0)
     elif missing == "drop_features":
@@ -153,7 +194,7 @@ def _lancaster(path: Path | None) -> pd.DataFrame:
     frame = _read_table(path, keep_default_na=False)
     frame = frame.rename(columns={f"{m}.mean": m for m in LANCASTER_MODALITIES})
     _require_columns(frame, ["Word", *LANCASTER_MODALITIES], "lancaster", path)
-    table = frame[list(LANCASTER_MODALITIES)].apply(pd.to_numeric, errors="raise").astype(float)
+    table = _numeric(frame, list(LANCASTER_MODALITIES), path)[list(LANCASTER_MODALITIES)]
     table.index = frame["Word"].astype(str).str.lower()
     table = table.groupby(level=0, sort=False).mean()
     table.index.name = "concept"
@@ -201,7 +242,10 @@ def load_norms(
     Raises
     ------
     DataFormatError
-        The file lacks the columns of the format ``kind`` names; the message lists them.
+        The file lacks the columns of the format ``kind`` names (the message lists them), is
+        not UTF-8 text, holds a non-numeric or non-finite value, or (McRae) lists one
+        (concept, feature) pair twice. Buchanan rows sharing a (cue, feature root) are merged
+        by their maximum; Binder / Lancaster words rated twice are averaged.
     """
     if kind not in NORM_KINDS:
         msg = f"kind == {kind!r}, must be one of {NORM_KINDS}"
