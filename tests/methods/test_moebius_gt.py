@@ -82,3 +82,13 @@ def test_budget_required():
 
     with pytest.raises(ParameterError, match="pass budget="):
         MobiusRecovery().fit(sparse_and_game(20, 5, 2, random_state=0))
+
+
+def test_unrecovered_game_still_gets_its_constant():
+    # far too small a budget: nothing is peeled, but the refit keeps the intercept, so the
+    # explanation is no worse than predicting the mean (R² near 0, not strongly negative)
+    game = ablatio.sparse_and_game(256, 20, 3, random_state=0)
+    with pytest.warns(RecoveryWarning, match="not recovered"):
+        method = MobiusRecovery(budget=2000, max_order=3, random_state=0).fit(game)
+    assert () in method.interactions_.terms
+    assert ablatio.faithfulness(method, game, random_state=1) > -0.1

@@ -35,6 +35,8 @@ __all__ = ["MobiusRecovery"]
 
 #: Fewest hash bits (groups) a design may use.
 _MIN_BITS = 2
+#: Refit coefficients below this share of max|f| are rounding noise and dropped.
+_NEGLIGIBLE = 1e-9
 #: Target probability that a given outsider player survives every pool of a decode.
 _OUTSIDER_SURVIVAL = 1e-3
 
@@ -166,6 +168,8 @@ class MobiusRecovery(Method):
             buckets.append(np.stack([moebius_transform(v) for v in values]))
             all_masks.append((masks.reshape(-1, n), values.reshape(-1)))
         found = self._peel(groups, pools, buckets)
+        if self.refit:
+            found.setdefault((), 0.0)  # the refit always has an intercept (the constant term)
         terms = sorted(found, key=lambda k: (len(k), k))
         X = np.concatenate([m for m, _ in all_masks])
         y = np.concatenate([v for _, v in all_masks])
@@ -174,7 +178,8 @@ class MobiusRecovery(Method):
         if self.refit and terms:
             design = np.stack([X[:, list(k)].all(axis=1) for k in terms], axis=1)
             coef = least_squares(design.astype(np.float64), y)
-        result = Interactions._build(idx, coef, n, "moebius")
+        keep = np.abs(coef) > _NEGLIGIBLE * max(1.0, float(np.max(np.abs(y))))
+        result = Interactions._build(idx[keep], coef[keep], n, "moebius")
         self.r2_ = r2_score(y, result.predict(X))
         if self.r2_ < self.warn_r2:
             msg = (
