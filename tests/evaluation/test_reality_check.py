@@ -63,3 +63,16 @@ def test_one_term_per_order_is_still_controlled():
     check = reality_check(truth, game, n_test=200, random_state=0)
     assert check.scores["shuffled"] < 0.5
     assert check.verdict == "supported"
+
+
+def test_shares_the_held_out_masks_of_faithfulness():
+    from ablatio import faithfulness
+
+    synthetic = sparse_and_game(40, 6, 3, random_state=5)  # 2^40 masks: no enumeration
+    game = Game(synthetic)
+    expl = synthetic.true_interactions
+    faithfulness(expl, game, n_test=300, random_state=7)
+    assert game.n_evaluated == 300
+    before = game.n_evaluated
+    reality_check(expl, game, n_test=300, random_state=7)
+    assert game.n_evaluated == before  # no held-out ablation evaluated twice

@@ -142,7 +142,7 @@ def run_explain(
                     options=options,
                 )
                 bar.finish(game.n_queries)
-                bar.phase("held-out test and controls", 2 * n_test, game.n_queries)
+                bar.phase("held-out test and controls", n_test, game.n_queries)
                 r2 = faithfulness(expl, game, n_test=n_test, random_state=seed)
                 check = run_controls(expl, game, n_test=n_test, seed=seed)
                 bar.finish()

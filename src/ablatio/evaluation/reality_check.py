@@ -170,8 +170,11 @@ def reality_check(
         msg = f"reality_check needs a Möbius or Fourier explanation, not {inter.basis!r}"
         raise ParameterError(msg)
     game = _game(game, inter.n_players)
-    masks_rng, control_rng, boot_rng = held_out_generator(random_state).spawn(3)
+    # the same masks as faithfulness(..., n_test, random_state): a game that memoises or caches
+    # them evaluates each held-out ablation once for both
+    masks_rng = held_out_generator(random_state)
     masks = bernoulli_masks(inter.n_players, n_test, masks_rng)
+    control_rng, boot_rng = masks_rng.spawn(2)
     y = game(masks)
     half = n_test // 2
     calib, evaluate, y_calib, y_eval = masks[:half], masks[half:], y[:half], y[half:]
