@@ -23,14 +23,16 @@ them; most also derive from the built-in type that fits (``ValueError``, ``TypeE
 
 Warnings (the result is still returned, with its quality stated)::
 
-    RecoveryWarning (UserWarning)            a method's measured held-out R² says it did not recover
-    CoverageWarning (UserWarning)            items missing from one data set were dropped
+    AblatioWarning (UserWarning)             base of every warning ablatio raises
+    ├── RecoveryWarning                      a method's measured held-out R² says it did not recover
+    └── CoverageWarning                      items missing from one data set were dropped
 """
 
 from __future__ import annotations
 
 __all__ = [
     "AblatioError",
+    "AblatioWarning",
     "AblationError",
     "BasisError",
     "BudgetExceededError",
@@ -117,7 +119,11 @@ class NotFittedError(AblatioError, AttributeError):
     """A fitted attribute was accessed before calling ``fit``."""
 
 
-class RecoveryWarning(UserWarning):
+class AblatioWarning(UserWarning):
+    """Base class of every warning ablatio raises (the test suite turns these into errors)."""
+
+
+class RecoveryWarning(AblatioWarning):
     """A method could not recover the game well; the message states its held-out R²."""
 
 
@@ -129,5 +135,5 @@ class CoverageError(AblatioError, ValueError):
     """Too few items are shared by two data sets (e.g. norm concepts and embedding words)."""
 
 
-class CoverageWarning(UserWarning):
+class CoverageWarning(AblatioWarning):
     """Some items were dropped because the other data set lacks them; the result is still valid."""

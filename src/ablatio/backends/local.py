@@ -8,6 +8,7 @@ setting is restored afterwards). torch and transformers are imported lazily.
 from __future__ import annotations
 
 import hashlib
+import inspect
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -257,7 +258,18 @@ class TorchCausalLM:
                 input_ids=nxt[:, None],
                 attention_mask=attn,
                 position_ids=pos,
-                past_key_values=out.past_key_values,
                 use_cache=True,
+                **_reuse_cache(self.model, out),
             )
         return new
+
+
+def _reuse_cache(model: Any, out: Any) -> dict[str, Any]:
+    """The keyword that feeds a forward pass's key/value cache into the next one.
+
+    transformers ≥ 5.24 names it ``cache`` (input and output); earlier releases
+    ``past_key_values``, deprecated since.
+    """
+    if "cache" in inspect.signature(model.forward).parameters:
+        return {"cache": out.cache}
+    return {"past_key_values": out.past_key_values}
