@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markdown import Markdown
 
 from ablatio.cli.console import emit_json, stderr
 from ablatio.exceptions import ParameterError
@@ -165,4 +164,6 @@ def render_audit(
             }
         )
     else:
+        from rich.markdown import Markdown  # lazy: the markdown renderer is slow to import
+
         stderr.print(Markdown(markdown))

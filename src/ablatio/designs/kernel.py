@@ -32,7 +32,6 @@ from itertools import combinations
 from math import comb
 
 import numpy as np
-from scipy.special import gammaln
 
 from ablatio.exceptions import BudgetTooSmallError, ParameterError
 
@@ -59,6 +58,8 @@ BORDER_RTOL = 1e-9
 def log_binom(n: int, s: np.ndarray) -> np.ndarray:
     """``log binom(n, s)`` elementwise (float64)."""
     s = np.asarray(s, dtype=np.float64)
+    from scipy.special import gammaln  # lazy: scipy is not imported by ``import ablatio``
+
     return gammaln(n + 1.0) - gammaln(s + 1.0) - gammaln(n - s + 1.0)
 
 

@@ -30,7 +30,6 @@ index", ICML 2020; Tsai, Yeh & Ravikumar, "Faith-Shap", JMLR 2023; Bord et al. (
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import bernoulli, comb
 
 from ablatio.transforms.terms import aggregate, expand_subsets, term_orders
 
@@ -47,6 +46,8 @@ def _weights(index: str, s: np.ndarray, t: np.ndarray, k: int) -> np.ndarray:
 
 
 def _raw_weights(index: str, s: np.ndarray, t: np.ndarray, k: int) -> np.ndarray:
+    from scipy.special import comb  # lazy: scipy is not imported by ``import ablatio``
+
     s = s.astype(np.float64)
     t = t.astype(np.float64)
     low = s <= k if index in ("fsii", "fbii") else s < k
@@ -123,6 +124,8 @@ def moebius_to_index(
     empty_value = float(dividends[orders == 0].sum())
     if index == "ksii":
         sii_idx, sii_val = _distribute(idx, dividends, "sii", order, order)
+        from scipy.special import bernoulli
+
         bern = bernoulli(order)
         parent, sub = expand_subsets(sii_idx, min_size=1)
         gap = term_orders(sii_idx)[parent] - term_orders(sub)

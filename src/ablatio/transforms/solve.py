@@ -17,7 +17,6 @@ Every regression in ablatio goes through :func:`least_squares`.
 from __future__ import annotations
 
 import numpy as np
-import scipy.linalg
 
 __all__ = ["RANK_RTOL", "least_squares", "least_squares_gram", "least_squares_path"]
 
@@ -55,6 +54,8 @@ def least_squares(
     constraints : (A, b), optional
         Equality constraints ``A β = b`` with ``A`` of shape ``(n_constraints, n_columns)``.
     """
+    import scipy.linalg  # lazy: scipy is not imported by ``import ablatio``
+
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     if weights is not None:
@@ -101,6 +102,8 @@ def least_squares_path(X: np.ndarray, y: np.ndarray, sizes: np.ndarray) -> list[
     sizes : ndarray of int
         Prefix lengths ``0 <= k <= n_columns``.
     """
+    import scipy.linalg
+
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     q, r = scipy.linalg.qr(X, mode="economic")
@@ -134,6 +137,8 @@ def least_squares_gram(gram: np.ndarray, moment: np.ndarray, *, ridge: float = 0
     ridge : float, default=0.0
         L2 penalty ``λ``.
     """
+    import scipy.linalg
+
     gram = np.asarray(gram, dtype=np.float64)
     moment = np.asarray(moment, dtype=np.float64)
     if ridge > 0:

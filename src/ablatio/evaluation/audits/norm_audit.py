@@ -1,8 +1,24 @@
 """The full norm audit: both mappers, every control, several seeds, and a verdict.
 
->>> from ablatio.audit import norm_audit, load_norms, load_embeddings   # doctest: +SKIP
->>> result = norm_audit(load_embeddings("glove-6b-50d"), load_norms(None, "lancaster"))
->>> print(result.to_markdown())                                          # doctest: +SKIP
+On word vectors whose geometry really carries the norms (here planted), decoding beats the
+random control:
+
+>>> import numpy as np, pandas as pd
+>>> from ablatio.audit import norm_audit
+>>> rng = np.random.default_rng(0)
+>>> words = [f"w{i}" for i in range(120)]
+>>> vectors = pd.DataFrame(rng.normal(size=(120, 8)), index=words)
+>>> planted = (vectors.to_numpy() @ rng.normal(size=(8, 20)) > 1.5).astype(float)
+>>> norms = pd.DataFrame(planted, index=words, columns=[f"f{j}" for j in range(20)])
+>>> result = norm_audit(vectors, norms, mappers=["plsr"], folds=3, n_seeds=1)
+>>> result.metric
+'f1@10'
+>>> scores = result.wide()[("plsr", "f1@10")]
+>>> bool(scores["sys"] > scores["rand"])
+True
+
+On real data: ``norm_audit(load_embeddings("glove-6b-50d"), load_norms(None, "lancaster"))``
+(see ``examples/audit_norms.py``).
 """
 
 from __future__ import annotations
