@@ -70,3 +70,44 @@ def test_logprob_many_single_and_multi_token(tiny_llama, smol_tokenizer):
         many = lm.logprob_many(PROMPTS, conts)
         expected = np.stack([lm.logprob(PROMPTS, c) for c in conts], axis=1)
         np.testing.assert_allclose(many, expected, rtol=1e-5)
+
+
+class _NewApiModel:
+    """Forward signature of transformers >= 5.24 (``cache`` in and out)."""
+
+    def forward(self, input_ids=None, attention_mask=None, cache=None, use_cache=None):
+        raise NotImplementedError
+
+
+class _OldApiModel:
+    """Forward signature of earlier releases (``past_key_values``)."""
+
+    def forward(self, input_ids=None, attention_mask=None, past_key_values=None, use_cache=None):
+        raise NotImplementedError
+
+
+class _Out:
+    cache = "new-style cache"
+    past_key_values = "old-style cache"
+
+
+@pytest.mark.parametrize(
+    ("model", "expected"),
+    [
+        (_NewApiModel(), {"cache": "new-style cache"}),
+        (_OldApiModel(), {"past_key_values": "old-style cache"}),
+    ],
+)
+def test_key_value_cache_is_passed_under_the_name_the_model_takes(model, expected):
+    from ablatio.backends.local import _reuse_cache
+
+    assert _reuse_cache(model, _Out()) == expected
+
+
+def test_generation_raises_no_deprecation_on_this_transformers(tiny_llama, smol_tokenizer):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)
+        warnings.simplefilter("error", DeprecationWarning)
+        TorchCausalLM(tiny_llama, smol_tokenizer, batch_size=2).generate(PROMPTS[:2], 3)
