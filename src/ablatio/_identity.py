@@ -8,7 +8,8 @@ target build their fingerprints from it and :func:`digest`.
 The rule:
 
 * an object with a ``fingerprint()`` method (every built-in target, model wrapper and
-  synthetic game) is identified by it;
+  synthetic game) is identified by it alone (a wrapper that returns the wrapped target's
+  fingerprint shares its cache);
 * a function defined with ``def`` is identified by its module, qualified name and a digest of
   its code (bytecode, constants, names used, defaults and the values its closure captured), so
   a redefinition with other code is a different identity;
@@ -99,7 +100,7 @@ def _identify(fn: Any) -> str:
         return "None"
     own = getattr(fn, "fingerprint", None)
     if callable(own) and not isinstance(fn, type):
-        return f"{type(fn).__module__}.{type(fn).__qualname__}:{own()}"
+        return f"fingerprint:{own()}"
     if isinstance(fn, functools.partial):
         args = _value_id(fn.args)
         keywords = _value_id(fn.keywords)
