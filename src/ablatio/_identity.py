@@ -15,6 +15,8 @@ The rule:
   a redefinition with other code is a different identity;
 * a ``functools.partial`` or bound method is identified when its function and its arguments
   (or its ``self``) are;
+* a library or built-in function (``numpy.sum``, ``len``) is identified by its import path and
+  its package's version;
 * a lambda, a callable object without ``fingerprint()``, or a closure / partial holding an
   object that cannot be described has no identity: :class:`GameIdentityError` says how to
   state one (``name=`` and ``version=``).
@@ -29,6 +31,7 @@ import functools
 import hashlib
 import json
 import numbers
+import sys
 import types
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -111,16 +114,38 @@ def _identify(fn: Any) -> str:
         return f"{_owner_id(fn.__self__)}.{inner}"
     if isinstance(fn, types.FunctionType):
         return _function_id(fn)
-    if isinstance(fn, types.BuiltinFunctionType | np.ufunc):
+    if isinstance(fn, types.BuiltinFunctionType):
         owner = getattr(fn, "__self__", None)
         if owner is not None and not isinstance(owner, types.ModuleType):
             return f"{_owner_id(owner)}.{fn.__name__}"
-        module = getattr(fn, "__module__", None) or "numpy"
-        return f"builtin:{module}.{getattr(fn, '__qualname__', fn.__name__)}"
+    if isinstance(fn, np.ufunc):
+        return f"builtin:numpy.{fn.__name__}@{np.__version__}"
     if isinstance(fn, type):
         return f"class:{fn.__module__}.{fn.__qualname__}"
+    library = _importable_id(fn)
+    if library is not None:
+        return library
     msg = f"an object of class {type(fn).__qualname__} without a fingerprint() method"
     raise _Unidentifiable(msg)
+
+
+def _importable_id(fn: Any) -> str | None:
+    """``builtin:module.name@version`` if ``fn`` is what its import path names, else None."""
+    module_name = getattr(fn, "__module__", None)
+    qualname = getattr(fn, "__qualname__", None)
+    if not isinstance(module_name, str) or not isinstance(qualname, str) or "<" in qualname:
+        return None
+    module = sys.modules.get(module_name)
+    if module is None:
+        return None
+    found: Any = module
+    for part in qualname.split("."):
+        found = getattr(found, part, None)
+    if found is not fn:
+        return None
+    package = sys.modules.get(module_name.split(".")[0])
+    version = getattr(package, "__version__", sys.version.split()[0])
+    return f"builtin:{module_name}.{qualname}@{version}"
 
 
 def _owner_id(owner: Any) -> str:

@@ -15,6 +15,7 @@ with a rebuild hint.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -30,7 +31,8 @@ from ablatio.exceptions import CacheCorruptError, CacheError, CacheMismatchError
 
 __all__ = ["CACHE_SCHEMA_VERSION", "AblationCache", "pack_masks", "row_checks"]
 
-#: 2: per-row checksums (``row_check``) and the identity-based fingerprints of ``_identity``.
+#: 2: a keyed checksum per row (``row_check``), identity-based fingerprints (``_identity``);
+#: the file is bound to one fingerprint (in ``meta``), so rows no longer repeat it.
 CACHE_SCHEMA_VERSION = 2
 #: Seconds a writer waits for another process's lock before failing.
 _BUSY_TIMEOUT_S = 30.0
@@ -83,15 +85,27 @@ def row_checks(fingerprint: str, keys: Sequence[bytes], values: np.ndarray) -> n
         return np.zeros(0, dtype=np.uint64)
     width = len(keys[0])
     n_words = (width + 7) // 8
-    raw = np.zeros((n_rows, n_words * 8), dtype=np.uint8)
-    raw[:, :width] = np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(n_rows, width)
-    words = raw.view("<u8").astype(np.uint64)
-    seed = hashlib.blake2b(f"ablatio-row-check:{fingerprint}".encode(), digest_size=24).digest()
-    k_words, k_value, k_final = np.frombuffer(seed, dtype="<u8").astype(np.uint64)
-    position = np.arange(n_words, dtype=np.uint64) * _GOLDEN + k_words
-    acc = np.bitwise_xor.reduce(_fmix(words ^ _fmix(position)), axis=1)
-    bits = (np.asarray(values, dtype=np.float64) + 0.0).view("<u8").astype(np.uint64)
+    joined = np.frombuffer(b"".join(keys), dtype=np.uint8)
+    if width % 8:
+        raw = np.zeros((n_rows, n_words * 8), dtype=np.uint8)
+        raw[:, :width] = joined.reshape(n_rows, width)
+        joined = raw.reshape(-1)
+    words = joined.view("<u8").reshape(n_rows, n_words)
+    k_words, k_value, k_final = _row_keys(fingerprint, n_words)
+    acc = _fmix(words ^ k_words)
+    acc = np.bitwise_xor.reduce(acc, axis=1) if n_words > 1 else acc[:, 0]
+    array = np.asarray(values, dtype=np.float64)
+    bits = np.where(array == 0.0, 0.0, array).view("<u8")
     return _fmix(acc ^ _fmix(bits ^ k_value) ^ k_final)
+
+
+@functools.lru_cache(maxsize=16)
+def _row_keys(fingerprint: str, n_words: int) -> tuple[np.ndarray, np.uint64, np.uint64]:
+    """Keys of :func:`row_checks`: one per mask word, one for the value, one final."""
+    seed = hashlib.blake2b(f"ablatio-row-check:{fingerprint}".encode(), digest_size=24).digest()
+    k_words, k_value, k_final = np.frombuffer(seed, dtype="<u8")
+    position = np.arange(n_words, dtype=np.uint64) * _GOLDEN + k_words
+    return _fmix(position), k_value, k_final
 
 
 class AblationCache:
@@ -174,8 +188,8 @@ class AblationCache:
             conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
             conn.execute(
                 "CREATE TABLE IF NOT EXISTS ablations ("
-                " fingerprint TEXT NOT NULL, mask BLOB NOT NULL, value REAL NOT NULL,"
-                " row_check INTEGER NOT NULL, PRIMARY KEY (fingerprint, mask)) WITHOUT ROWID"
+                " mask BLOB PRIMARY KEY NOT NULL, value REAL NOT NULL,"
+                " row_check INTEGER NOT NULL) WITHOUT ROWID"
             )
             stored = dict(conn.execute("SELECT key, value FROM meta").fetchall())
             if not stored:
@@ -231,40 +245,49 @@ class AblationCache:
 
         Raises :class:`~ablatio.exceptions.CacheCorruptError` if a row fails its checksum.
         """
-        found: dict[bytes, float] = {}
+        rows: list[tuple[bytes, object, object]] = []
         for start in range(0, len(keys), _LOOKUP_CHUNK):
             chunk = list(keys[start : start + _LOOKUP_CHUNK])
             marks = ",".join("?" * len(chunk))
-            rows = self._conn.execute(
-                "SELECT mask, value, row_check FROM ablations "
-                f"WHERE fingerprint = ? AND mask IN ({marks})",
-                [self.fingerprint, *chunk],
+            rows += self._conn.execute(
+                f"SELECT mask, value, row_check FROM ablations WHERE mask IN ({marks})", chunk
             ).fetchall()
-            self._check_rows(rows)
-            found.update((mask, value) for mask, value, _ in rows)
-        return found
-
-    def _check_rows(self, rows: list[tuple[bytes, object, object]]) -> None:
-        """Refuse rows whose value is not a finite float or whose checksum does not match."""
-        for mask, value, _ in rows:
-            if not isinstance(value, float) or not math.isfinite(value):
-                msg = (
-                    f"cache file {self.path} holds {type(value).__name__} {value!r:.40} for a "
-                    f"stored ablation (mask blob {len(mask)} bytes) where a finite float belongs:"
-                    " the file was modified outside ablatio. Delete it or pass a new path to "
-                    "rebuild it; no value was read from it."
-                )
-                raise CacheCorruptError(msg)
         if not rows:
-            return
-        masks = [mask for mask, _, _ in rows]
-        values = np.array([value for _, value, _ in rows], dtype=np.float64)
+            return {}
+        masks, values, checks = zip(*rows, strict=True)
+        self._check_rows(masks, values, checks)
+        return dict(zip(masks, values, strict=True))
+
+    def _check_rows(
+        self,
+        masks: Sequence[bytes],
+        stored_values: Sequence[object],
+        stored_checks: Sequence[object],
+    ) -> None:
+        """Refuse rows whose value is not a finite float or whose checksum does not match."""
+        values: np.ndarray | None
+        checks: np.ndarray | None
         try:
-            stored = np.array([check for _, _, check in rows], dtype=np.int64)
+            values = np.array(stored_values, dtype=np.float64)
+            checks = np.array(stored_checks, dtype=np.int64)
         except (TypeError, ValueError, OverflowError):
-            stored = None
-        expected = row_checks(self.fingerprint, masks, values).view(np.int64)
-        bad = np.arange(len(rows)) if stored is None else np.flatnonzero(stored != expected)
+            values = checks = None
+        if values is None or checks is None or not np.isfinite(values).all():
+            what = "a row that cannot be read"
+            for value, check in zip(stored_values, stored_checks, strict=True):
+                if not isinstance(value, float) or not math.isfinite(value):
+                    what = f"{type(value).__name__} {value!r:.40} where a finite float belongs"
+                    break
+                if not isinstance(check, int):
+                    what = f"checksum {check!r:.40} where an integer belongs"
+                    break
+            msg = (
+                f"cache file {self.path} holds {what} in a stored ablation: the file was "
+                "modified outside ablatio. Delete it or pass a new path to rebuild it; no value "
+                "was read from it."
+            )
+            raise CacheCorruptError(msg)
+        bad = np.flatnonzero(checks != row_checks(self.fingerprint, masks, values).view(np.int64))
         if bad.size:
             first = np.unpackbits(np.frombuffer(masks[bad[0]], dtype=np.uint8))
             ablated = np.flatnonzero(first[: self.n_players] == 0).tolist()[:10]
@@ -281,14 +304,11 @@ class AblationCache:
         keys = list(keys)
         array = np.asarray(values if isinstance(values, np.ndarray) else list(values), np.float64)
         checks = row_checks(self.fingerprint, keys, array).view(np.int64).tolist()
-        rows = [
-            (self.fingerprint, k, v, c)
-            for k, v, c in zip(keys, array.tolist(), checks, strict=True)
-        ]
+        rows = list(zip(keys, array.tolist(), checks, strict=True))
         conn = self._conn
         try:
             conn.execute("BEGIN IMMEDIATE")
-            conn.executemany("INSERT OR IGNORE INTO ablations VALUES (?, ?, ?, ?)", rows)
+            conn.executemany("INSERT OR IGNORE INTO ablations VALUES (?, ?, ?)", rows)
             conn.execute("COMMIT")
         except sqlite3.OperationalError as exc:
             if conn.in_transaction:
@@ -305,11 +325,7 @@ class AblationCache:
             raise
 
     def __len__(self) -> int:
-        return int(
-            self._conn.execute(
-                "SELECT COUNT(*) FROM ablations WHERE fingerprint = ?", [self.fingerprint]
-            ).fetchone()[0]
-        )
+        return int(self._conn.execute("SELECT COUNT(*) FROM ablations").fetchone()[0])
 
     def close(self) -> None:
         """Close the connection (safe to call twice)."""
