@@ -245,18 +245,18 @@ class AblationCache:
 
         Raises :class:`~ablatio.exceptions.CacheCorruptError` if a row fails its checksum.
         """
-        rows: list[tuple[bytes, object, object]] = []
+        found: dict[bytes, float] = {}
         for start in range(0, len(keys), _LOOKUP_CHUNK):
             chunk = list(keys[start : start + _LOOKUP_CHUNK])
             marks = ",".join("?" * len(chunk))
-            rows += self._conn.execute(
+            rows = self._conn.execute(
                 f"SELECT mask, value, row_check FROM ablations WHERE mask IN ({marks})", chunk
             ).fetchall()
-        if not rows:
-            return {}
-        masks, values, checks = zip(*rows, strict=True)
-        self._check_rows(masks, values, checks)
-        return dict(zip(masks, values, strict=True))
+            if rows:
+                masks, values, checks = zip(*rows, strict=True)
+                self._check_rows(masks, values, checks)
+                found.update(zip(masks, values, strict=True))
+        return found
 
     def _check_rows(
         self,
