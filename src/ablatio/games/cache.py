@@ -67,45 +67,42 @@ def _fmix(x: np.ndarray) -> np.ndarray:
 def row_checks(fingerprint: str, keys: Sequence[bytes], values: np.ndarray) -> np.ndarray:
     """Keyed checksums ``uint64 (n_rows,)`` of (mask, value) rows of one game.
 
-    With the mask's bytes read as little-endian 64-bit words :math:`w_j` (zero-padded), the
-    value's IEEE bits :math:`v` (``-0.0`` stored as ``0.0``) and keys :math:`k_j, k_v, k_f`
-    drawn from ``blake2b(fingerprint)``:
+    With the mask's bytes read as little-endian 64-bit words :math:`w_1..w_W` (zero-padded),
+    :math:`w_{W+1}` the value's IEEE bits (``-0.0`` stored as ``0.0``) and keys
+    :math:`k_1..k_{W+1}, k_f` drawn from ``blake2b(fingerprint)``:
 
     .. math::
 
-        c = \\phi\\big(k_f \\oplus \\phi(v \\oplus k_v) \\oplus
-            \\textstyle\\bigoplus_j \\phi(w_j \\oplus k_j)\\big),
+        c = \\phi\\big(k_f \\oplus \\textstyle\\bigoplus_j \\phi(w_j \\oplus k_j)\\big),
 
     where :math:`\\phi` is MurmurHash3's finaliser, a bijection: a change of any single word
     of a row always changes its checksum, and several changes go unnoticed with probability
-    :math:`2^{-64}`. Vectorised over rows, it costs well under a microsecond per row.
+    about :math:`2^{-64}`. Vectorised over rows: about 0.01 µs per row.
     """
     n_rows = len(keys)
     if n_rows == 0:
         return np.zeros(0, dtype=np.uint64)
     width = len(keys[0])
     n_words = (width + 7) // 8
-    joined = np.frombuffer(b"".join(keys), dtype=np.uint8)
-    if width % 8:
-        raw = np.zeros((n_rows, n_words * 8), dtype=np.uint8)
-        raw[:, :width] = joined.reshape(n_rows, width)
-        joined = raw.reshape(-1)
-    words = joined.view("<u8").reshape(n_rows, n_words)
-    k_words, k_value, k_final = _row_keys(fingerprint, n_words)
-    acc = _fmix(words ^ k_words)
-    acc = np.bitwise_xor.reduce(acc, axis=1) if n_words > 1 else acc[:, 0]
-    array = np.asarray(values, dtype=np.float64)
-    bits = np.where(array == 0.0, 0.0, array).view("<u8")
-    return _fmix(acc ^ _fmix(bits ^ k_value) ^ k_final)
+    raw = np.zeros((n_rows, n_words * 8 + 8), dtype=np.uint8)
+    raw[:, :width] = np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(n_rows, width)
+    words = raw.view("<u8")
+    value = np.asarray(values, dtype=np.float64)
+    words[:, -1] = np.where(value == 0.0, 0.0, value).view("<u8")
+    k_words, k_final = _row_keys(fingerprint, n_words + 1)
+    words ^= k_words
+    mixed = np.bitwise_xor.reduce(_fmix(words), axis=1)
+    mixed ^= k_final
+    return _fmix(mixed)
 
 
 @functools.lru_cache(maxsize=16)
-def _row_keys(fingerprint: str, n_words: int) -> tuple[np.ndarray, np.uint64, np.uint64]:
-    """Keys of :func:`row_checks`: one per mask word, one for the value, one final."""
-    seed = hashlib.blake2b(f"ablatio-row-check:{fingerprint}".encode(), digest_size=24).digest()
-    k_words, k_value, k_final = np.frombuffer(seed, dtype="<u8")
+def _row_keys(fingerprint: str, n_words: int) -> tuple[np.ndarray, np.uint64]:
+    """Keys of :func:`row_checks`: one per word of a row, one final."""
+    seed = hashlib.blake2b(f"ablatio-row-check:{fingerprint}".encode(), digest_size=16).digest()
+    k_words, k_final = np.frombuffer(seed, dtype="<u8")
     position = np.arange(n_words, dtype=np.uint64) * _GOLDEN + k_words
-    return _fmix(position), k_value, k_final
+    return _fmix(position), k_final
 
 
 class AblationCache:
