@@ -17,6 +17,8 @@ from collections import Counter
 FILES = [
     "tests/reliability/test_faults.py",
     "tests/reliability/test_cache_tamper.py",
+    "tests/reliability/test_cache_identity.py",
+    "tests/reliability/test_value_validation.py",
     "tests/reliability/test_hostile_files.py",
     "tests/reliability/test_hostile_inputs.py",
     "tests/reliability/test_seeds.py",
@@ -42,6 +44,9 @@ def main() -> None:
     import test_hostile_inputs as inputs  # noqa: PLC0415
 
     print(f"{len(inputs.BAD_OUTPUTS):5d}  rejected value-function outputs")
+    import test_value_validation as holes  # noqa: PLC0415
+
+    print(f"{len(holes.HOLES):5d}  value-validation holes (masked, object, bool, time, complex)")
     n_masks = len(inputs.BAD_MASKS) * len(inputs.ENTRY_POINTS)
     print(f"{n_masks:5d}  hostile masks x entry points")
 

@@ -118,10 +118,20 @@ def check_masks(masks: Any, n: int) -> np.ndarray:
 def check_values(values: Any, masks: np.ndarray) -> np.ndarray:
     """Check what a value function returned for ``masks``; return ``float64 (n_masks,)``.
 
-    Raises :class:`~ablatio.exceptions.ValueFunctionError` for a wrong length, shape or dtype
-    and :class:`~ablatio.exceptions.NonFiniteValueError` (naming the masks) for NaN/inf.
+    Accepted: one real number per mask (float or integer dtype, a list, a Series, a column
+    ``(n_masks, 1)``); a :class:`numpy.ma.MaskedArray` without masked entries is taken as its
+    data. Raises :class:`~ablatio.exceptions.ValueFunctionError` for a wrong length, shape or
+    dtype (bool, complex, timedelta/datetime, objects, strings, a Python bool inside a list)
+    and :class:`~ablatio.exceptions.NonFiniteValueError`, naming the masks, for NaN, inf or a
+    masked entry.
     """
     k = masks.shape[0]
+    hidden = None
+    if np.ma.isMaskedArray(values):
+        hidden = np.ma.getmaskarray(values)
+        values = np.ma.getdata(values)
+    elif isinstance(values, list | tuple):
+        _check_no_python_bools(values, masks)
     if not isinstance(values, np.ndarray):
         kind = type(values).__name__
         try:
@@ -131,28 +141,71 @@ def check_values(values: Any, masks: np.ndarray) -> np.ndarray:
             raise ValueFunctionError(msg) from exc
     if values.ndim == 2 and values.shape[1] == 1:
         values = values[:, 0]
+        hidden = None if hidden is None else hidden[:, 0]
     if values.shape != (k,):
         msg = (
             f"value function must return one value per mask, shape ({k},); got shape {values.shape}"
         )
         raise ValueFunctionError(msg)
-    if values.dtype == np.bool_ or not (
-        np.issubdtype(values.dtype, np.floating) or np.issubdtype(values.dtype, np.integer)
-    ):
-        msg = f"value function must return real numbers, got dtype {values.dtype}"
+    if hidden is not None and hidden.any():
+        bad = np.flatnonzero(hidden)
+        msg = (
+            f"value function returned a masked array with {bad.size} masked entries of {k} "
+            f"(rows {bad[:_MAX_QUOTED].tolist()}): {_quote(masks, bad)}. A masked entry has no "
+            "value: return a number for every ablation (.filled(x) only if x is the true value)."
+        )
+        raise NonFiniteValueError(msg)
+    if values.dtype.kind not in "fiu":
+        msg = (
+            f"value function must return real numbers, got dtype {values.dtype} "
+            f"({_DTYPE_HINTS.get(values.dtype.kind, 'not a real number')}) for the batch of {k} "
+            f"masks starting with {_quote(masks, np.arange(min(k, 1)))}: return a float array"
+        )
         raise ValueFunctionError(msg)
     values = values.astype(np.float64, copy=False)
     if not np.isfinite(values.sum()):
         bad = np.flatnonzero(~np.isfinite(values))
         if bad.size:
-            quoted = "; ".join(
-                f"mask {np.flatnonzero(~masks[i]).tolist()[:10]} ablated -> {values[i]}"
-                for i in bad[:_MAX_QUOTED]
-            )
             msg = (
                 f"value function returned NaN or infinity for {bad.size} of {k} masks "
-                f"(rows {bad[:_MAX_QUOTED].tolist()}): {quoted}. Make the model output finite "
-                "for every ablation (e.g. clip log-probabilities)."
+                f"(rows {bad[:_MAX_QUOTED].tolist()}): {_quote(masks, bad, values)}. Make the "
+                "model output finite for every ablation (e.g. clip log-probabilities)."
             )
             raise NonFiniteValueError(msg)
     return values
+
+
+#: Why a dtype kind is not a value (``numpy.dtype.kind``).
+_DTYPE_HINTS = {
+    "b": "booleans are not values; convert with .astype(float) if 0/1 is meant",
+    "c": "complex numbers; return the real part or the modulus explicitly",
+    "m": "timedeltas; convert to a number of seconds explicitly",
+    "M": "datetimes",
+    "O": "Python objects",
+    "U": "strings",
+    "S": "bytes",
+    "V": "raw records",
+}
+
+
+def _quote(masks: np.ndarray, rows: np.ndarray, values: np.ndarray | None = None) -> str:
+    """Name the first offending masks by the parts they ablate (and their values)."""
+    quoted = []
+    for i in rows[:_MAX_QUOTED]:
+        text = f"mask {np.flatnonzero(~masks[i]).tolist()[:10]} ablated"
+        quoted.append(text if values is None else f"{text} -> {values[i]}")
+    return "; ".join(quoted)
+
+
+def _check_no_python_bools(values: list[Any] | tuple[Any, ...], masks: np.ndarray) -> None:
+    """A bool inside a list of numbers would silently become 0.0/1.0: refuse it."""
+    flat = [v[0] if isinstance(v, list | tuple) and len(v) == 1 else v for v in values]
+    bad = np.array(
+        [i for i, v in enumerate(flat) if isinstance(v, bool | np.bool_)], dtype=np.int64
+    )
+    if bad.size and len(flat) == masks.shape[0]:
+        msg = (
+            f"value function returned booleans among its values (rows {bad[:_MAX_QUOTED].tolist()}"
+            f"): {_quote(masks, bad)}. Booleans are not values; return numbers (e.g. float(x))."
+        )
+        raise ValueFunctionError(msg)

@@ -15,7 +15,8 @@ them; most also derive from the built-in type that fits (``ValueError``, ``TypeE
     ├── EvaluationError (RuntimeError)       the model could not be evaluated (endpoint down, ...)
     ├── CacheError (RuntimeError)            the ablation cache cannot be used
     │   ├── CacheMismatchError               the file belongs to another game
-    │   └── CacheCorruptError                the file is truncated / not a valid cache
+    │   ├── CacheCorruptError                truncated / invalid file, or a changed row
+    │   └── GameIdentityError                what determines the values is unknown (a lambda, ...)
     ├── BasisError (ValueError)              mixing or misusing interaction bases
     ├── DataFormatError (ValueError)         a norm / embedding file has an unexpected layout
     ├── CoverageError (ValueError)           too few items shared by two data sets
@@ -44,6 +45,7 @@ __all__ = [
     "CoverageWarning",
     "DataFormatError",
     "EvaluationError",
+    "GameIdentityError",
     "MaskError",
     "NonFiniteValueError",
     "NotFittedError",
@@ -108,7 +110,15 @@ class CacheMismatchError(CacheError):
 
 
 class CacheCorruptError(CacheError):
-    """The cache file is truncated, corrupted or not an ablatio cache."""
+    """The cache file is truncated, corrupted, not an ablatio cache, or a row was changed."""
+
+
+class GameIdentityError(CacheError):
+    """A cache was requested for a value function whose identity cannot be established.
+
+    A lambda, a callable object without ``fingerprint()`` or a closure over an undescribable
+    object: pass ``name=`` and ``version=`` to state the identity.
+    """
 
 
 class BasisError(AblatioError, ValueError):

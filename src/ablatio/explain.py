@@ -102,6 +102,8 @@ def explain(
     random_state: RandomState = None,
     feature_names: Sequence[str] | None = None,
     cache: str | Path | None = None,
+    name: str | None = None,
+    version: str | None = None,
     batch_size: int = 256,
     progress: Callable[[Progress], None] | None = None,
     options: dict[str, Any] | None = None,
@@ -122,7 +124,7 @@ def explain(
         Largest interaction order to look for.
     random_state : int, Generator or None
         Seed of every random choice; the same seed gives the same explanation.
-    feature_names, cache, batch_size, progress
+    feature_names, cache, name, version, batch_size, progress
         Passed to :class:`~ablatio.games.game.Game` when ``fn`` is not already one.
     options : dict, optional
         Extra constructor parameters of the method (unknown names raise).
@@ -147,6 +149,8 @@ def explain(
             n,
             feature_names=feature_names,
             cache=cache,
+            name=name,
+            version=version,
             batch_size=batch_size,
             progress=progress,
         )

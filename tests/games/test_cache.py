@@ -15,7 +15,7 @@ import pytest
 
 from ablatio import Game
 from ablatio.exceptions import CacheCorruptError, CacheError, CacheMismatchError
-from ablatio.games.cache import AblationCache, pack_masks
+from ablatio.games.cache import AblationCache, pack_masks, row_checks
 
 
 def square(masks):
@@ -135,3 +135,40 @@ def test_sigkill_mid_run_loses_no_finished_batch(tmp_path):
     resumed = set(log2.read_text().split())
     assert committed >= 50
     assert finished_masks.isdisjoint(resumed)
+
+
+@pytest.mark.parametrize("n", [5, 64, 70])
+def test_row_checks_change_with_every_single_bit(n):
+    """The checksum is a chain of bijections: any one flipped bit of mask or value changes it."""
+    rng = np.random.default_rng(n)
+    masks = rng.random((3, n)) < 0.5
+    keys, values = pack_masks(masks), rng.normal(size=3)
+    base = row_checks("f" * 32, keys, values)
+    for row in range(3):
+        for bit in range(n):
+            flipped = masks[row].copy()
+            flipped[bit] = ~flipped[bit]
+            check = row_checks("f" * 32, pack_masks(flipped[None]), values[row : row + 1])
+            assert check[0] != base[row]
+        bits = values[row : row + 1].view(np.uint64)
+        for bit in range(64):
+            changed = (bits ^ np.uint64(1 << bit)).view(np.float64)
+            check = row_checks("f" * 32, keys[row : row + 1], changed)
+            assert check[0] != base[row]
+
+
+def test_row_checks_are_keyed_by_the_fingerprint_and_stable():
+    keys, values = pack_masks(np.eye(4, dtype=bool)), np.arange(4.0)
+    a = row_checks("a" * 32, keys, values)
+    assert (a != row_checks("b" * 32, keys, values)).all()
+    np.testing.assert_array_equal(a, row_checks("a" * 32, list(keys), values.tolist()))
+    zero = row_checks("a" * 32, keys[:1], np.array([0.0]))
+    assert zero == row_checks("a" * 32, keys[:1], np.array([-0.0]))  # SQLite may drop the sign
+    # checksums written by one process must verify in every other one (no per-process salt)
+    code = (
+        "import numpy as np; from ablatio.games.cache import row_checks; "
+        "print(int(row_checks('a' * 32, [bytes([128])], np.array([1.5]))[0]))"
+    )
+    env = {**os.environ, "PYTHONHASHSEED": "123"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert int(out.stdout) == int(row_checks("a" * 32, [bytes([128])], np.array([1.5]))[0])

@@ -118,7 +118,7 @@ def test_disk_full_before_the_run_is_refused(tmp_path, monkeypatch):
 
     monkeypatch.setattr(cache_module.shutil, "disk_usage", lambda path: Usage)
     with pytest.raises(CacheError, match="MiB free"):
-        Game(lambda m: m.sum(1), n=3, cache=tmp_path / "c.sqlite")
+        Game(lambda m: m.sum(1), n=3, cache=tmp_path / "c.sqlite", name="sum", version="1")
 
 
 def test_disk_full_during_the_run_keeps_finished_batches(tmp_path):
@@ -129,7 +129,8 @@ def test_disk_full_during_the_run_keeps_finished_batches(tmp_path):
         calls.append(len(masks))
         return masks.sum(axis=1).astype(float)
 
-    game = Game(fn, n=64, cache=path, batch_size=50)
+    # fn captures the growing list `calls`: its identity is stated with version=
+    game = Game(fn, n=64, cache=path, batch_size=50, version="1")
     game.cache._conn.execute("PRAGMA max_page_count = 12")  # a tiny "disk"
     masks = np.random.default_rng(0).random((3000, 64)) < 0.5
     with pytest.raises(CacheError, match="committed before this one is kept"):
@@ -137,7 +138,7 @@ def test_disk_full_during_the_run_keeps_finished_batches(tmp_path):
     kept = len(game.cache)
     game.close()
     assert 0 < kept < 3000
-    resumed = Game(fn, n=64, cache=path, batch_size=50)
+    resumed = Game(fn, n=64, cache=path, batch_size=50, version="1")
     resumed(masks[:kept])
     assert resumed.n_evaluated == 0  # finished batches are re-used, none recomputed
 

@@ -58,9 +58,9 @@ def test_indices_agree_with_definitions(f, k):
 def test_cache_returns_byte_identical_values(f, tmp_path_factory):
     path = tmp_path_factory.mktemp("cache") / "c.sqlite"
     masks = all_masks(f.n_players)
-    with Game(f.predict, n=f.n_players, cache=path, name="p") as game:
+    with Game(f.predict, n=f.n_players, cache=path, name="p", version="1") as game:
         fresh = game(masks)
-    with Game(f.predict, n=f.n_players, cache=path, name="p") as game:
+    with Game(f.predict, n=f.n_players, cache=path, name="p", version="1") as game:
         cached = game(masks)
         assert game.n_evaluated == 0
     assert fresh.tobytes() == cached.tobytes() == f.predict(masks).tobytes()

@@ -55,7 +55,11 @@ def test_exact_explanation_reproduces_the_model(tiny_lm):
 
 def test_generation_target_scores_answers(tiny_lm):
     answer = tiny_lm.generate([PROMPT], 3)[0]
-    target = GenerationTarget(PROMPT, tiny_lm, lambda a: float(a == answer), max_new_tokens=3)
+
+    def matches(a):  # a closure over a string has an identity; a lambda would not
+        return float(a == answer)
+
+    target = GenerationTarget(PROMPT, tiny_lm, matches, max_new_tokens=3)
     assert target(np.ones((1, target.n_players), dtype=bool))[0] == 1.0
     assert target.fingerprint() != CausalLMTarget(PROMPT, tiny_lm, target="x").fingerprint()
 

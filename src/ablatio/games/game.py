@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -12,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from ablatio._identity import callable_id, digest, identity_stated
 from ablatio._validation import (
     check_feature_names,
     check_masks,
@@ -95,12 +94,16 @@ class Game:
         One unique name per part.
     name : str, optional
         Name used in the cache fingerprint (default: the function's qualified name).
-    version : str, default=""
-        Bump it when the model or its inputs change, so an old cache is not re-used.
+    version : str, optional
+        States the identity yourself: with ``version`` (and ``name`` for a lambda, partial or
+        callable object) the fingerprint is name + version (+ the target's own description),
+        not the function's code. Change it whenever the values change.
     batch_size : int, default=256
         Masks per call of ``fn`` (and per committed cache transaction).
     cache : str or Path, optional
-        SQLite file storing every evaluated mask; re-used automatically on the next run.
+        SQLite file storing every evaluated mask; re-used automatically on the next run. Needs
+        an identity that determines the values (see Notes); otherwise
+        :class:`~ablatio.exceptions.GameIdentityError` says how to state one.
     normalize : bool, default=False
         Divide every value by the value of the full input (all parts kept).
     progress : callable, optional
@@ -116,6 +119,16 @@ class Game:
         Masks actually evaluated by ``fn`` in this process (cache misses).
     n_cached : int
         Masks served from the cache file.
+    fingerprint : str or None
+        Identity of the game the cache file is bound to (None without a cache).
+
+    Notes
+    -----
+    The fingerprint hashes ``n``, ``name``, ``version`` and the identity of ``fn``
+    (:func:`ablatio._identity.callable_id`): a target's ``fingerprint()``, or a ``def``
+    function's module, name and code digest (bytecode, constants, defaults, captured values).
+    A lambda, a callable object without ``fingerprint()`` or a closure over an undescribable
+    object has no identity: a cached game then needs ``name=`` and ``version=``.
 
     Examples
     --------
@@ -135,7 +148,7 @@ class Game:
         *,
         feature_names: Sequence[str] | None = None,
         name: str | None = None,
-        version: str = "",
+        version: str | None = None,
         batch_size: int = 256,
         cache: str | Path | None = None,
         normalize: bool = False,
@@ -163,39 +176,37 @@ class Game:
             raise ParameterError(msg)
         self.fn = fn
         self.name = name or getattr(fn, "__qualname__", type(fn).__name__)
-        self.version = str(version)
+        self.version = "" if version is None else str(version)
         self.batch_size = batch_size
         self.normalize = normalize
         self.progress = progress
+        self.fingerprint: str | None = None
+        self.cache: AblationCache | None = None
+        if cache is not None:
+            identity = self._identity(named=name is not None, stated=version is not None)
+            self.fingerprint = digest(identity)
+            self.cache = AblationCache(
+                cache, fingerprint=self.fingerprint, n_players=self.n_players, meta=identity
+            )
         self.backend = get_backend(backend)
-        self.fingerprint = self._fingerprint()
         self._memo: dict[bytes, float] = {}
         self._requested: set[bytes] = set()
         self._trackers: list[QueryTracker] = []
         self._full_value: float | None = None
         self.n_evaluated = 0
         self.n_cached = 0
-        self.cache = (
-            None
-            if cache is None
-            else AblationCache(
-                cache,
-                fingerprint=self.fingerprint,
-                n_players=self.n_players,
-                meta={"name": self.name, "version": self.version},
-            )
-        )
 
-    def _fingerprint(self) -> str:
-        own = getattr(self.fn, "fingerprint", None)
-        parts = {
-            "name": self.name,
-            "n": self.n_players,
-            "version": self.version,
-            "target": own() if callable(own) else None,
-        }
-        blob = json.dumps(parts, sort_keys=True, default=str).encode()
-        return hashlib.sha256(blob).hexdigest()[:32]
+    def _identity(self, *, named: bool, stated: bool) -> dict[str, object]:
+        """Name, n, version and the identity of ``fn``, hashed into the fingerprint (Notes)."""
+        role = f"the value function {self.name!r}"
+        if stated and not callable(getattr(self.fn, "fingerprint", None)):
+            if not named:
+                callable_id(self.fn, role + " (version= alone needs a def function; add name=)")
+            identity = f"stated:{getattr(self.fn, '__module__', None)}"
+        else:
+            with identity_stated(stated):
+                identity = callable_id(self.fn, role)
+        return {"name": self.name, "n": self.n_players, "version": self.version, "fn": identity}
 
     @property
     def n_queries(self) -> int:

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from ablatio._identity import callable_id
 from ablatio._validation import RandomState, check_random_state
 from ablatio.exceptions import ParameterError
 from ablatio.targets.base import Target
@@ -315,7 +316,7 @@ class DataTarget(Target):
         return np.array([value for value, _ in results], dtype=np.float64)
 
     def fingerprint(self) -> str:
-        """Hash of the data, groups, estimator parameters (or callable name) and score."""
+        """Hash of the data, groups, estimator parameters (or the callable's identity) and score."""
         digest = hashlib.sha256()
         for array in (self.X, self.y, self.X_test, self.y_test, *self.groups):
             digest.update(np.ascontiguousarray(array).tobytes())
@@ -324,7 +325,6 @@ class DataTarget(Target):
             params = sorted(self.estimator.get_params().items())
             model = f"{type(self.estimator).__qualname__}{params}"
         else:
-            fn = self.train_and_score
-            model = f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', repr(fn))}"
+            model = callable_id(self.train_and_score, "DataTarget's train_and_score")
         digest.update(f"{model}|{self.score}|{self.proba_floor}".encode())
         return digest.hexdigest()[:32]

@@ -58,6 +58,10 @@ class _ChoiceReduce:
     def __init__(self, answers: np.ndarray, n_options: int, metric: str) -> None:
         self.answers, self.n_options, self.metric = answers, n_options, metric
 
+    def fingerprint(self) -> str:
+        """The answers, number of options and metric (they determine the value)."""
+        return _digest([np.asarray(self.answers).tolist(), self.n_options, self.metric])
+
     def __call__(self, scores: Any) -> Any:
         torch = require("torch", extra="torch")
         per_option = scores.reshape(scores.shape[0], len(self.answers), self.n_options)
@@ -159,6 +163,10 @@ class _PairCosine:
 
     def __init__(self, contrastive: bool) -> None:
         self.contrastive = contrastive
+
+    def fingerprint(self) -> str:
+        """Whether mismatched pairs are subtracted."""
+        return f"pair-cosine:{self.contrastive}"
 
     def __call__(self, embeddings: Any) -> Any:
         torch = require("torch", extra="torch")

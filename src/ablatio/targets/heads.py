@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from ablatio._identity import callable_id
 from ablatio._optional import require
 from ablatio.exceptions import ParameterError
 from ablatio.targets.base import Target
@@ -249,7 +250,10 @@ class HeadTarget(Target):
         with self.torch.no_grad():
             weights = [float(p.double().sum()) for p in self.model.parameters()]
         digest.update(f"{self.name}|{type(self.model).__name__}|{weights}".encode())
-        funcs = [getattr(f, "__qualname__", type(f).__name__) for f in (self.score, self.reduce)]
+        funcs = [
+            callable_id(self.score, "HeadTarget's score"),
+            callable_id(self.reduce, "HeadTarget's reduce"),
+        ]
         digest.update(f"{self.layer_ids}|{self.ablation}|{funcs}".encode())
         for key, value in sorted({**self.inputs, **self.extras}.items()):
             blob = value.cpu().numpy().tobytes() if hasattr(value, "cpu") else repr(value)

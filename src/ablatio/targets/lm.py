@@ -14,8 +14,9 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from ablatio._identity import callable_id
 from ablatio.exceptions import ParameterError
-from ablatio.targets.text import TextTarget, model_id
+from ablatio.targets.text import TextTarget
 
 __all__ = ["CausalLMTarget", "GenerationTarget", "LanguageModel"]
 
@@ -156,7 +157,7 @@ class CausalLMTarget(TextTarget):
 
     def _describe(self) -> dict[str, Any]:
         return {
-            "model": model_id(self.lm),
+            "model": callable_id(self.lm, self._role("lm")),
             "target": self.target,
             "contrast": self.contrast,
             "reduction": self.reduction,
@@ -207,7 +208,7 @@ class GenerationTarget(TextTarget):
 
     def _describe(self) -> dict[str, Any]:
         return {
-            "model": model_id(self.lm),
-            "score": model_id(self.score),
+            "model": callable_id(self.lm, self._role("lm")),
+            "score": callable_id(self.score, self._role("score")),
             "max_new_tokens": self.max_new_tokens,
         }

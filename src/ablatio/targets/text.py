@@ -18,27 +18,17 @@ Models are passed in as plain callables (``texts -> array``); ready-made torch w
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
+from ablatio._identity import callable_id, digest
 from ablatio.exceptions import ParameterError, ValueFunctionError
 from ablatio.targets.base import Target
 from ablatio.targets.segment import Masker, Segments, segment
 
-__all__ = ["ClassifierTarget", "EmbeddingTarget", "ScoreTarget", "TextTarget", "model_id"]
-
-
-def model_id(model: Any) -> str:
-    """A stable identity string of a model or scoring callable for fingerprints."""
-    own = getattr(model, "fingerprint", None)
-    if callable(own):
-        return str(own())
-    module = getattr(model, "__module__", None) or type(model).__module__
-    return f"{module}.{getattr(model, '__qualname__', type(model).__qualname__)}"
+__all__ = ["ClassifierTarget", "EmbeddingTarget", "ScoreTarget", "TextTarget"]
 
 
 class TextTarget(Target):
@@ -105,16 +95,25 @@ class TextTarget(Target):
         return {}
 
     def fingerprint(self) -> str:
-        """Hash of the class, text, parts, masking, model and value definition."""
-        blob = {
-            "class": type(self).__name__,
-            "text": self.segments.text,
-            "spans": self.segments.spans,
-            **self.masker.describe(),
-            **self._describe(),
-        }
-        raw = json.dumps(blob, sort_keys=True, default=str).encode()
-        return hashlib.sha256(raw).hexdigest()[:32]
+        """Hash of the class, text, parts, masking, model and value definition.
+
+        Callables (scorer, classifier, encoder) are identified by
+        :func:`ablatio._identity.callable_id`; a lambda raises
+        :class:`~ablatio.exceptions.GameIdentityError` unless the game states name/version.
+        """
+        return digest(
+            {
+                "class": type(self).__name__,
+                "text": self.segments.text,
+                "spans": self.segments.spans,
+                **self.masker.describe(),
+                **self._describe(),
+            }
+        )
+
+    def _role(self, parameter: str) -> str:
+        """How an identity error names one of this target's callables."""
+        return f"{type(self).__name__}'s {parameter}"
 
 
 class ScoreTarget(TextTarget):
@@ -146,7 +145,7 @@ class ScoreTarget(TextTarget):
         return np.asarray(self.score(texts), dtype=np.float64)
 
     def _describe(self) -> dict[str, Any]:
-        return {"score": model_id(self.score)}
+        return {"score": callable_id(self.score, self._role("score"))}
 
 
 class ClassifierTarget(TextTarget):
@@ -212,7 +211,8 @@ class ClassifierTarget(TextTarget):
         return own - rest
 
     def _describe(self) -> dict[str, Any]:
-        return {"model": model_id(self.classifier), "label": self.label, "output": self.output}
+        model = callable_id(self.classifier, self._role("classifier"))
+        return {"model": model, "label": self.label, "output": self.output}
 
 
 class EmbeddingTarget(TextTarget):
@@ -267,4 +267,4 @@ class EmbeddingTarget(TextTarget):
         return self._unit(self._embed(texts)) @ self.reference
 
     def _describe(self) -> dict[str, Any]:
-        return {"model": model_id(self.encoder), "query": self.query}
+        return {"model": callable_id(self.encoder, self._role("encoder")), "query": self.query}
