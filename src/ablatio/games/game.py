@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from ablatio._progress import resolve_progress
 from ablatio._validation import (
     check_feature_names,
     check_masks,
@@ -103,8 +104,9 @@ class Game:
         SQLite file storing every evaluated mask; re-used automatically on the next run.
     normalize : bool, default=False
         Divide every value by the value of the full input (all parts kept).
-    progress : callable, optional
-        Called with a :class:`Progress` after every evaluated batch.
+    progress : callable or bool, optional
+        Called with a :class:`Progress` after every evaluated batch; ``True`` shows a
+        progress bar (tqdm) counting distinct ablations, closed by :meth:`close`.
     backend : {"serial", "threads", "ray"} or Backend, optional
         Where batches run (default: serially in this thread).
 
@@ -139,7 +141,7 @@ class Game:
         batch_size: int = 256,
         cache: str | Path | None = None,
         normalize: bool = False,
-        progress: Callable[[Progress], None] | None = None,
+        progress: Callable[[Progress], None] | bool | None = None,
         backend: str | Backend | None = None,
     ) -> None:
         if not callable(fn):
@@ -166,7 +168,8 @@ class Game:
         self.version = str(version)
         self.batch_size = batch_size
         self.normalize = normalize
-        self.progress = progress
+        self.progress = resolve_progress(progress, description=str(self.name))
+        self._own_progress = progress is True
         self.backend = get_backend(backend)
         self.fingerprint = self._fingerprint()
         self._memo: dict[bytes, float] = {}
@@ -272,6 +275,8 @@ class Game:
         """Close the cache file and the backend."""
         if self.cache is not None:
             self.cache.close()
+        if self._own_progress and self.progress is not None:
+            self.progress.close()
         self.backend.close()
 
     def __enter__(self) -> Game:
