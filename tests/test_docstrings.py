@@ -23,6 +23,8 @@ MODULES = [
     "ablatio.methods.moebius_gt",
     "ablatio.evaluation.compare",
     "ablatio.testing",
+    "ablatio.adapters",
+    "ablatio.targets.tabular",
 ]
 
 

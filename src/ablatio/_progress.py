@@ -35,7 +35,7 @@ class ProgressBar:
     ) -> None:
         tqdm = require("tqdm.auto", extra="progress")
         self.total = total
-        self._bar: Any = tqdm.tqdm(total=total, desc=description, unit="ablation", leave=True)
+        self._bar: Any = tqdm.tqdm(total=total, desc=description, unit=" ablations", leave=True)
         self._offset = offset
 
     @property

@@ -30,6 +30,7 @@ from ablatio.transforms.fourier import fourier_transform
 from ablatio.transforms.moebius import zeta_transform
 
 __all__ = [
+    "FOURIER_ATOL",
     "INDEX_NAMES",
     "MAX_DENSE_PLAYERS",
     "MAX_FOURIER_TERMS",
@@ -52,6 +53,8 @@ INDEX_NAMES = {
 }
 #: Largest number of Fourier terms a sparse Möbius → Fourier conversion may create.
 MAX_FOURIER_TERMS = 2**22
+#: Fourier coefficients at most this large count as zero (as in ``Interactions.to_fourier``).
+FOURIER_ATOL = 1e-12
 #: Up to this many parts, the variance shares fall back to dense transforms over 2^n masks.
 MAX_DENSE_PLAYERS = 20
 
@@ -119,7 +122,8 @@ def variance_by_order(inter: Interactions) -> Any:
     total = float(power.sum())
     if total == 0.0:
         return pd.Series([], dtype=float, name="variance share")
-    shares = np.bincount(orders, weights=power)[1:] / total
+    used = power > 0
+    shares = np.bincount(orders[used], weights=power[used])[1:] / total
     index = pd.Index(np.arange(1, shares.size + 1), name="order")
     return pd.Series(shares, index=index, name="variance share")
 
@@ -131,6 +135,7 @@ def _dense_fourier(inter: Interactions) -> tuple[np.ndarray, np.ndarray]:
     codes = [sum(1 << i for i in term) for term in inter.terms]
     np.add.at(dense, codes, inter.coefficients)
     coef = fourier_transform(zeta_transform(dense))
+    coef[np.abs(coef) <= FOURIER_ATOL] = 0.0  # as Interactions.to_fourier drops them
     orders = np.array([bin(c).count("1") for c in range(2**n)])
     return orders, coef
 
