@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import ablatio
-from ablatio.exceptions import CacheError, ParameterError
+from ablatio.exceptions import CacheMismatchError, ParameterError
 from ablatio.methods.exact import all_masks
 from ablatio.targets import CausalLMTarget, ClassifierTarget, EmbeddingTarget, ScoreTarget
 
@@ -48,7 +48,7 @@ def test_tabular_cache_refuses_another_model(tmp_path):
     with ablatio.tabular_game(model, X[0], X[:8], cache=cache) as game:
         game(all_masks(4))
     other = LinearRegression().fit(X, X @ [1.0, -2.0, 0.5, 1.0])
-    with pytest.raises(CacheError):
+    with pytest.raises(CacheMismatchError):
         ablatio.tabular_game(other, X[0], X[:8], cache=cache)
 
 

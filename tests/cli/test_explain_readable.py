@@ -18,10 +18,10 @@ def test_default_view_shows_shapley_values_and_pairs(cli, vader_args, last_json)
     assert result.exit_code == 0, result.stderr
     err = result.stderr
     assert "Shapley values" in err and "11:brilliant" in err
-    assert "pairwise interactions" in err and "Shapley–Taylor" in err
+    assert "pairs (Shapley–Taylor)" in err and "sum = f(all) − f(∅)" in err
     assert "3:not × 11:brilliant" in err
     assert "variance by order (Fourier): 1: 61.5 %" in err
-    assert err.index("Shapley values") < err.index("pairwise interactions")
+    assert err.index("Shapley values") < err.index("pairs (Shapley–Taylor)")
     payload = last_json(cli(*vader_args, "--json"))
     assert max(payload["shapley"], key=lambda k: abs(payload["shapley"][k])) == "11:brilliant"
 

@@ -72,14 +72,17 @@ def _readable_tables(expl: Explanation, top: int) -> None:
     """Shapley values by name, the strongest Shapley–Taylor pairs, variance by order."""
     summary = expl.summary(k=top)
     phi = summary.shapley.reindex(summary.shapley.abs().sort_values(ascending=False).index)
-    table = Table(title="Shapley values", caption=f"sum {float(phi.sum()):+.4g} = f(all) − f(∅)")
+    table = Table(title="Shapley values")
     table.add_column("part")
     table.add_column("Shapley value", justify="right")
     for name, value in phi.head(top).items():
         table.add_row(str(name), f"{value:+.4g}")
+    if len(phi) > top:
+        table.add_row(f"({len(phi) - top} more parts)", "", style="dim")
+    table.add_row("sum = f(all) − f(∅)", f"{float(phi.sum()):+.4g}", style="dim")
     stderr.print(table)
     if len(summary.pairs):
-        pairs = Table(title="pairwise interactions", caption="Shapley–Taylor, order 2")
+        pairs = Table(title="pairs (Shapley–Taylor)")
         pairs.add_column("pair")
         pairs.add_column("value", justify="right")
         for label, value in summary.pairs.items():
