@@ -30,7 +30,6 @@ from typing import Any
 from ablatio._optional import require
 from ablatio.exceptions import ParameterError
 from ablatio.games.game import Game, Progress
-from ablatio.targets.tabular import TabularTarget
 
 __all__ = ["TEXT_TASKS", "tabular_game", "text_game", "text_target"]
 
@@ -68,6 +67,8 @@ def tabular_game(
     cache, batch_size, progress
         See :class:`~ablatio.games.game.Game` (``progress=True`` shows a progress bar).
     """
+    from ablatio.targets.tabular import TabularTarget
+
     target = TabularTarget(
         model,
         x,
