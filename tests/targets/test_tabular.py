@@ -202,3 +202,17 @@ def test_unknown_class_label_is_rejected(data):
     clf = LogisticRegression().fit(X, y > 0)
     with pytest.raises(ParameterError, match="not one of the model's classes"):
         TabularTarget(clf, X[0], X[:5], label="yes")
+
+
+def test_torch_classifier_probability_of_the_predicted_class():
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(1)
+    net = torch.nn.Linear(3, 4).double()
+    x, ref = np.array([0.5, -1.0, 2.0]), np.zeros(3)
+    target = TabularTarget(net, x, baseline=ref, output="proba")
+    with torch.no_grad():
+        logits = net(torch.as_tensor(np.stack([x, ref]))).numpy()
+    probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    assert target.label == int(np.argmax(logits[0]))
+    values = target(np.array([[True] * 3, [False] * 3]))
+    assert np.allclose(values, probs[:, target.label], atol=1e-12)
