@@ -104,3 +104,14 @@ def test_write_html_takes_an_explanation(vader_expl, tmp_path):
     assert html.index("Shapley values") < html.index("Top interactions (raw moebius terms)")
     with pytest.raises(ParameterError, match="Explanation or Interactions"):
         write_html(tmp_path / "x.html", object())
+
+
+def test_long_names_and_many_parts_stay_inside():
+    game = ablatio.sparse_and_game(30, n_terms=25, max_order=3, random_state=0)
+    names = [f"a rather long feature name number {i} with words" for i in range(30)]
+    expl = ablatio.explain(
+        ablatio.Game(game, feature_names=names), method="spex", budget=3000, max_order=3,
+        random_state=0,
+    )  # fmt: skip
+    for name in ("bar", "waterfall", "network", "text"):
+        assert _inside(getattr(expl.plot, name)()), name

@@ -31,10 +31,12 @@ from ablatio.report.summary import (
 )
 from ablatio.report.svg import NEGATIVE, NEUTRAL, POSITIVE
 
-__all__ = ["MAX_LABEL", "TEXT_WIDTH", "ExplanationPlots", "cut_label"]
+__all__ = ["MAX_LABEL", "NODE_LABEL", "TEXT_WIDTH", "ExplanationPlots", "cut_label"]
 
 #: Longest label drawn in full.
 MAX_LABEL = 40
+#: Longest node label in the network plot (it must fit beside the circle).
+NODE_LABEL = 22
 #: Width of the text figure in inches (lines wrap inside it).
 TEXT_WIDTH = 8.0
 #: Fraction of the value range added on each side of bars for their value labels.
@@ -167,7 +169,7 @@ class ExplanationPlots:
         terms, values = top_pairs(self.interactions, index, k)
         strongest = {int(p) for p in np.argsort(-np.abs(phi), kind="stable")[:k] if phi[p] != 0}
         involved = sorted(strongest | {p for t in terms for p in t})[:MAX_GRAPH_NODES]
-        fig, ax = _canvas(ax, 7.0, 7.0)
+        fig, ax = _canvas(ax, 7.5, 5.5)
         angles = np.pi / 2 - 2 * np.pi * np.arange(len(involved)) / max(len(involved), 1)
         where = {
             p: (float(np.cos(a)), float(np.sin(a))) for p, a in zip(involved, angles, strict=True)
@@ -183,12 +185,12 @@ class ExplanationPlots:
             value, name = float(phi[player]), self.interactions.feature_names[player]
             ax.scatter([x], [y], s=40 + 900 * abs(value) / top_node, color=_color(value),
                        edgecolors="white", zorder=3)  # fmt: skip
-            ax.annotate(cut_label(name), (x, y), xytext=(1.18 * x, 1.18 * y), fontsize=8,
+            short = name if len(name) <= NODE_LABEL else name[: NODE_LABEL - 1] + "…"
+            ax.annotate(short, (x, y), xytext=(1.15 * x, 1.15 * y), fontsize=8,
                         ha="left" if x > 0.05 else "right" if x < -0.05 else "center",
                         va="center")  # fmt: skip
-        ax.set_xlim(-1.9, 1.9)
-        ax.set_ylim(-1.35, 1.35)
-        ax.set_aspect("equal")
+        ax.set_xlim(-1.85, 1.85)  # the circle has radius 1; labels fit in the margin
+        ax.set_ylim(-1.3, 1.3)
         ax.set_axis_off()
         ax.set_title(f"Shapley values and {INDEX_NAMES[index]} pairs", fontsize=10)
         return fig
