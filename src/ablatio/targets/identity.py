@@ -86,11 +86,13 @@ def estimator_id(model: Any) -> str:
     return f"{type(model).__module__}.{type(model).__qualname__}:{sha.hexdigest()[:DIGEST_CHARS]}"
 
 
-def _feed(sha: Any, obj: Any, seen: dict[int, Any], depth: int) -> None:
+def _feed(sha: Any, obj: Any, path: dict[int, Any], depth: int) -> None:
     """Feed a canonical serialisation of ``obj`` (state, arrays, containers) into ``sha``.
 
-    Unlike pickle bytes, the result does not depend on object identity or memo order, so a
-    model reloaded from disk (or copied) gets the same identity.
+    The result is a function of the value alone: unlike pickle bytes it does not depend on
+    object identity, sharing or memo order, so a model reloaded from disk or copied gets the
+    same identity. ``path`` holds the containers being walked (kept alive, so no temporary
+    state reuses an id), only to cut reference cycles.
     """
     if obj is None or isinstance(obj, bool | int | float | complex | str | bytes | np.generic):
         sha.update(f"{type(obj).__name__}:{obj!r};".encode())
@@ -99,35 +101,46 @@ def _feed(sha: Any, obj: Any, seen: dict[int, Any], depth: int) -> None:
         sha.update(f"nd:{obj.shape}:{obj.dtype};".encode())
         if obj.dtype == object:
             for item in obj.reshape(-1):
-                _feed(sha, item, seen, depth + 1)
+                _feed(sha, item, path, depth + 1)
+        elif obj.dtype.names:  # field by field: the padding bytes between fields are garbage
+            for name in obj.dtype.names:
+                sha.update(f"field:{name};".encode())
+                _feed(sha, obj[name], path, depth + 1)
         else:
             sha.update(np.ascontiguousarray(obj).tobytes())
         return
-    if id(obj) in seen or depth > MAX_DEPTH:
-        sha.update(f"ref:{type(obj).__qualname__};".encode())
+    if id(obj) in path or depth > MAX_DEPTH:
+        sha.update(f"cycle:{type(obj).__qualname__};".encode())
         return
-    seen[id(obj)] = obj  # kept alive, so no temporary state reuses its id
+    path[id(obj)] = obj
+    try:
+        _feed_container(sha, obj, path, depth)
+    finally:
+        del path[id(obj)]
+
+
+def _feed_container(sha: Any, obj: Any, path: dict[int, Any], depth: int) -> None:
     if isinstance(obj, dict):
         sha.update(b"dict{")
         for key in sorted(obj, key=repr):
-            _feed(sha, key, seen, depth + 1)
-            _feed(sha, obj[key], seen, depth + 1)
+            _feed(sha, key, path, depth + 1)
+            _feed(sha, obj[key], path, depth + 1)
         sha.update(b"}")
         return
     if isinstance(obj, list | tuple | set | frozenset):
         items = sorted(obj, key=repr) if isinstance(obj, set | frozenset) else obj
         sha.update(f"{type(obj).__name__}[".encode())
         for item in items:
-            _feed(sha, item, seen, depth + 1)
+            _feed(sha, item, path, depth + 1)
         sha.update(b"]")
         return
     sha.update(f"obj:{type(obj).__module__}.{type(obj).__qualname__}(".encode())
     if isinstance(obj, np.random.RandomState):
-        _feed(sha, obj.get_state(), seen, depth + 1)
+        _feed(sha, obj.get_state(), path, depth + 1)
     elif callable(getattr(obj, "__getstate__", None)) and not isinstance(obj, type):
         try:
             state = obj.__getstate__()
         except TypeError:  # objects that refuse to be serialised: the type name only
             state = None
-        _feed(sha, state, seen, depth + 1)
+        _feed(sha, state, path, depth + 1)
     sha.update(b")")
