@@ -10,6 +10,7 @@ Quick start::
     print(expl.top(5), ablatio.faithfulness(expl, game, random_state=1))
 """
 
+from ablatio.adapters import tabular_game, text_game
 from ablatio.evaluation.compare import compare
 from ablatio.evaluation.faithfulness import RemovalCurve, faithfulness, removal_curve
 from ablatio.evaluation.reality_check import RealityCheck, reality_check
@@ -85,4 +86,6 @@ __all__ = [
     "removal_curve",
     "sparse_and_game",
     "sparse_parity_game",
+    "tabular_game",
+    "text_game",
 ]

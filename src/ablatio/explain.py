@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from ablatio._progress import resolve_progress
 from ablatio._validation import RandomState
 from ablatio.exceptions import ParameterError
 from ablatio.games.game import Game, Progress
@@ -48,14 +49,40 @@ class Explanation:
         return self.interactions.predict(masks)
 
     def top(self, k: int = 10) -> Interactions:
-        """The ``k`` largest non-constant terms."""
+        """The ``k`` largest non-constant terms (raw, in the explanation's basis)."""
         return self.interactions.top(k)
 
-    def __repr__(self) -> str:
-        return (
+    def shapley_values(self) -> Any:
+        """Shapley values as a pandas Series indexed by part name."""
+        from ablatio.report.summary import shapley_series
+
+        return shapley_series(self.interactions)
+
+    def variance_by_order(self) -> Any:
+        """Share of the variance over uniform masks carried by each order (Fourier view)."""
+        from ablatio.report.summary import variance_by_order
+
+        return variance_by_order(self.interactions)
+
+    def summary(self, k: int = 10, index: str = "stii") -> Any:
+        """Named Shapley values, the ``k`` strongest pairs of ``index``, variance by order."""
+        from ablatio.report.summary import summarize
+
+        header = (
             f"Explanation(method={self.method!r}, n_queries={self.n_queries}, "
-            f"fit_time={self.fit_time:.3g}s)\n{self.interactions!r}"
+            f"fit_time={self.fit_time:.3g}s, n_players={self.interactions.n_players})"
         )
+        return summarize(self.interactions, k=k, index=index, header=header)
+
+    @property
+    def plot(self) -> Any:
+        """Matplotlib plots: ``.bar()``, ``.waterfall()``, ``.network()``, ``.text()``."""
+        from ablatio.report.plot_api import ExplanationPlots
+
+        return ExplanationPlots(self.interactions)
+
+    def __repr__(self) -> str:
+        return str(self.summary())
 
 
 def _make_method(
@@ -105,7 +132,7 @@ def explain(
     name: str | None = None,
     version: str | None = None,
     batch_size: int = 256,
-    progress: Callable[[Progress], None] | None = None,
+    progress: Callable[[Progress], None] | bool | None = None,
     options: dict[str, Any] | None = None,
 ) -> Explanation:
     """Explain a value function over ``n`` parts with the chosen method.
@@ -124,8 +151,11 @@ def explain(
         Largest interaction order to look for.
     random_state : int, Generator or None
         Seed of every random choice; the same seed gives the same explanation.
-    feature_names, cache, name, version, batch_size, progress
+    feature_names, cache, name, version, batch_size
         Passed to :class:`~ablatio.games.game.Game` when ``fn`` is not already one.
+    progress : callable or bool, optional
+        A :class:`~ablatio.games.game.Progress` callback, or ``True`` for a progress bar
+        (tqdm) of the fit's distinct ablations out of the budget. Off by default.
     options : dict, optional
         Extra constructor parameters of the method (unknown names raise).
 
@@ -152,10 +182,19 @@ def explain(
             name=name,
             version=version,
             batch_size=batch_size,
-            progress=progress,
         )
     estimator = _make_method(method, budget, max_order, random_state, options)
-    estimator.fit(game)
+    label = method if isinstance(method, str) else estimator.name
+    bar = resolve_progress(progress, budget, label, game.n_queries)
+    previous = game.progress
+    if bar is not None:
+        game.progress = bar
+    try:
+        estimator.fit(game)
+    finally:
+        game.progress = previous
+        if progress is True:
+            bar.close()
     return Explanation(
         interactions=estimator.interactions_,
         n_queries=estimator.n_queries_,

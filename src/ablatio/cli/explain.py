@@ -64,15 +64,53 @@ def run_controls(expl: Explanation, game: Game, *, n_test: int, seed: int) -> Re
     return reality_check(expl, game, n_test=n_test, random_state=seed)
 
 
-def _summary(record: RunRecord, expl: Explanation, top: int, out: Path | None) -> None:
-    table = Table(title=f"top {top} interactions ({expl.interactions.basis})")
-    table.add_column("term")
-    table.add_column("order", justify="right")
-    table.add_column("coefficient", justify="right")
-    frame = expl.top(top).to_dataframe()
-    for row in frame.itertuples():
-        table.add_row(str(row.features), str(row.order), f"{row.coefficient:+.6g}")
+#: ``--view`` choices: named Shapley values + pairs + variance by order, or raw terms.
+VIEWS = ("readable", "moebius")
+
+
+def _readable_tables(expl: Explanation, top: int) -> None:
+    """Shapley values by name, the strongest Shapley–Taylor pairs, variance by order."""
+    summary = expl.summary(k=top)
+    phi = summary.shapley.reindex(summary.shapley.abs().sort_values(ascending=False).index)
+    table = Table(title="Shapley values")
+    table.add_column("part")
+    table.add_column("Shapley value", justify="right")
+    for name, value in phi.head(top).items():
+        table.add_row(str(name), f"{value:+.4g}")
+    if len(phi) > top:
+        table.add_row(f"({len(phi) - top} more parts)", "", style="dim")
+    table.add_row("sum = f(all) − f(∅)", f"{float(phi.sum()):+.4g}", style="dim")
     stderr.print(table)
+    if len(summary.pairs):
+        pairs = Table(title="pairs (Shapley–Taylor)")
+        pairs.add_column("pair")
+        pairs.add_column("value", justify="right")
+        for label, value in summary.pairs.items():
+            pairs.add_row(str(label), f"{value:+.4g}")
+        stderr.print(pairs)
+    if summary.variance is not None and len(summary.variance):
+        shares = ", ".join(
+            f"{o}: {100 * v:.1f} %" for o, v in summary.variance.items() if v >= 5e-4
+        )
+        stderr.print(
+            f"variance by order (Fourier): {shares}; raw terms: --view moebius", markup=False
+        )
+
+
+def _summary(
+    record: RunRecord, expl: Explanation, top: int, out: Path | None, view: str = "readable"
+) -> None:
+    if view == "readable" and expl.interactions.basis in ("moebius", "fourier"):
+        _readable_tables(expl, top)
+    else:
+        table = Table(title=f"top {top} interactions ({expl.interactions.basis})")
+        table.add_column("term")
+        table.add_column("order", justify="right")
+        table.add_column("coefficient", justify="right")
+        frame = expl.top(top).to_dataframe()
+        for row in frame.itertuples():
+            table.add_row(str(row.features), str(row.order), f"{row.coefficient:+.6g}")
+        stderr.print(table)
     r2 = "—" if record.faithfulness is None else f"{record.faithfulness:.4f}"
     stderr.print(
         f"held-out R² {r2} | {record.n_queries} ablations ({record.n_evaluated} evaluated, "
@@ -111,6 +149,9 @@ def run_explain(
     batch_size: Annotated[int, typer.Option(help="Ablations per model call.")] = 256,
     n_test: Annotated[int, typer.Option(help="Held-out masks for the R².")] = 1000,
     top: Annotated[int, typer.Option(help="Terms shown and reported.")] = 10,
+    view: Annotated[
+        str, typer.Option(help="readable (Shapley values, pairs) | moebius (raw terms).")
+    ] = "readable",
     png: Annotated[bool, typer.Option("--png/--no-png", help="Also write PNG figures.")] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress, no summary.")] = False,
     json_output: Annotated[
@@ -119,6 +160,9 @@ def run_explain(
 ) -> None:
     """Explain the target with one method; test the explanation on held-out ablations."""
     with guard(cache, json_output=json_output):
+        if view not in VIEWS:
+            msg = f"--view == {view!r}; choose one of {VIEWS}"
+            raise ParameterError(msg)
         options = parse_options(option)
         bar = AblationBar(enabled=not (quiet or json_output))
         game = Game(
@@ -179,7 +223,7 @@ def run_explain(
     if json_output:
         emit_json(_payload(record, expl, top, out))
     elif not quiet:
-        _summary(record, expl, top, out)
+        _summary(record, expl, top, out, view)
 
 
 def _jsonable(value: Any) -> bool:
@@ -200,6 +244,7 @@ def _payload(record: RunRecord, expl: Explanation, top: int, out: Path | None) -
         "controls": record.controls,
         "verdict": record.verdict,
         "verdict_reasons": record.verdict_reasons,
+        "shapley": {str(k): float(v) for k, v in expl.shapley_values().items()},
         "top": [
             {
                 "term": list(t),

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from ablatio._identity import callable_id, digest, identity_stated
+from ablatio._progress import resolve_progress
 from ablatio._validation import (
     check_feature_names,
     check_masks,
@@ -106,8 +107,9 @@ class Game:
         :class:`~ablatio.exceptions.GameIdentityError` says how to state one.
     normalize : bool, default=False
         Divide every value by the value of the full input (all parts kept).
-    progress : callable, optional
-        Called with a :class:`Progress` after every evaluated batch.
+    progress : callable or bool, optional
+        Called with a :class:`Progress` after every evaluated batch; ``True`` shows a
+        progress bar (tqdm) counting distinct ablations, closed by :meth:`close`.
     backend : {"serial", "threads", "ray"} or Backend, optional
         Where batches run (default: serially in this thread).
 
@@ -152,7 +154,7 @@ class Game:
         batch_size: int = 256,
         cache: str | Path | None = None,
         normalize: bool = False,
-        progress: Callable[[Progress], None] | None = None,
+        progress: Callable[[Progress], None] | bool | None = None,
         backend: str | Backend | None = None,
     ) -> None:
         if not callable(fn):
@@ -179,7 +181,8 @@ class Game:
         self.version = "" if version is None else str(version)
         self.batch_size = batch_size
         self.normalize = normalize
-        self.progress = progress
+        self.progress = resolve_progress(progress, description=str(self.name))
+        self._own_progress = progress is True
         self.fingerprint: str | None = None
         self.cache: AblationCache | None = None
         if cache is not None:
@@ -283,6 +286,8 @@ class Game:
         """Close the cache file and the backend."""
         if self.cache is not None:
             self.cache.close()
+        if self._own_progress and self.progress is not None:
+            self.progress.close()
         self.backend.close()
 
     def __enter__(self) -> Game:

@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from ablatio.exceptions import ParameterError
-from ablatio.interactions import Interactions
+from ablatio.interactions import BASES, Interactions
 from ablatio.report.figures import attributions, interaction_graph, top_terms, waterfall
+from ablatio.report.summary import INDEX_NAMES, summarize
 from ablatio.report.svg import (
     NEGATIVE,
     POSITIVE,
@@ -137,10 +138,52 @@ def _top(inter: Interactions, top_k: int) -> str:
     )
     chart = bar_chart([(r.label, r.value) for r in rows], "top interactions")
     return (
-        f"<h2>Top interactions ({escape(inter.basis)} basis)</h2>"
+        f"<h2>Top interactions (raw {escape(inter.basis)} terms)</h2>"
         f"<div class='chart' id='chart-top'>{chart}</div>"
         f"<table><tr><th>term</th><th>order</th><th>coefficient</th></tr>{table}</table>"
     )
+
+
+def _readable(inter: Interactions, top_k: int) -> str:
+    """Named Shapley values, the strongest pairwise interactions and the variance by order."""
+    if inter.basis not in BASES:
+        return ""
+    summary = summarize(inter, k=top_k)
+    phi = summary.shapley
+    ranked = phi.reindex(phi.abs().sort_values(ascending=False).index).head(top_k)
+    chart = bar_chart([(str(k), float(v)) for k, v in ranked.items()], "Shapley values")
+    html = (
+        "<h2>Shapley values</h2><p class='muted'>One value per part; they sum to "
+        f"f(all) − f(∅) = {_num(float(phi.sum()))}.</p>"
+        f"<div class='chart' id='chart-shapley'>{chart}</div>"
+    )
+    if len(summary.pairs):
+        rows = "".join(
+            f"<tr><td>{escape(str(label))}</td><td class='num'>{value:+.4g}</td></tr>"
+            for label, value in summary.pairs.items()
+        )
+        html += (
+            f"<h2>Strongest pairwise interactions ({escape(INDEX_NAMES[summary.index])})</h2>"
+            f"<table id='pairs'><tr><th>pair</th><th>value</th></tr>{rows}</table>"
+        )
+    if summary.variance is not None and len(summary.variance):
+        shares = ", ".join(
+            f"order {o}: {100 * v:.1f} %" for o, v in summary.variance.items() if v >= 5e-4
+        )
+        html += (
+            "<p id='variance'>Variance over random ablations by interaction order "
+            f"(Fourier): {escape(shares)}.</p>"
+        )
+    return html
+
+
+def _as_interactions(value: Any) -> Interactions:
+    """The Interactions of an Explanation (or the Interactions themselves)."""
+    inner = getattr(value, "interactions", value)
+    if not isinstance(inner, Interactions):
+        msg = f"pass an Explanation or Interactions, got {type(value).__name__}"
+        raise ParameterError(msg)
+    return inner
 
 
 def _settings(settings: Mapping[str, Any]) -> str:
@@ -152,7 +195,7 @@ def _settings(settings: Mapping[str, Any]) -> str:
 
 
 def render_html(
-    interactions: Interactions,
+    interactions: Interactions | Any,
     *,
     title: str = "ablatio report",
     settings: Mapping[str, Any] | None = None,
@@ -167,7 +210,7 @@ def render_html(
 
     Parameters
     ----------
-    interactions : Interactions
+    interactions : Interactions or Explanation
         The explanation (Möbius/Fourier basis, or index values).
     title : str, default="ablatio report"
         Page heading.
@@ -187,6 +230,7 @@ def render_html(
     if not isinstance(top_k, int) or top_k < 1:
         msg = f"top_k == {top_k!r}, must be a positive int"
         raise ParameterError(msg)
+    interactions = _as_interactions(interactions)
     settings = dict(settings or {})
     steps = waterfall(interactions, min(top_k, 10))
     flow = (
@@ -211,6 +255,7 @@ def render_html(
         f"<h1>{escape(title)}</h1><div class='cards'>{cards}</div>"
         + _faithfulness(faithfulness, dict(controls or {}), verdict, verdict_reasons)
         + _segments(interactions, segments)
+        + _readable(interactions, top_k)
         + _top(interactions, top_k)
         + flow
         + "<h2>Interaction graph</h2><p class='muted'>Nodes: features (area ∝ |Shapley value|)."
@@ -222,8 +267,8 @@ def render_html(
     )
 
 
-def write_html(path: str | Path, interactions: Interactions, **kwargs: Any) -> Path:
-    """Write :func:`render_html` to ``path`` (UTF-8) and return the path."""
+def write_html(path: str | Path, interactions: Interactions | Any, **kwargs: Any) -> Path:
+    """Write :func:`render_html` of an Explanation or Interactions to ``path`` (UTF-8)."""
     path = Path(path)
     path.write_text(render_html(interactions, **kwargs), encoding="utf-8")
     return path

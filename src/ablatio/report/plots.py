@@ -13,6 +13,7 @@ from typing import Any
 from ablatio._optional import require
 from ablatio.interactions import Interactions
 from ablatio.report.figures import interaction_graph, top_terms, waterfall
+from ablatio.report.plot_api import cut_label as _cut
 from ablatio.report.svg import NEGATIVE, NEUTRAL, POSITIVE
 
 __all__ = ["FIGURE_DPI", "plot_interaction_graph", "plot_top", "plot_waterfall", "save_figures"]
@@ -38,7 +39,7 @@ def plot_top(inter: Interactions, k: int = 20) -> Any:
     fig = _figure(7.0, 0.9 + 0.3 * max(len(rows), 1))
     ax = fig.add_subplot()
     ax.barh(range(len(rows)), [r.value for r in rows], color=[_color(r.value) for r in rows])
-    ax.set_yticks(range(len(rows)), [r.label for r in rows])
+    ax.set_yticks(range(len(rows)), [_cut(r.label) for r in rows])
     ax.invert_yaxis()
     ax.axvline(0.0, color="#999", linewidth=0.8)
     ax.set_xlabel(f"coefficient ({inter.basis})")
@@ -56,7 +57,7 @@ def plot_waterfall(inter: Interactions, k: int = 10) -> Any | None:
     for i, step in enumerate(steps):
         color = NEUTRAL if step.total else _color(step.end - step.start)
         ax.barh(i, step.end - step.start, left=step.start, color=color)
-    ax.set_yticks(range(len(steps)), [s.label for s in steps])
+    ax.set_yticks(range(len(steps)), [_cut(s.label) for s in steps])
     ax.invert_yaxis()
     ax.axvline(0.0, color="#999", linewidth=0.8)
     ax.set_xlabel("value")
@@ -99,7 +100,7 @@ def plot_interaction_graph(inter: Interactions, k: int = 20) -> Any:
             edgecolors="white",
             zorder=4,
         )
-        ax.annotate(node.label, (x, y), textcoords="offset points", xytext=(8, 8), fontsize=8)
+        ax.annotate(_cut(node.label), (x, y), textcoords="offset points", xytext=(8, 8), fontsize=8)
     ax.set_xlim(-0.05, 1.05)
     ax.set_ylim(-0.05, 1.05)
     ax.set_axis_off()

@@ -29,6 +29,8 @@ _WIDTH = 760
 _ROW = 22
 _LABEL_W = 260
 _PAD = 12
+#: Room right of the plot area for a value label such as "-1.234e-05" (10 characters, px).
+_VALUE_ROOM = 84
 #: Longest label drawn in full; longer ones are cut with an ellipsis (full text in <title>).
 _MAX_LABEL = 40
 #: Graph drawing: node radius = min + span * sqrt(|value| / max), edge width likewise (px).
@@ -68,7 +70,7 @@ def _scale(low: float, high: float) -> tuple[float, float]:
     """Map ``[low, high]`` (always containing 0) onto the plot area: returns (x0, px per unit)."""
     low, high = min(low, 0.0), max(high, 0.0)
     span = (high - low) or 1.0
-    plot = _WIDTH - _LABEL_W - 2 * _PAD - 60
+    plot = _WIDTH - _LABEL_W - 2 * _PAD - _VALUE_ROOM
     per = plot / span
     return _LABEL_W + _PAD + (-low) * per, per
 

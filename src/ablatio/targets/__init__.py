@@ -5,6 +5,7 @@ from ablatio.targets.data import DataTarget
 from ablatio.targets.heads import HeadTarget
 from ablatio.targets.lm import CausalLMTarget, GenerationTarget, LanguageModel
 from ablatio.targets.segment import Masker, Segments, segment
+from ablatio.targets.tabular import TabularTarget
 from ablatio.targets.text import ClassifierTarget, EmbeddingTarget, ScoreTarget, TextTarget
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "Masker",
     "ScoreTarget",
     "Segments",
+    "TabularTarget",
     "Target",
     "TextTarget",
     "segment",

@@ -74,3 +74,12 @@ def test_mcrae_sample_with_glove_runs_every_control():
     assert result.info["n_concepts"] == 30  # every sample concept has a GloVe vector
     assert w.loc["upper", "f1@10"] > w.loc["shuffle", "f1@10"]
     assert w.loc["rand", "f1@10"] < w.loc["sys", "f1@10"]
+
+
+def test_progress_counts_every_fit_over_all_mappers():
+    X, Y, cats = _categories_only()
+    seen = []
+    norm_audit(X, Y, folds=3, n_seeds=1, categories=cats, mappers=["plsr", "plsr"],
+               controls=("sys", "rand"), settings=MapperSettings(n_components=5),
+               progress=lambda done, total: seen.append((done, total)))  # fmt: skip
+    assert seen == [(i, 12) for i in range(1, 13)]  # 2 mappers x 1 seed x 2 controls x 3 folds

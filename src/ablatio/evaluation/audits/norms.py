@@ -23,7 +23,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -56,10 +56,11 @@ def _score(pred: np.ndarray, gold: np.ndarray, test: np.ndarray) -> dict[str, fl
     }
 
 
-def _run(data, mapper, folds, n_seeds, random_state, controls, table, settings) -> list:  # noqa: ANN001
+def _run(data, mapper, folds, n_seeds, random_state, controls, table, settings, progress) -> list:  # noqa: ANN001, E501
     """Fit and score every (seed, control, fold); one BLAS thread (small matrices, shared CPUs)."""
     n = len(data.concepts)
     records = []
+    total, done = n_seeds * len(controls) * folds, 0
     for seed, seed_rng in enumerate(check_random_state(random_state).spawn(n_seeds)):
         split_rng, *control_rngs = seed_rng.spawn(1 + len(controls))
         splits = _folds(n, folds, split_rng)
@@ -78,6 +79,9 @@ def _run(data, mapper, folds, n_seeds, random_state, controls, table, settings) 
                     pred = full[test]
                 for metric, score in _score(pred, Y, test).items():
                     records.append((seed, fold, name, metric, score))
+                done += 1
+                if progress is not None:
+                    progress(done, total)
     return records
 
 
@@ -95,11 +99,13 @@ def norm_decoding_scores(
     settings: MapperSettings | None = None,
     min_coverage: float = MIN_COVERAGE,
     min_concepts: int = MIN_CONCEPTS,
+    progress: Callable[[int, int], None] | None = None,
 ) -> pd.DataFrame:
     """Per-(seed, fold, control, metric) scores of the decoding pipeline and its controls.
 
     Parameters are those of :func:`norm_decoding` plus ``n_seeds`` (repetitions with fresh
-    splits and control draws). Returns a long DataFrame with columns ``seed, fold, control,
+    splits and control draws) and ``progress``, called as ``progress(done, total)`` after each
+    (seed, control, fold) fit. Returns a long DataFrame with columns ``seed, fold, control,
     metric, score``; ``attrs`` holds ``n_concepts``, ``coverage``, ``dropped``, ``folds``,
     ``chance_na`` (k / n, the NA@10 of a random ranking).
     """
@@ -130,7 +136,9 @@ def norm_decoding_scores(
         raise CoverageError(msg)
     settings = settings or MapperSettings()
     with threadpool_limits(limits=1):
-        records = _run(data, mapper, folds, n_seeds, random_state, controls, table, settings)
+        records = _run(
+            data, mapper, folds, n_seeds, random_state, controls, table, settings, progress
+        )
     scores = pd.DataFrame(records, columns=["seed", "fold", "control", "metric", "score"])
     scores.attrs.update(
         n_concepts=n,
