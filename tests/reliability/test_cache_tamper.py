@@ -55,3 +55,23 @@ def test_mask_blob_of_wrong_length_is_never_returned(tmp_path, new_length):
         )
     values = Game(value, N, name="tamper", cache=path)(MASKS)
     np.testing.assert_array_equal(values, value(MASKS))
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        "CREATE TABLE ablations (a TEXT, b INTEGER)",
+        "CREATE TABLE ablations (fingerprint TEXT, mask BLOB, value REAL)",
+        "CREATE TABLE users (name TEXT)",
+        "CREATE TABLE meta (key TEXT, value TEXT); CREATE TABLE ablations (x REAL)",
+    ],
+    ids=["other_columns", "no_meta", "other_table", "meta_and_other_ablations"],
+)
+def test_a_foreign_sqlite_database_is_refused_untouched(tmp_path, schema):
+    path = tmp_path / "foreign.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(schema)
+    before = path.read_bytes()
+    with pytest.raises(CacheCorruptError, match="not an ablatio cache"):
+        Game(value, N, name="tamper", cache=path)
+    assert path.read_bytes() == before

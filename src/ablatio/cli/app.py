@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import importlib
 import inspect
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
+import click
 import typer
+from typer.core import TyperGroup
 
 from ablatio.cli.audit import AUDITS, render_audit
 from ablatio.cli.compare import run_compare
-from ablatio.cli.console import EXIT_USAGE, guard, stderr
+from ablatio.cli.console import EXIT_USAGE, emit_json, guard, say_error, stderr
 from ablatio.cli.explain import run_explain
 from ablatio.cli.targets import TargetUnavailableError, as_spec, resolve_target
 from ablatio.exceptions import ParameterError
@@ -130,7 +133,7 @@ def _add_audits(group: typer.Typer) -> None:
 def report(
     run_dir: Annotated[Path, typer.Argument(help="The --out directory of an explain run.")],
     png: Annotated[bool, typer.Option("--png/--no-png", help="Also write PNG figures.")] = True,
-    top: Annotated[int, typer.Option(help="Terms in the table, charts and graph.")] = 20,
+    top: Annotated[int, typer.Option(min=0, help="Terms in the table, charts and graph.")] = 20,
 ) -> None:
     """Re-render report.html (and PNGs) of a run directory from its JSON files."""
     from ablatio.report.run import REPORT_FILE, render_run
@@ -149,9 +152,58 @@ def methods() -> None:
         typer.echo(f"{name:12s} {doc[0] if doc else ''}")
 
 
+def _wants_json(args: Sequence[str]) -> bool:
+    """Whether ``--json`` is among the options (before a ``--`` that ends them)."""
+    for arg in args:
+        if arg == "--":
+            return False
+        if arg == "--json":
+            return True
+    return False
+
+
+class _Group(TyperGroup):
+    """The top command: typer's own parse errors also print the ``--json`` error line.
+
+    A bad option value (``--seed x``), an unknown option or a missing one exits with status
+    2, as typer does; under ``--json`` the message is one line on stderr and one JSON
+    document on stdout, like every other error.
+    """
+
+    def main(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        argv = list(sys.argv[1:] if args is None else args)
+        if not standalone_mode or not _wants_json(argv):
+            return super().main(argv, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            code = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.ClickException as exc:
+            message = exc.format_message()
+            say_error(message)
+            emit_json(
+                {
+                    "status": "error",
+                    "exit_code": exc.exit_code,
+                    "error": type(exc).__name__,
+                    "message": f"error: {message}",
+                }
+            )
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
 def build_app() -> typer.Typer:
     """Assemble the ``ablatio`` command from the current registries."""
     app = typer.Typer(
+        cls=_Group,
         name="ablatio",
         help="Ablation-based interpretability: sparse interactions from few ablations.",
         no_args_is_help=True,

@@ -60,7 +60,7 @@ def norm_audit_command(
     mappers: Annotated[str, typer.Option(help="Comma-separated: plsr, ffnn.")] = "plsr,ffnn",
     folds: Annotated[int, typer.Option(help="Cross-validation folds.")] = 10,
     n_seeds: Annotated[int, typer.Option(help="Repetitions with different seeds.")] = 3,
-    seed: Annotated[int, typer.Option(help="Seed of every random choice.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of every random choice.")] = 0,
     upper: Annotated[str, typer.Option(help="Upper-bound control: identity | insample.")] = (
         "identity"
     ),
@@ -100,7 +100,7 @@ def token_audit_command(
     min_attention_influence: Annotated[
         float, typer.Option(help="Flag layers whose attention/influence correlation is lower.")
     ] = 0.3,
-    seed: Annotated[int, typer.Option(help="Seed of every random choice.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of every random choice.")] = 0,
     plot: Annotated[Path | None, typer.Option(help="Write the per-layer figure (PNG).")] = None,
 ) -> Any:
     """Per layer: does a position still carry its token, and does attention track influence?"""

@@ -23,7 +23,7 @@ from ablatio.cli.targets import TargetSpec
 from ablatio.evaluation.compare import compare
 from ablatio.exceptions import ParameterError
 from ablatio.games.game import Game
-from ablatio.methods import METHODS
+from ablatio.methods import METHODS, method_name
 
 __all__ = ["compare_methods", "run_compare"]
 
@@ -35,6 +35,17 @@ def _plain(value: Any) -> Any:
     if isinstance(value, float) and math.isnan(value):
         return None
     return value
+
+
+def _method_names(methods: str) -> list[str]:
+    """``--methods``: registered names, in order, without repeats; empty option = every one."""
+    if not methods.strip():
+        return sorted(METHODS)
+    given = [m.strip() for m in methods.split(",") if m.strip()]
+    if not given:
+        msg = f"--methods == {methods!r} names no method; write e.g. --methods exact,spex"
+        raise ParameterError(msg)
+    return list(dict.fromkeys(method_name(m) for m in given))
 
 
 def compare_methods(
@@ -78,7 +89,7 @@ def run_compare(
         list[int] | None, typer.Option(help="Budget given to every method (repeat for several).")
     ] = None,
     max_order: Annotated[int | None, typer.Option(help="Largest interaction order.")] = None,
-    seed: Annotated[int, typer.Option(help="Seed of every random choice.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of every random choice.")] = 0,
     cache: Annotated[Path | None, typer.Option(help="SQLite cache shared by the methods.")] = None,
     out: Annotated[Path | None, typer.Option(help="Write compare.json into this directory.")] = (
         None
@@ -93,11 +104,7 @@ def run_compare(
 ) -> None:
     """Run several methods on the same target at equal budgets and compare held-out R²."""
     with guard(cache, json_output=json_output):
-        names = [m.strip() for m in methods.split(",") if m.strip()] or sorted(METHODS)
-        unknown = [m for m in names if m not in METHODS]
-        if unknown:
-            msg = f"--methods names unknown method(s) {unknown}; choose from {sorted(METHODS)}"
-            raise ParameterError(msg)
+        names = _method_names(methods)
         if not budget:
             msg = "--budget is required: the number of ablations every method may use, e.g. 256"
             raise ParameterError(msg)

@@ -39,6 +39,7 @@ __all__ = [
     "AblationBar",
     "emit_json",
     "guard",
+    "say_error",
     "stderr",
 ]
 
@@ -155,6 +156,11 @@ def _fail(exc: BaseException, code: int, label: str, message: str, json_output: 
             }
         )
     raise typer.Exit(code) from exc
+
+
+def say_error(message: str) -> None:
+    """One line ``error: <message>`` on stderr (the message is never parsed as markup)."""
+    _say("error: ", "bold red", message)
 
 
 def _say(label: str, style: str, message: str) -> None:

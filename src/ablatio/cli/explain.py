@@ -97,7 +97,7 @@ def run_explain(
     ),
     budget: Annotated[int | None, typer.Option(help="Maximum distinct ablations.")] = None,
     max_order: Annotated[int | None, typer.Option(help="Largest interaction order.")] = None,
-    seed: Annotated[int, typer.Option(help="Seed of every random choice.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of every random choice.")] = 0,
     cache: Annotated[
         Path | None, typer.Option(help="SQLite cache of ablations; an existing one is resumed.")
     ] = None,
@@ -110,7 +110,7 @@ def run_explain(
     backend: Annotated[str, typer.Option(help="serial | threads | processes | ray")] = "serial",
     batch_size: Annotated[int, typer.Option(help="Ablations per model call.")] = 256,
     n_test: Annotated[int, typer.Option(help="Held-out masks for the R².")] = 1000,
-    top: Annotated[int, typer.Option(help="Terms shown and reported.")] = 10,
+    top: Annotated[int, typer.Option(min=0, help="Terms shown and reported.")] = 10,
     png: Annotated[bool, typer.Option("--png/--no-png", help="Also write PNG figures.")] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress, no summary.")] = False,
     json_output: Annotated[

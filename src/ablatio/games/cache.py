@@ -22,6 +22,8 @@ from ablatio.exceptions import CacheCorruptError, CacheError, CacheMismatchError
 __all__ = ["CACHE_SCHEMA_VERSION", "AblationCache", "pack_masks"]
 
 CACHE_SCHEMA_VERSION = 1
+#: Tables of a cache file and their columns, in order.
+_TABLES = {"meta": ["key", "value"], "ablations": ["fingerprint", "mask", "value"]}
 #: Seconds a writer waits for another process's lock before failing.
 _BUSY_TIMEOUT_S = 30.0
 #: SQLite limits the number of host parameters per statement; look up keys in chunks.
@@ -65,6 +67,7 @@ class AblationCache:
         self._check_location()
         try:
             self._conn = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_S, isolation_level=None)
+            self._check_tables()
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=FULL")
             self._init_schema(meta or {})
@@ -136,6 +139,27 @@ class AblationCache:
                 conn.execute("ROLLBACK")
             raise
         self._check_meta(stored)
+
+    def _check_tables(self) -> None:
+        """Refuse, before writing anything, a database whose tables are not a cache's."""
+        tables = {
+            name: [row[1] for row in self._conn.execute(f"PRAGMA table_info('{name}')")]
+            for (name,) in self._conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'"
+            ).fetchall()
+            if "'" not in name
+        }
+        foreign = {
+            name: columns for name, columns in tables.items() if _TABLES.get(name) != columns
+        }
+        if tables and (foreign or set(tables) != set(_TABLES)):
+            shown = "; ".join(f"{k}({', '.join(v)})" for k, v in sorted(tables.items()))
+            msg = (
+                f"cache file {self.path} is an SQLite database but not an ablatio cache "
+                f"(tables: {shown:.200}). Nothing was read or written: pass a new path for "
+                "the cache."
+            )
+            raise CacheCorruptError(msg)
 
     def _check_meta(self, stored: dict[str, str]) -> None:
         if stored.get("schema_version") != str(CACHE_SCHEMA_VERSION):
