@@ -25,17 +25,23 @@ from ablatio.cli.console import EXIT_USAGE, emit_json, guard, say_error, stderr
 from ablatio.cli.explain import run_explain
 from ablatio.cli.targets import TargetUnavailableError, as_spec, resolve_target
 from ablatio.exceptions import ParameterError
+from ablatio.report.run import check_out_dir, check_out_file
 
 __all__ = ["build_app", "combine"]
 
 
 def combine(
-    builder: Callable[..., Any], action: Callable[..., Any], *, name: str
+    builder: Callable[..., Any],
+    action: Callable[..., Any],
+    *,
+    name: str,
+    check: Callable[[dict[str, Any]], None] | None = None,
 ) -> Callable[..., None]:
     """One command whose options are ``builder``'s parameters plus ``action``'s keywords.
 
-    The command calls ``action(builder(**own), **shared)``. Parameters become keyword-only
-    so that options with and without defaults can mix; a name used by both raises.
+    The command calls ``check(shared)`` (e.g. output paths, before any work), then
+    ``action(builder(**own), **shared)``. Parameters become keyword-only so that options
+    with and without defaults can mix; a name used by both raises.
     """
     own = inspect.signature(builder, eval_str=True).parameters
     shared = list(inspect.signature(action, eval_str=True).parameters.values())[1:]
@@ -48,6 +54,8 @@ def combine(
     def command(**kwargs: Any) -> None:
         built_with = {k: kwargs.pop(k) for k in own}
         with guard(json_output=bool(kwargs.get("json_output", False))):
+            if check is not None:
+                check(kwargs)
             built = builder(**built_with)
         action(built, **kwargs)
 
@@ -70,8 +78,24 @@ def _unavailable(message: str) -> Callable[..., None]:
 _PASS_THROUGH = {"allow_extra_args": True, "ignore_unknown_options": True}
 
 
+def _out_dir(shared: dict[str, Any]) -> None:
+    """``--out`` of explain/compare: a directory that can be written (checked before work)."""
+    if shared.get("out") is not None:
+        check_out_dir(shared["out"])
+
+
+def _out_file(shared: dict[str, Any]) -> None:
+    """``--out`` of an audit: a file that can be written (checked before work)."""
+    if shared.get("out") is not None:
+        check_out_file(shared["out"])
+
+
 def _add_checked(
-    group: typer.Typer, name: str, builder: Callable[..., Any], action: Callable[..., Any]
+    group: typer.Typer,
+    name: str,
+    builder: Callable[..., Any],
+    action: Callable[..., Any],
+    check: Callable[[dict[str, Any]], None] | None = None,
 ) -> None:
     """Add ``combine(builder, action)`` as command ``name``, or a placeholder saying why not.
 
@@ -79,7 +103,7 @@ def _add_checked(
     shared options) must not take the whole ``ablatio`` command down with it.
     """
     try:
-        command = combine(builder, action, name=name)
+        command = combine(builder, action, name=name, check=check)
         trial = typer.Typer()
         trial.command(name)(command)
         typer.main.get_command(trial)
@@ -108,13 +132,13 @@ def _add_targets(group: typer.Typer, action: Callable[..., Any], verb: str) -> N
 
         build.__signature__ = inspect.signature(builder, eval_str=True)  # type: ignore[attr-defined]
         build.__doc__ = inspect.getdoc(builder)
-        _add_checked(group, kind, build, action)
+        _add_checked(group, kind, build, action, _out_dir)
 
 
 def _add_audits(group: typer.Typer) -> None:
     for name, entry in AUDITS.items():
         if callable(entry):
-            _add_checked(group, name, entry, render_audit)
+            _add_checked(group, name, entry, render_audit, _out_file)
             continue
         module_name, _, attr = entry.partition(":")
         try:
@@ -127,7 +151,7 @@ def _add_audits(group: typer.Typer) -> None:
                 )
             )
             continue
-        _add_checked(group, name, function, render_audit)
+        _add_checked(group, name, function, render_audit, _out_file)
 
 
 def report(

@@ -20,8 +20,9 @@ from typing import Annotated, Any
 import typer
 from rich.markdown import Markdown
 
-from ablatio.cli.console import emit_json, stderr
+from ablatio.cli.console import emit_json, guard, stderr
 from ablatio.exceptions import ParameterError
+from ablatio.report.run import atomic_write, check_out_file
 
 __all__ = [
     "AUDITS",
@@ -155,7 +156,8 @@ def render_audit(
     """Show an audit result (markdown on stderr/terminal, or JSON on stdout)."""
     markdown = result.to_markdown()
     if out is not None:
-        out.write_text(markdown, encoding="utf-8")
+        with guard(json_output=json_output):
+            atomic_write(check_out_file(out), markdown.encode("utf-8"))
     if json_output:
         emit_json(
             {

@@ -24,8 +24,12 @@ from ablatio.evaluation.compare import compare
 from ablatio.exceptions import ParameterError
 from ablatio.games.game import Game
 from ablatio.methods import METHODS, method_name
+from ablatio.report.run import atomic_write, check_out_dir
 
-__all__ = ["compare_methods", "run_compare"]
+__all__ = ["COMPARE_FILE", "compare_methods", "run_compare"]
+
+#: The file ``--out`` receives.
+COMPARE_FILE = "compare.json"
 
 
 def _plain(value: Any) -> Any:
@@ -104,6 +108,8 @@ def run_compare(
 ) -> None:
     """Run several methods on the same target at equal budgets and compare held-out R²."""
     with guard(cache, json_output=json_output):
+        if out is not None:
+            check_out_dir(out)
         names = _method_names(methods)
         if not budget:
             msg = "--budget is required: the number of ablations every method may use, e.g. 256"
@@ -134,8 +140,10 @@ def run_compare(
         "methods": rows,
     }
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "compare.json").write_text(json.dumps(payload, indent=1, default=str), "utf-8")
+        with guard(cache, json_output=json_output):
+            out.mkdir(parents=True, exist_ok=True)
+            text = json.dumps(payload, indent=1, default=str)
+            atomic_write(out / COMPARE_FILE, text.encode("utf-8"))
     if json_output:
         emit_json(payload)
     elif not quiet:

@@ -20,7 +20,7 @@ from ablatio.exceptions import AblatioError, ParameterError
 from ablatio.explain import Explanation, explain
 from ablatio.games.game import Game
 from ablatio.methods import get_method
-from ablatio.report.run import REPORT_FILE, RunRecord, write_run
+from ablatio.report.run import REPORT_FILE, RunRecord, check_out_dir, write_run
 
 __all__ = ["expected_budget", "parse_options", "run_controls", "run_explain"]
 
@@ -119,6 +119,8 @@ def run_explain(
 ) -> None:
     """Explain the target with one method; test the explanation on held-out ablations."""
     with guard(cache, json_output=json_output):
+        if out is not None:
+            check_out_dir(out)  # before the first ablation, so no work is lost to a bad path
         options = parse_options(option)
         bar = AblationBar(enabled=not (quiet or json_output))
         game = Game(
