@@ -15,7 +15,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -207,19 +206,21 @@ class _Group(TyperGroup):
             return super().main(argv, prog_name, complete_var, standalone_mode, **extra)
         try:
             code = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
-        except click.ClickException as exc:
+        except typer.TyperException as exc:  # typer's own click errors derive from it
+            if not hasattr(exc, "format_message"):
+                raise
             message = exc.format_message()
             say_error(message)
             emit_json(
                 {
                     "status": "error",
-                    "exit_code": exc.exit_code,
+                    "exit_code": getattr(exc, "exit_code", EXIT_USAGE),
                     "error": type(exc).__name__,
                     "message": f"error: {message}",
                 }
             )
-            sys.exit(exc.exit_code)
-        except click.Abort:
+            sys.exit(getattr(exc, "exit_code", EXIT_USAGE))
+        except typer.Abort:
             sys.exit(1)
         sys.exit(code if isinstance(code, int) else 0)
 

@@ -140,7 +140,7 @@ def guard(cache: Any = None, *, json_output: bool = False) -> Iterator[None]:
     except OSError as exc:  # e.g. --out not writable; the model's own errors arrive wrapped
         _fail(exc, EXIT_USAGE, "error: ", str(exc), json_output)
     except KeyboardInterrupt as exc:
-        message = f"{kept} Re-run the same command to resume."
+        message = f"{kept} Re-run the same command to resume." if cache else ""
         _fail(exc, EXIT_INTERRUPTED, "interrupted.", message, json_output)
 
 
