@@ -122,3 +122,13 @@ def test_fuzzed_options_never_give_a_traceback(pairs, as_json):
     if as_json and "--json" in args:
         payload = json.loads(result.stdout.strip().splitlines()[-1])
         assert payload["status"] == ("ok" if result.exit_code == 0 else "error")
+
+
+def test_a_missing_ray_is_the_missing_extra_exit_before_any_work(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "ray", None)
+    result = _run([*GAME, "--backend", "ray", "--json"])
+    assert result.exit_code == 1, result.output
+    payload = _json_line(result)
+    assert payload["exit_code"] == 1 and "pip install 'ablatio[ray]'" in payload["message"]
