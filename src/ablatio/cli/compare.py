@@ -18,7 +18,7 @@ import typer
 from rich.table import Table
 
 from ablatio.cli.console import AblationBar, emit_json, guard, stderr
-from ablatio.cli.explain import expected_budget
+from ablatio.cli.explain import default_n_test, expected_budget
 from ablatio.cli.targets import TargetSpec
 from ablatio.evaluation.compare import compare
 from ablatio.exceptions import ParameterError
@@ -73,12 +73,15 @@ def compare_methods(
         for budget in budgets:
             if bar is not None:
                 total = expected_budget(name, budget, max_order, game.n_players)
-                bar.phase(f"{name} @ {budget}", total, game.n_queries)
-            table = compare(
-                game, [name], [budget], max_order=max_order, random_state=seed, n_test=n_test
-            )
+                total = None if total is None else total + n_test
+                label = f"{name} @ {budget} + {n_test} held-out"
+                bar.phase(label, total, game.n_queries, game.n_cached)
+            with game.track() as used:
+                table = compare(
+                    game, [name], [budget], max_order=max_order, random_state=seed, n_test=n_test
+                )
             if bar is not None:
-                bar.finish(game.n_queries)
+                bar.finish(done=used.n_queries)  # fit + held-out masks this run asked for
             rows += [{k: _plain(v) for k, v in row.items()} for row in table.to_dict("records")]
     return rows
 
@@ -100,7 +103,10 @@ def run_compare(
     ),
     backend: Annotated[str, typer.Option(help="serial | threads | processes | ray")] = "serial",
     batch_size: Annotated[int, typer.Option(help="Ablations per model call.")] = 256,
-    n_test: Annotated[int, typer.Option(help="Held-out masks for the R².")] = 1000,
+    n_test: Annotated[
+        int | None,
+        typer.Option(help="Held-out masks for the R² (default: min(1000, smallest budget/2))."),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress, no table.")] = False,
     json_output: Annotated[
         bool, typer.Option("--json", help="Print one JSON document on stdout.")
@@ -114,6 +120,7 @@ def run_compare(
         if not budget:
             msg = "--budget is required: the number of ablations every method may use, e.g. 256"
             raise ParameterError(msg)
+        n_test = default_n_test(min(budget)) if n_test is None else n_test
         bar = AblationBar(enabled=not (quiet or json_output))
         game = Game(
             spec.target,
@@ -135,6 +142,7 @@ def run_compare(
         "target": spec.settings,
         "budgets": list(budget),
         "seed": seed,
+        "n_test": n_test,
         "n_evaluated": game.n_evaluated,
         "n_cached": game.n_cached,
         "methods": rows,

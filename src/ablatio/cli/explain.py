@@ -22,7 +22,14 @@ from ablatio.games.game import Game
 from ablatio.methods import get_method
 from ablatio.report.run import REPORT_FILE, RunRecord, check_out_dir, write_run
 
-__all__ = ["expected_budget", "parse_options", "run_controls", "run_explain"]
+__all__ = [
+    "default_n_test",
+    "expected_budget",
+    "held_out_r2",
+    "parse_options",
+    "run_controls",
+    "run_explain",
+]
 
 
 def parse_options(pairs: list[str] | None) -> dict[str, Any]:
@@ -55,6 +62,34 @@ def expected_budget(method: str, budget: int | None, max_order: int | None, n: i
 
 #: Fewest held-out masks with which the controls and the verdict are computed.
 MIN_CONTROL_MASKS = 20
+#: Most held-out masks drawn by default.
+MAX_DEFAULT_TEST = 1000
+
+
+def default_n_test(budget: int | None) -> int:
+    """Held-out masks by default: ``min(1000, budget // 2)``, at least 20 (for the controls).
+
+    The check then never costs more than half the explanation's own budget (beyond the
+    minimum of 20 that the controls need); an unknown budget gets 1000.
+    """
+    if budget is None:
+        return MAX_DEFAULT_TEST
+    return min(MAX_DEFAULT_TEST, max(MIN_CONTROL_MASKS, budget // 2))
+
+
+def held_out_r2(
+    expl: Explanation, game: Game, *, n_test: int, seed: int
+) -> tuple[float, int, RealityCheck | None]:
+    """The run's one held-out R², the number of masks it is computed on, and the check.
+
+    With controls (``n_test >= 20``) the R² is the reality check's score of the explanation
+    on its evaluation half, the same masks every control is scored on; the other half
+    calibrates the controls. Without, it is :func:`faithfulness` on all ``n_test`` masks.
+    """
+    check = run_controls(expl, game, n_test=n_test, seed=seed)
+    if check is None:
+        return faithfulness(expl, game, n_test=n_test, random_state=seed), n_test, None
+    return check.scores["explanation"], n_test - n_test // 2, check
 
 
 def run_controls(expl: Explanation, game: Game, *, n_test: int, seed: int) -> RealityCheck | None:
@@ -74,14 +109,22 @@ def _summary(record: RunRecord, expl: Explanation, top: int, out: Path | None) -
         table.add_row(str(row.features), str(row.order), f"{row.coefficient:+.6g}")
     stderr.print(table)
     r2 = "—" if record.faithfulness is None else f"{record.faithfulness:.4f}"
+    scored = record.faithfulness_masks
+    calibrating = (record.n_test or 0) - (scored or 0)
+    where = f"on {scored} held-out masks"
+    if record.verdict is not None:
+        where += f" (another {calibrating} calibrate the controls)"
+    stderr.print(f"held-out R² {r2} {where}", markup=False)
+    total = record.n_queries + record.n_held_out
     stderr.print(
-        f"held-out R² {r2} | {record.n_queries} ablations ({record.n_evaluated} evaluated, "
-        f"{record.n_cached} from cache) | fit {record.fit_time:.2f}s",
+        f"ablations: {record.n_queries} fit + {record.n_held_out} held-out = {total} distinct "
+        f"({record.n_evaluated} evaluated, {record.n_cached} from cache) | "
+        f"fit {record.fit_time:.2f}s",
         markup=False,
     )
     if record.verdict is not None:
         controls = ", ".join(f"{k} {v:.3f}" for k, v in record.controls.items())
-        stderr.print(f"controls (held-out R²): {controls}", markup=False)
+        stderr.print(f"controls (R² on the same {scored} masks): {controls}", markup=False)
         stderr.print(f"verdict: {record.verdict}", markup=False)
         for reason in record.verdict_reasons:
             stderr.print(f"  - {reason}", markup=False)
@@ -109,7 +152,13 @@ def run_explain(
     ] = None,
     backend: Annotated[str, typer.Option(help="serial | threads | processes | ray")] = "serial",
     batch_size: Annotated[int, typer.Option(help="Ablations per model call.")] = 256,
-    n_test: Annotated[int, typer.Option(help="Held-out masks for the R².")] = 1000,
+    n_test: Annotated[
+        int | None,
+        typer.Option(
+            help="Held-out masks for the R² and the controls (default: min(1000, budget/2), "
+            "at least 20)."
+        ),
+    ] = None,
     top: Annotated[int, typer.Option(min=0, help="Terms shown and reported.")] = 10,
     png: Annotated[bool, typer.Option("--png/--no-png", help="Also write PNG figures.")] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress, no summary.")] = False,
@@ -134,7 +183,8 @@ def run_explain(
         try:
             with bar:
                 total = expected_budget(method, budget, max_order, game.n_players)
-                bar.phase(method, total, game.n_queries)
+                n_test = default_n_test(total) if n_test is None else n_test
+                bar.phase(method, total, game.n_queries, game.n_cached)
                 expl = explain(
                     game,
                     method=method,
@@ -144,10 +194,11 @@ def run_explain(
                     options=options,
                 )
                 bar.finish(game.n_queries)
-                bar.phase("held-out test and controls", n_test, game.n_queries)
-                r2 = faithfulness(expl, game, n_test=n_test, random_state=seed)
-                check = run_controls(expl, game, n_test=n_test, seed=seed)
+                fitted = game.n_queries
+                bar.phase("held-out check", n_test, game.n_queries, game.n_cached)
+                r2, r2_masks, check = held_out_r2(expl, game, n_test=n_test, seed=seed)
                 bar.finish()
+                n_held_out = game.n_queries - fitted
         finally:
             game.close()
         record = RunRecord(
@@ -163,7 +214,9 @@ def run_explain(
             n_cached=game.n_cached,
             fit_time=expl.fit_time,
             faithfulness=r2,
+            faithfulness_masks=r2_masks,
             n_test=n_test,
+            n_held_out=n_held_out,
             controls={}
             if check is None
             else {k: v for k, v in check.scores.items() if k != "explanation"},
@@ -197,8 +250,11 @@ def _payload(record: RunRecord, expl: Explanation, top: int, out: Path | None) -
         "n_queries": record.n_queries,
         "n_evaluated": record.n_evaluated,
         "n_cached": record.n_cached,
+        "n_held_out": record.n_held_out,
         "fit_time": record.fit_time,
         "faithfulness": record.faithfulness,
+        "faithfulness_masks": record.faithfulness_masks,
+        "n_test": record.n_test,
         "controls": record.controls,
         "verdict": record.verdict,
         "verdict_reasons": record.verdict_reasons,

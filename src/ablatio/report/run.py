@@ -2,9 +2,11 @@
 
 ``run.json`` (schema ``ablatio.Run``, version :data:`RUN_SCHEMA_VERSION`) records what is
 needed to understand and repeat the run: the target and its options, the method and its
-parameters, budget, order and seed, the counts of ablations (``n_queries`` requested,
-``n_evaluated`` freshly evaluated, ``n_cached`` re-used from the cache file), the held-out
-faithfulness with its controls, the text segments of text targets and the figure files.
+parameters, budget, order and seed, the counts of distinct ablations (``n_queries`` used by
+the fit, ``n_held_out`` added by the held-out check; their sum is ``n_evaluated`` freshly
+evaluated plus ``n_cached`` re-used from the cache file), the one held-out R²
+(``faithfulness``, computed on ``faithfulness_masks`` of the ``n_test`` held-out masks) with
+its controls, the text segments of text targets and the figure files.
 :func:`write_run` writes everything; :func:`read_run` and :func:`render_run` rebuild the
 report from the two JSON files alone (``ablatio report DIR``).
 """
@@ -81,7 +83,9 @@ _FIELD_CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "n_cached": (_is_int, "an integer"),
     "fit_time": (_is_number, "a number"),
     "faithfulness": (_optional(_is_number), "a number or null"),
+    "faithfulness_masks": (_optional(_is_int), "an integer or null"),
     "n_test": (_optional(_is_int), "an integer or null"),
+    "n_held_out": (_is_int, "an integer"),
     "controls": (
         lambda v: isinstance(v, dict) and all(_is_number(x) for x in v.values()),
         "an object of numbers",
@@ -111,7 +115,9 @@ class RunRecord:
     n_cached: int = 0
     fit_time: float = 0.0
     faithfulness: float | None = None
+    faithfulness_masks: int | None = None
     n_test: int | None = None
+    n_held_out: int = 0
     controls: dict[str, float] = field(default_factory=dict)
     verdict: str | None = None
     verdict_reasons: list[str] = field(default_factory=list)
@@ -132,6 +138,8 @@ class RunRecord:
             "n_cached": self.n_cached,
             "fit_time_s": round(self.fit_time, 4),
             "n_test": self.n_test,
+            "n_held_out": self.n_held_out,
+            "faithfulness_masks": self.faithfulness_masks,
             "cache": self.cache,
             "ablatio": self.ablatio_version,
         }
