@@ -140,10 +140,11 @@ class AblationBar:
         planned) ends complete at what it used: the total becomes that count.
         """
         if self._task is not None:
-            if done is None and n_queries is None:
-                done = self._total if self._total is not None else 0
-            elif done is None:
-                done = n_queries - self._offset
+            if done is None:
+                if n_queries is not None:
+                    done = n_queries - self._offset
+                else:
+                    done = self._total if self._total is not None else 0
             total = done
             self._bar.update(self._task, completed=done, total=total)
         self._task = None
