@@ -113,3 +113,20 @@ def test_compare_out_writes_compare_json(cli, counting, tmp_path):
     assert result.exit_code == 0, result.output
     rows = json.loads((tmp_path / "cmp" / "compare.json").read_text())["methods"]
     assert [r["method"] for r in rows] == ["exact"]
+
+
+class _Named(_Counting):
+    """The counting game with hostile part names."""
+
+    player_names = ("[/]", "[bold]x", "a\u202eb", "$\\frac")
+
+
+def test_part_names_are_printed_verbatim_never_as_markup(cli, monkeypatch, tmp_path):
+    target = _Named()
+    monkeypatch.setattr(targets, "TARGETS", dict(targets.TARGETS))
+    targets.register_target("named", lambda: TargetSpec(target, name="named"))
+    result = cli("explain", "named", "--n-test", "20", "--top", "20", "--out", tmp_path / "o")
+    assert result.exit_code == 0, result.output
+    shown = result.stderr
+    assert "[/]" in shown and "[bold]x" in shown and "a[U+202E]b" in shown
+    assert "\u202e" not in shown

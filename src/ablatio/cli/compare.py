@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from ablatio.cli.console import AblationBar, emit_json, guard, stderr
 from ablatio.cli.explain import default_n_test, expected_budget
@@ -164,7 +165,7 @@ def _table(rows: list[dict[str, Any]]) -> None:
         table.add_column(column)
     for row in rows:
         if row.get("error"):
-            table.add_row(row["method"], str(row["budget"]), "—", "—", "—", row["error"])
+            table.add_row(row["method"], str(row["budget"]), "—", "—", "—", Text(row["error"]))
             continue
         table.add_row(
             row["method"],

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 import ablatio
 from ablatio.cli.console import AblationBar, emit_json, guard, stderr
@@ -20,6 +21,7 @@ from ablatio.exceptions import AblatioError, ParameterError
 from ablatio.explain import Explanation, explain
 from ablatio.games.game import Game
 from ablatio.methods import get_method
+from ablatio.report._bidi import show_bidi
 from ablatio.report.run import REPORT_FILE, RunRecord, check_out_dir, write_run
 
 __all__ = [
@@ -106,7 +108,8 @@ def _summary(record: RunRecord, expl: Explanation, top: int, out: Path | None) -
     table.add_column("coefficient", justify="right")
     frame = expl.top(top).to_dataframe()
     for row in frame.itertuples():
-        table.add_row(str(row.features), str(row.order), f"{row.coefficient:+.6g}")
+        label = Text(show_bidi(str(row.features)))  # user text: never rich markup
+        table.add_row(label, str(row.order), f"{row.coefficient:+.6g}")
     stderr.print(table)
     r2 = "—" if record.faithfulness is None else f"{record.faithfulness:.4f}"
     scored = record.faithfulness_masks
