@@ -62,10 +62,10 @@ def test_mask_blob_of_wrong_length_is_never_returned(tmp_path, new_length):
     [
         "CREATE TABLE ablations (a TEXT, b INTEGER)",
         "CREATE TABLE ablations (fingerprint TEXT, mask BLOB, value REAL)",
-        "CREATE TABLE users (name TEXT)",
+        "CREATE TABLE meta (key TEXT, value TEXT)",
         "CREATE TABLE meta (key TEXT, value TEXT); CREATE TABLE ablations (x REAL)",
     ],
-    ids=["other_columns", "no_meta", "other_table", "meta_and_other_ablations"],
+    ids=["other_columns", "no_meta", "no_ablations", "meta_and_other_ablations"],
 )
 def test_a_foreign_sqlite_database_is_refused_untouched(tmp_path, schema):
     path = tmp_path / "foreign.sqlite"
@@ -75,3 +75,13 @@ def test_a_foreign_sqlite_database_is_refused_untouched(tmp_path, schema):
     with pytest.raises(CacheCorruptError, match="not an ablatio cache"):
         Game(value, N, name="tamper", cache=path)
     assert path.read_bytes() == before
+
+
+def test_other_tables_may_share_the_file(tmp_path):
+    path = tmp_path / "shared.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE responses (key TEXT PRIMARY KEY, response TEXT)")
+    _filled(path)
+    game = Game(value, N, name="tamper", cache=path)
+    np.testing.assert_array_equal(game(MASKS), value(MASKS))
+    assert game.n_cached == len({m.tobytes() for m in MASKS})

@@ -141,19 +141,25 @@ class AblationCache:
         self._check_meta(stored)
 
     def _check_tables(self) -> None:
-        """Refuse, before writing anything, a database whose tables are not a cache's."""
-        tables = {
-            name: [row[1] for row in self._conn.execute(f"PRAGMA table_info('{name}')")]
+        """Refuse, before writing anything, a database whose ``meta``/``ablations`` are not ours.
+
+        Other tables may share the file (the HTTP backend's response cache does), but a
+        ``meta`` or ``ablations`` table with other columns, or one of the two without the
+        other, belongs to something else.
+        """
+        names = [
+            name
             for (name,) in self._conn.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'table'"
             ).fetchall()
-            if "'" not in name
+        ]
+        ours = {
+            name: [row[1] for row in self._conn.execute(f"PRAGMA table_info('{name}')")]
+            for name in names
+            if name in _TABLES
         }
-        foreign = {
-            name: columns for name, columns in tables.items() if _TABLES.get(name) != columns
-        }
-        if tables and (foreign or set(tables) != set(_TABLES)):
-            shown = "; ".join(f"{k}({', '.join(v)})" for k, v in sorted(tables.items()))
+        if any(_TABLES[name] != columns for name, columns in ours.items()) or len(ours) == 1:
+            shown = "; ".join(f"{k}({', '.join(v)})" for k, v in sorted(ours.items()))
             msg = (
                 f"cache file {self.path} is an SQLite database but not an ablatio cache "
                 f"(tables: {shown:.200}). Nothing was read or written: pass a new path for "
