@@ -53,9 +53,18 @@ def test_usage_errors_exit_2_with_one_line_and_json(args):
     assert payload["status"] == "error" and payload["exit_code"] == 2
 
 
-def test_usage_errors_without_json_print_no_json(tmp_path):
-    result = _run([*GAME, "--seed", "-1"])
+@pytest.mark.parametrize("bad", [["--seed", "-1"], ["--seed", "x"], ["--no-such-option"]])
+def test_usage_errors_without_json_are_one_line_and_no_json(bad):
+    result = _run([*GAME, *bad])
     assert result.exit_code == 2 and result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), lines
+    assert "see `ablatio explain game --help`" in lines[0] or "--seed" not in bad
+
+
+def test_a_group_without_a_command_still_prints_its_help():
+    result = _run(["explain"])
+    assert "Usage" in result.output and "Traceback" not in result.output
 
 
 def test_a_foreign_sqlite_cache_exits_2(tmp_path):

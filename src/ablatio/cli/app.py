@@ -186,11 +186,12 @@ def _wants_json(args: Sequence[str]) -> bool:
 
 
 class _Group(TyperGroup):
-    """The top command: typer's own parse errors also print the ``--json`` error line.
+    """The top command: typer's own parse errors are one line, plus the ``--json`` line.
 
     A bad option value (``--seed x``), an unknown option or a missing one exits with status
-    2, as typer does; under ``--json`` the message is one line on stderr and one JSON
-    document on stdout, like every other error.
+    2, as typer does, but with one ``error: ... (see `ablatio ... --help`)`` line on stderr
+    and, under ``--json``, one JSON document on stdout, like every other error. A command
+    given without arguments still prints its help.
     """
 
     def main(  # type: ignore[override]
@@ -202,24 +203,30 @@ class _Group(TyperGroup):
         **extra: Any,
     ) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
-        if not standalone_mode or not _wants_json(argv):
+        if not standalone_mode:
             return super().main(argv, prog_name, complete_var, standalone_mode, **extra)
         try:
             code = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
         except typer.TyperException as exc:  # typer's own click errors derive from it
             if not hasattr(exc, "format_message"):
                 raise
-            message = exc.format_message()
+            status = getattr(exc, "exit_code", EXIT_USAGE)
+            if type(exc).__name__ == "NoArgsIsHelpError":  # the help is already printed
+                sys.exit(status)
+            context = getattr(exc, "ctx", None)
+            hint = f" (see `{context.command_path} --help`)" if context is not None else ""
+            message = " ".join(exc.format_message().split()) + hint
             say_error(message)
-            emit_json(
-                {
-                    "status": "error",
-                    "exit_code": getattr(exc, "exit_code", EXIT_USAGE),
-                    "error": type(exc).__name__,
-                    "message": f"error: {message}",
-                }
-            )
-            sys.exit(getattr(exc, "exit_code", EXIT_USAGE))
+            if _wants_json(argv):
+                emit_json(
+                    {
+                        "status": "error",
+                        "exit_code": status,
+                        "error": type(exc).__name__,
+                        "message": f"error: {message}",
+                    }
+                )
+            sys.exit(status)
         except typer.Abort:
             sys.exit(1)
         sys.exit(code if isinstance(code, int) else 0)
