@@ -25,6 +25,10 @@ FILES = [
     "tests/reliability/test_properties.py",
     "tests/backends/test_http.py",
     "tests/backends/test_http_privacy.py",
+    "tests/reliability/test_report_tamper.py",
+    "tests/cli/test_exit_codes.py",
+    "tests/cli/test_outputs.py",
+    "tests/report/test_hostile_text.py",
 ]
 
 
@@ -49,6 +53,10 @@ def main() -> None:
     print(f"{len(holes.HOLES):5d}  value-validation holes (masked, object, bool, time, complex)")
     n_masks = len(inputs.BAD_MASKS) * len(inputs.ENTRY_POINTS)
     print(f"{n_masks:5d}  hostile masks x entry points")
+    import test_report_tamper as tamper  # noqa: PLC0415
+
+    print(f"{len(tamper.REFUSED):5d}  tampered run directories refused (exit 2)")
+    print(f"{len(tamper.HARMLESS):5d}  harmless run-directory edits rendered")
 
 
 if __name__ == "__main__":

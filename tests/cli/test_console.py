@@ -68,3 +68,39 @@ def test_guard_maps_errors_to_exit_codes(error, code):
 def test_json_output_is_strict(capsys):
     emit_json({"r2": float("-inf"), "nested": [float("nan"), 1.5]})
     assert json.loads(capsys.readouterr().out) == {"r2": "-inf", "nested": ["nan", 1.5]}
+
+
+def test_a_method_stopping_early_ends_its_bar_complete():
+    bar = AblationBar(enabled=False)
+    with bar:
+        bar.phase("fit", 600, 0)
+        bar.finish(248)
+        assert (_task(bar).completed, _task(bar).total) == (248, 248)
+        assert _task(bar).finished
+
+
+def test_rate_counts_only_evaluated_ablations(tmp_path):
+    import time
+
+    from ablatio.cli.console import _EtaColumn, _RateColumn
+
+    planted = sparse_and_game(6, n_terms=3, max_order=2, random_state=0)
+
+    def slow(masks):
+        time.sleep(0.05)
+        return planted(masks)
+
+    cache = tmp_path / "c.sqlite"
+    Game(slow, n=6, name="slow", cache=cache, batch_size=64)(all_masks(6)[:60])
+    bar = AblationBar(enabled=False)
+    game = Game(slow, n=6, name="slow", cache=cache, batch_size=64, progress=bar)
+    with bar:
+        bar.phase("fit", 64, game.n_queries, game.n_cached)
+        assert "-:--:--" in _EtaColumn().render(_task(bar)).plain
+        game(all_masks(6))  # 60 read from the cache, 4 evaluated in one 0.05 s batch
+        bar.finish(game.n_queries)
+        task = _task(bar)
+        assert task.completed == 64 and task.fields["evaluated"] == 4
+        rate = float(_RateColumn().render(task).plain.strip().removesuffix("/s"))
+        assert rate <= 4 / 0.05  # the cache hits do not count as model speed
+        assert rate == pytest.approx(4 / task.finished_time, rel=0.01)

@@ -124,3 +124,33 @@ def test_schema_1_cache_without_checksums_is_refused_with_a_rebuild_hint(tmp_pat
         conn.execute("INSERT INTO ablations VALUES (?, X'fc', 6.0)", [fingerprint])
     with pytest.raises(CacheCorruptError, match=r"schema version '1'.*checksums.*rebuild"):
         Game(value, N, name="tamper", cache=path)
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        "CREATE TABLE ablations (a TEXT, b INTEGER)",
+        "CREATE TABLE ablations (fingerprint TEXT, mask BLOB, value REAL)",
+        "CREATE TABLE meta (key TEXT, value TEXT)",
+        "CREATE TABLE meta (key TEXT, value TEXT); CREATE TABLE ablations (x REAL)",
+    ],
+    ids=["other_columns", "no_meta", "no_ablations", "meta_and_other_ablations"],
+)
+def test_a_foreign_sqlite_database_is_refused_untouched(tmp_path, schema):
+    path = tmp_path / "foreign.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(schema)
+    before = path.read_bytes()
+    with pytest.raises(CacheCorruptError, match="not an ablatio cache"):
+        Game(value, N, name="tamper", cache=path)
+    assert path.read_bytes() == before
+
+
+def test_other_tables_may_share_the_file(tmp_path):
+    path = tmp_path / "shared.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE responses (key TEXT PRIMARY KEY, response TEXT)")
+    _filled(path)
+    game = Game(value, N, name="tamper", cache=path)
+    np.testing.assert_array_equal(game(MASKS), value(MASKS))
+    assert game.n_cached == len({m.tobytes() for m in MASKS})

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from ablatio.methods import METHODS
 
 RANDOMISED = sorted(set(METHODS) - {"exact"})
@@ -47,3 +49,41 @@ def test_same_seed_identical_across_processes():
     assert first == second
     assert len(set(first.values())) > 1  # the digests really depend on the method
     assert hashlib.sha256(b"").hexdigest() not in first.values()
+
+
+@pytest.mark.filterwarnings("ignore::ablatio.exceptions.RecoveryWarning")  # mobius, by design
+def test_same_seed_identical_across_blas_thread_counts():
+    import numpy as np
+    from threadpoolctl import threadpool_limits
+
+    import ablatio
+
+    game = ablatio.sparse_and_game(N_PLAYERS, 6, 3, noise_sd=0.01, random_state=3)
+    first_order = {"banzhaf", "kernelshap", "lime", "permutation"}
+    for name in RANDOMISED:
+        order = 1 if name in first_order else 2
+        runs = []
+        for threads in (1, 2, 4):
+            with threadpool_limits(limits=threads):
+                expl = ablatio.explain(
+                    game, method=name, budget=800, max_order=order, random_state=7
+                )
+            runs.append(expl.interactions.coefficients)
+        for other in runs[1:]:
+            np.testing.assert_array_equal(runs[0], other, err_msg=name)
+
+
+@pytest.mark.parametrize("name", ["faithshap", "faithbanzhaf"])
+def test_large_regressions_identical_across_blas_thread_counts(name):
+    import numpy as np
+    from threadpoolctl import threadpool_limits
+
+    import ablatio
+
+    game = ablatio.sparse_and_game(16, 10, 3, noise_sd=0.01, random_state=3)
+    runs = []
+    for threads in (1, 4):
+        with threadpool_limits(limits=threads):
+            expl = ablatio.explain(game, method=name, budget=6000, max_order=3, random_state=7)
+        runs.append(expl.interactions.coefficients)
+    np.testing.assert_array_equal(runs[0], runs[1])

@@ -7,7 +7,7 @@ import json
 import pytest
 
 import ablatio
-from ablatio.exceptions import ParameterError
+from ablatio.exceptions import DataFormatError, ParameterError
 from ablatio.report.run import RunRecord, read_run, render_run, write_run
 
 
@@ -48,7 +48,7 @@ def test_newer_schema_is_refused(run_dir):
     data = json.loads((out / "run.json").read_text())
     data["schema_version"] = 99
     (out / "run.json").write_text(json.dumps(data))
-    with pytest.raises(ParameterError, match="upgrade ablatio"):
+    with pytest.raises(DataFormatError, match="upgrade ablatio"):
         read_run(out)
 
 

@@ -21,6 +21,7 @@ need no access to the file.
 
 from __future__ import annotations
 
+import importlib.util
 from collections import deque
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -62,6 +63,8 @@ class RayBackend(Backend):
         num_cpus: float = 1,
         init_kwargs: dict[str, Any] | None = None,
     ) -> None:
+        if importlib.util.find_spec("ray") is None:  # say so before any work, not per batch
+            require("ray", extra="ray")
         if not isinstance(max_in_flight, int) or max_in_flight < 1:
             msg = f"max_in_flight == {max_in_flight!r}, must be an int >= 1"
             raise ParameterError(msg)

@@ -28,8 +28,9 @@ from rich.progress import (
 )
 from rich.progress import Progress as RichProgress
 
-from ablatio.cli.console import emit_json, stderr
+from ablatio.cli.console import emit_json, guard, stderr
 from ablatio.exceptions import ParameterError
+from ablatio.report.run import atomic_write, check_out_file
 
 __all__ = [
     "AUDITS",
@@ -69,7 +70,7 @@ def norm_audit_command(
     mappers: Annotated[str, typer.Option(help="Comma-separated: plsr, ffnn.")] = "plsr,ffnn",
     folds: Annotated[int, typer.Option(help="Cross-validation folds.")] = 10,
     n_seeds: Annotated[int, typer.Option(help="Repetitions with different seeds.")] = 3,
-    seed: Annotated[int, typer.Option(help="Seed of every random choice.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of every random choice.")] = 0,
     upper: Annotated[str, typer.Option(help="Upper-bound control: identity | insample.")] = (
         "identity"
     ),
@@ -156,7 +157,7 @@ def token_audit_command(
     min_attention_influence: Annotated[
         float, typer.Option(help="Flag layers whose attention/influence correlation is lower.")
     ] = 0.3,
-    seed: Annotated[int, typer.Option(help="Seed of every random choice.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of every random choice.")] = 0,
     plot: Annotated[Path | None, typer.Option(help="Write the per-layer figure (PNG).")] = None,
 ) -> Any:
     """Per layer: does a position still carry its token, and does attention track influence?"""
@@ -211,7 +212,8 @@ def render_audit(
     """Show an audit result (markdown on stderr/terminal, or JSON on stdout)."""
     markdown = result.to_markdown()
     if out is not None:
-        out.write_text(markdown, encoding="utf-8")
+        with guard(json_output=json_output):
+            atomic_write(check_out_file(out), markdown.encode("utf-8"))
     if json_output:
         emit_json(
             {

@@ -25,7 +25,6 @@ from rich.progress import (
     TaskID,
     TextColumn,
     TimeElapsedColumn,
-    TimeRemainingColumn,
 )
 from rich.progress import Progress as RichProgress
 from rich.text import Text
@@ -39,6 +38,7 @@ __all__ = [
     "AblationBar",
     "emit_json",
     "guard",
+    "say_error",
     "stderr",
 ]
 
@@ -52,18 +52,46 @@ stderr = Console(stderr=True)
 
 
 class _RateColumn(ProgressColumn):
-    """Ablations per second."""
+    """Ablations evaluated per second in this phase (cache and memory hits excluded)."""
 
     def render(self, task: Task) -> Text:
-        speed = task.finished_speed or task.speed
-        return Text("  -- /s" if speed is None else f"{speed:7.1f}/s", style="cyan")
+        rate = _rate(task)
+        return Text("  -- /s" if rate is None else f"{rate:7.1f}/s", style="cyan")
+
+
+class _EtaColumn(ProgressColumn):
+    """Time left at the phase's evaluation rate (``-:--:--`` before the first batch)."""
+
+    def render(self, task: Task) -> Text:
+        rate = _rate(task)
+        if task.finished or task.total is None:
+            return Text("")
+        if rate is None:
+            return Text("ETA -:--:--", style="cyan")
+        left = max(task.total - task.completed, 0) / rate
+        return Text(f"ETA {_clock(left)}", style="cyan")
+
+
+def _rate(task: Task) -> float | None:
+    evaluated = task.fields.get("evaluated", 0)
+    elapsed = task.finished_time if task.finished else task.elapsed
+    if not evaluated or not elapsed:
+        return None
+    return float(evaluated) / elapsed
+
+
+def _clock(seconds: float) -> str:
+    whole = int(seconds)
+    return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
 
 
 class AblationBar:
     """A rich progress bar fed by :class:`~ablatio.games.game.Progress` callbacks.
 
     Each phase (fit, held-out test) is one bar; its count is the distinct ablations done
-    (evaluated or read from the cache) out of the phase's budget.
+    (evaluated or read from the cache) out of the phase's budget. The rate and the ETA use
+    only the ablations the model evaluated in this phase, over the phase's elapsed time
+    (reading the cache is not mistaken for a fast model).
     """
 
     def __init__(self, *, enabled: bool) -> None:
@@ -75,40 +103,49 @@ class AblationBar:
             TextColumn("ablations"),
             _RateColumn(),
             TimeElapsedColumn(),
-            TextColumn("ETA"),
-            TimeRemainingColumn(),
+            _EtaColumn(),
             console=stderr,
             disable=not enabled,
             transient=False,
         )
         self._task: TaskID | None = None
         self._offset = 0
+        self._cached = 0
         self._total: int | None = None
 
-    def phase(self, description: str, total: int | None, n_queries: int) -> None:
-        """Start a new bar for ``total`` ablations; ``n_queries`` is the game's count now."""
+    def phase(self, description: str, total: int | None, n_queries: int, n_cached: int = 0) -> None:
+        """Start a bar for ``total`` ablations; ``n_queries``/``n_cached``: the game's now."""
         self.finish()
         self._offset = n_queries
+        self._cached = n_cached
         self._total = total
-        self._task = self._bar.add_task(description, total=total)
+        self._task = self._bar.add_task(description, total=total, evaluated=0)
 
     def __call__(self, progress: Progress) -> None:
         if self._task is None:
             return
         pending = progress.total - progress.done
         done = max(progress.n_queries - self._offset - pending, 0)
+        evaluated = max(done - (progress.n_cached - self._cached), 0)
         if self._total is not None:
             done = min(done, self._total)
-        self._bar.update(self._task, completed=done)
+        self._bar.update(self._task, completed=done, evaluated=evaluated)
 
-    def finish(self, n_queries: int | None = None) -> None:
-        """Close the current bar: at the distinct ablations used, or (no count) at its total."""
+    def finish(self, n_queries: int | None = None, *, done: int | None = None) -> None:
+        """Close the current bar, complete at the distinct ablations the phase used.
+
+        ``n_queries`` is the game's count (the phase's new ablations are the difference);
+        ``done`` is the phase's own count of distinct ablations asked for; with neither, the
+        phase ends at its planned total. A method that stops early (or needs more than
+        planned) ends complete at what it used: the total becomes that count.
+        """
         if self._task is not None:
-            if n_queries is None:
-                done = self._total if self._total is not None else 0
-            else:
-                done = n_queries - self._offset
-            total = done if self._total is None else max(self._total, done)
+            if done is None:
+                if n_queries is not None:
+                    done = n_queries - self._offset
+                else:
+                    done = self._total if self._total is not None else 0
+            total = done
             self._bar.update(self._task, completed=done, total=total)
         self._task = None
 
@@ -139,7 +176,7 @@ def guard(cache: Any = None, *, json_output: bool = False) -> Iterator[None]:
     except OSError as exc:  # e.g. --out not writable; the model's own errors arrive wrapped
         _fail(exc, EXIT_USAGE, "error: ", str(exc), json_output)
     except KeyboardInterrupt as exc:
-        message = f"{kept} Re-run the same command to resume."
+        message = f"{kept} Re-run the same command to resume." if cache else ""
         _fail(exc, EXIT_INTERRUPTED, "interrupted.", message, json_output)
 
 
@@ -155,6 +192,11 @@ def _fail(exc: BaseException, code: int, label: str, message: str, json_output: 
             }
         )
     raise typer.Exit(code) from exc
+
+
+def say_error(message: str) -> None:
+    """One line ``error: <message>`` on stderr (the message is never parsed as markup)."""
+    _say("error: ", "bold red", message)
 
 
 def _say(label: str, style: str, message: str) -> None:

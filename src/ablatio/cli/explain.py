@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 import ablatio
 from ablatio.cli.console import AblationBar, emit_json, guard, stderr
@@ -20,9 +21,17 @@ from ablatio.exceptions import AblatioError, ParameterError
 from ablatio.explain import Explanation, explain
 from ablatio.games.game import Game
 from ablatio.methods import get_method
-from ablatio.report.run import REPORT_FILE, RunRecord, write_run
+from ablatio.report._bidi import show_bidi
+from ablatio.report.run import REPORT_FILE, RunRecord, check_out_dir, write_run
 
-__all__ = ["expected_budget", "parse_options", "run_controls", "run_explain"]
+__all__ = [
+    "default_n_test",
+    "expected_budget",
+    "held_out_r2",
+    "parse_options",
+    "run_controls",
+    "run_explain",
+]
 
 
 def parse_options(pairs: list[str] | None) -> dict[str, Any]:
@@ -55,6 +64,34 @@ def expected_budget(method: str, budget: int | None, max_order: int | None, n: i
 
 #: Fewest held-out masks with which the controls and the verdict are computed.
 MIN_CONTROL_MASKS = 20
+#: Most held-out masks drawn by default.
+MAX_DEFAULT_TEST = 1000
+
+
+def default_n_test(budget: int | None) -> int:
+    """Held-out masks by default: ``min(1000, budget // 2)``, at least 20 (for the controls).
+
+    The check then never costs more than half the explanation's own budget (beyond the
+    minimum of 20 that the controls need); an unknown budget gets 1000.
+    """
+    if budget is None:
+        return MAX_DEFAULT_TEST
+    return min(MAX_DEFAULT_TEST, max(MIN_CONTROL_MASKS, budget // 2))
+
+
+def held_out_r2(
+    expl: Explanation, game: Game, *, n_test: int, seed: int
+) -> tuple[float, int, RealityCheck | None]:
+    """The run's one held-out R², the number of masks it is computed on, and the check.
+
+    With controls (``n_test >= 20``) the R² is the reality check's score of the explanation
+    on its evaluation half, the same masks every control is scored on; the other half
+    calibrates the controls. Without, it is :func:`faithfulness` on all ``n_test`` masks.
+    """
+    check = run_controls(expl, game, n_test=n_test, seed=seed)
+    if check is None:
+        return faithfulness(expl, game, n_test=n_test, random_state=seed), n_test, None
+    return check.scores["explanation"], n_test - n_test // 2, check
 
 
 def run_controls(expl: Explanation, game: Game, *, n_test: int, seed: int) -> RealityCheck | None:
@@ -76,7 +113,7 @@ def _readable_tables(expl: Explanation, top: int) -> None:
     table.add_column("part")
     table.add_column("Shapley value", justify="right")
     for name, value in phi.head(top).items():
-        table.add_row(str(name), f"{value:+.4g}")
+        table.add_row(Text(show_bidi(str(name))), f"{value:+.4g}")
     if len(phi) > top:
         table.add_row(f"({len(phi) - top} more parts)", "", style="dim")
     table.add_row("sum = f(all) − f(∅)", f"{float(phi.sum()):+.4g}", style="dim")
@@ -86,7 +123,7 @@ def _readable_tables(expl: Explanation, top: int) -> None:
         pairs.add_column("pair")
         pairs.add_column("value", justify="right")
         for label, value in summary.pairs.items():
-            pairs.add_row(str(label), f"{value:+.4g}")
+            pairs.add_row(Text(show_bidi(str(label))), f"{value:+.4g}")
         stderr.print(pairs)
     if summary.variance is not None and len(summary.variance):
         shares = ", ".join(
@@ -109,17 +146,26 @@ def _summary(
         table.add_column("coefficient", justify="right")
         frame = expl.top(top).to_dataframe()
         for row in frame.itertuples():
-            table.add_row(str(row.features), str(row.order), f"{row.coefficient:+.6g}")
+            label = Text(show_bidi(str(row.features)))  # user text: never rich markup
+            table.add_row(label, str(row.order), f"{row.coefficient:+.6g}")
         stderr.print(table)
     r2 = "—" if record.faithfulness is None else f"{record.faithfulness:.4f}"
+    scored = record.faithfulness_masks
+    calibrating = (record.n_test or 0) - (scored or 0)
+    where = f"on {scored} held-out masks"
+    if record.verdict is not None:
+        where += f" (another {calibrating} calibrate the controls)"
+    stderr.print(f"held-out R² {r2} {where}", markup=False)
+    total = record.n_queries + record.n_held_out
     stderr.print(
-        f"held-out R² {r2} | {record.n_queries} ablations ({record.n_evaluated} evaluated, "
-        f"{record.n_cached} from cache) | fit {record.fit_time:.2f}s",
+        f"ablations: {record.n_queries} fit + {record.n_held_out} held-out = {total} distinct "
+        f"({record.n_evaluated} evaluated, {record.n_cached} from cache) | "
+        f"fit {record.fit_time:.2f}s",
         markup=False,
     )
     if record.verdict is not None:
         controls = ", ".join(f"{k} {v:.3f}" for k, v in record.controls.items())
-        stderr.print(f"controls (held-out R²): {controls}", markup=False)
+        stderr.print(f"controls (R² on the same {scored} masks): {controls}", markup=False)
         stderr.print(f"verdict: {record.verdict}", markup=False)
         for reason in record.verdict_reasons:
             stderr.print(f"  - {reason}", markup=False)
@@ -135,7 +181,7 @@ def run_explain(
     ),
     budget: Annotated[int | None, typer.Option(help="Maximum distinct ablations.")] = None,
     max_order: Annotated[int | None, typer.Option(help="Largest interaction order.")] = None,
-    seed: Annotated[int, typer.Option(help="Seed of every random choice.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of every random choice.")] = 0,
     cache: Annotated[
         Path | None, typer.Option(help="SQLite cache of ablations; an existing one is resumed.")
     ] = None,
@@ -147,8 +193,14 @@ def run_explain(
     ] = None,
     backend: Annotated[str, typer.Option(help="serial | threads | processes | ray")] = "serial",
     batch_size: Annotated[int, typer.Option(help="Ablations per model call.")] = 256,
-    n_test: Annotated[int, typer.Option(help="Held-out masks for the R².")] = 1000,
-    top: Annotated[int, typer.Option(help="Terms shown and reported.")] = 10,
+    n_test: Annotated[
+        int | None,
+        typer.Option(
+            help="Held-out masks for the R² and the controls (default: min(1000, budget/2), "
+            "at least 20)."
+        ),
+    ] = None,
+    top: Annotated[int, typer.Option(min=0, help="Terms shown and reported.")] = 10,
     view: Annotated[
         str, typer.Option(help="readable (Shapley values, pairs) | moebius (raw terms).")
     ] = "readable",
@@ -163,6 +215,8 @@ def run_explain(
         if view not in VIEWS:
             msg = f"--view == {view!r}; choose one of {VIEWS}"
             raise ParameterError(msg)
+        if out is not None:
+            check_out_dir(out)  # before the first ablation, so no work is lost to a bad path
         options = parse_options(option)
         bar = AblationBar(enabled=not (quiet or json_output))
         game = Game(
@@ -176,7 +230,8 @@ def run_explain(
         try:
             with bar:
                 total = expected_budget(method, budget, max_order, game.n_players)
-                bar.phase(method, total, game.n_queries)
+                n_test = default_n_test(total) if n_test is None else n_test
+                bar.phase(method, total, game.n_queries, game.n_cached)
                 expl = explain(
                     game,
                     method=method,
@@ -186,10 +241,11 @@ def run_explain(
                     options=options,
                 )
                 bar.finish(game.n_queries)
-                bar.phase("held-out test and controls", n_test, game.n_queries)
-                r2 = faithfulness(expl, game, n_test=n_test, random_state=seed)
-                check = run_controls(expl, game, n_test=n_test, seed=seed)
+                fitted = game.n_queries
+                bar.phase("held-out check", n_test, game.n_queries, game.n_cached)
+                r2, r2_masks, check = held_out_r2(expl, game, n_test=n_test, seed=seed)
                 bar.finish()
+                n_held_out = game.n_queries - fitted
         finally:
             game.close()
         record = RunRecord(
@@ -205,7 +261,9 @@ def run_explain(
             n_cached=game.n_cached,
             fit_time=expl.fit_time,
             faithfulness=r2,
+            faithfulness_masks=r2_masks,
             n_test=n_test,
+            n_held_out=n_held_out,
             controls={}
             if check is None
             else {k: v for k, v in check.scores.items() if k != "explanation"},
@@ -239,8 +297,11 @@ def _payload(record: RunRecord, expl: Explanation, top: int, out: Path | None) -
         "n_queries": record.n_queries,
         "n_evaluated": record.n_evaluated,
         "n_cached": record.n_cached,
+        "n_held_out": record.n_held_out,
         "fit_time": record.fit_time,
         "faithfulness": record.faithfulness,
+        "faithfulness_masks": record.faithfulness_masks,
+        "n_test": record.n_test,
         "controls": record.controls,
         "verdict": record.verdict,
         "verdict_reasons": record.verdict_reasons,

@@ -45,7 +45,7 @@ def data_target(
     score: Annotated[str, typer.Option(help="margin | log_proba | loss | accuracy")] = "margin",
     test_points: Annotated[int, typer.Option(help="Test points averaged in the value.")] = 5,
     test_size: Annotated[float, typer.Option(help="Share of the data held out.")] = 0.25,
-    split_seed: Annotated[int, typer.Option(help="Seed of the split and the groups.")] = 0,
+    split_seed: Annotated[int, typer.Option(min=0, help="Seed of the split and the groups.")] = 0,
 ) -> TargetSpec:
     """Which groups of training examples does the retrained model's test score rely on?"""
     if dataset not in DATASETS or estimator not in ESTIMATORS:

@@ -14,6 +14,7 @@ call :func:`register_target`) before the app is built.
 from __future__ import annotations
 
 import importlib
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -101,7 +102,7 @@ def synthetic_game(
     terms: Annotated[int, typer.Option(help="Number of planted terms.")] = 8,
     order: Annotated[int, typer.Option(help="Largest order of a planted term.")] = 3,
     noise: Annotated[float, typer.Option(help="Sd of frozen Gaussian noise.")] = 0.0,
-    game_seed: Annotated[int, typer.Option(help="Seed drawing the planted terms.")] = 0,
+    game_seed: Annotated[int, typer.Option(min=0, help="Seed drawing the planted terms.")] = 0,
     delay: Annotated[
         float, typer.Option(help="Seconds of sleep per batch, to mimic a slow model.")
     ] = 0.0,
@@ -110,8 +111,8 @@ def synthetic_game(
     if kind not in _GAMES:
         msg = f"--kind == {kind!r}; choose one of {sorted(_GAMES)}"
         raise ParameterError(msg)
-    if delay < 0:
-        msg = f"--delay == {delay}, must be >= 0 seconds"
+    if not math.isfinite(delay) or delay < 0:
+        msg = f"--delay == {delay}, must be a finite number of seconds >= 0"
         raise ParameterError(msg)
     game = _GAMES[kind](n, terms, order, noise_sd=noise, random_state=game_seed)
     settings = {

@@ -34,6 +34,12 @@ __all__ = ["CACHE_SCHEMA_VERSION", "AblationCache", "pack_masks", "row_checks"]
 #: 2: a keyed checksum per row (``row_check``), identity-based fingerprints (``_identity``);
 #: the file is bound to one fingerprint (in ``meta``), so rows no longer repeat it.
 CACHE_SCHEMA_VERSION = 2
+#: Tables of a cache file and their accepted column lists (schema 1's ``ablations`` is still
+#: recognised as ablatio's, so an old cache gets the schema check's rebuild hint).
+_TABLES = {
+    "meta": [["key", "value"]],
+    "ablations": [["mask", "value", "row_check"], ["fingerprint", "mask", "value"]],
+}
 #: Seconds a writer waits for another process's lock before failing.
 _BUSY_TIMEOUT_S = 30.0
 #: SQLite limits the number of host parameters per statement; look up keys in chunks.
@@ -134,6 +140,7 @@ class AblationCache:
         self._check_location()
         try:
             self._conn = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_S, isolation_level=None)
+            self._check_tables()
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=FULL")
             self._init_schema(meta or {})
@@ -205,6 +212,33 @@ class AblationCache:
                 conn.execute("ROLLBACK")
             raise
         self._check_meta(stored)
+
+    def _check_tables(self) -> None:
+        """Refuse, before writing anything, a database whose ``meta``/``ablations`` are not ours.
+
+        Other tables may share the file (the HTTP backend's response cache does), but a
+        ``meta`` or ``ablations`` table with other columns, or one of the two without the
+        other, belongs to something else.
+        """
+        names = [
+            name
+            for (name,) in self._conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'"
+            ).fetchall()
+        ]
+        ours = {
+            name: [row[1] for row in self._conn.execute(f"PRAGMA table_info('{name}')")]
+            for name in names
+            if name in _TABLES
+        }
+        if any(columns not in _TABLES[name] for name, columns in ours.items()) or len(ours) == 1:
+            shown = "; ".join(f"{k}({', '.join(v)})" for k, v in sorted(ours.items()))
+            msg = (
+                f"cache file {self.path} is an SQLite database but not an ablatio cache "
+                f"(tables: {shown:.200}). Nothing was read or written: pass a new path for "
+                "the cache."
+            )
+            raise CacheCorruptError(msg)
 
     def _check_meta(self, stored: dict[str, str]) -> None:
         if stored.get("schema_version") != str(CACHE_SCHEMA_VERSION):

@@ -76,6 +76,21 @@ def _accepts(constraint: Any, value: Any) -> bool:
     return bool(constraint.accepts(value))
 
 
+#: How the named constraints read in an error message.
+_NAMED = {
+    "random_state": "an int seed >= 0, a numpy.random.Generator or None",
+    "boolean": "True or False",
+}
+
+
+def _describe(constraint: Any) -> str:
+    if constraint is None:
+        return "None"
+    if isinstance(constraint, str):
+        return _NAMED.get(constraint, constraint)
+    return str(constraint)
+
+
 def as_game(game: Any) -> Game:
     """Accept a :class:`Game`, or a target / synthetic game that knows its ``n_players``."""
     if isinstance(game, Game):
@@ -133,7 +148,7 @@ class Method(ABC):
             if allowed is None:
                 continue
             if not any(_accepts(c, value) for c in allowed):
-                options = " or ".join("None" if c is None else str(c) for c in allowed)
+                options = " or ".join(_describe(c) for c in allowed)
                 msg = f"{type(self).__name__}: {key} == {value!r}, must be {options}"
                 raise ParameterError(msg)
 

@@ -97,7 +97,9 @@ class ProxySPEX(Method):
     n_threads : int or None, default=1
         BLAS/OpenMP threads for the proxy and the refits (None: the libraries' defaults).
         One thread is fastest for these small dense problems and cannot oversubscribe a
-        shared machine (measured 6x faster than the default on a loaded 2-core host).
+        shared machine (measured 6x faster than the default on a loaded 2-core host). The
+        limit holds only while the proxy and refits compute: the game's evaluations, and
+        everything after ``fit``, run with the process's own thread settings.
     random_state : int, Generator or None
         Seed of every random draw (masks, folds, proxy).
 
@@ -204,13 +206,7 @@ class ProxySPEX(Method):
         if self.budget is None:
             msg = "ProxySPEX needs a budget (maximum number of ablations): pass budget=..."
             raise ParameterError(msg)
-        # Load the OpenMP runtime of scikit-learn's boosting first: threadpoolctl only limits
-        # libraries already loaded when the limit is entered.
-        import sklearn.ensemble  # noqa: F401
-        from threadpoolctl import threadpool_limits  # a scikit-learn dependency
-
-        with threadpool_limits(limits=self.n_threads):
-            return self._staged_fit(game, rng)
+        return self._staged_fit(game, rng)
 
     def _staged_fit(self, game: Game, rng: np.random.Generator) -> Interactions:
         """First stage, then stop / fallback / more uniform ablations, then the final refit."""
@@ -290,7 +286,26 @@ class ProxySPEX(Method):
         extra: list[tuple[int, ...]],
         rng: np.random.Generator,
     ) -> tuple[list[tuple[int, ...]], np.ndarray, float]:
-        """Proxy candidates (after ``extra``) → CV prefix → growth rounds → final refit."""
+        """Proxy candidates (after ``extra``) → CV prefix → growth rounds → final refit.
+
+        Runs with at most ``n_threads`` math-library threads; the game is never called here,
+        so the model's own evaluations keep the process's thread settings.
+        """
+        # Load the OpenMP runtime of scikit-learn's boosting first: threadpoolctl only limits
+        # libraries already loaded when the limit is entered.
+        import sklearn.ensemble  # noqa: F401
+        from threadpoolctl import threadpool_limits  # a scikit-learn dependency
+
+        with threadpool_limits(limits=self.n_threads):
+            return self._explain_limited(X, y, extra, rng)
+
+    def _explain_limited(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        extra: list[tuple[int, ...]],
+        rng: np.random.Generator,
+    ) -> tuple[list[tuple[int, ...]], np.ndarray, float]:
         config = ProxyConfig(
             self.n_trees, self.max_order, self.learning_rate, self.min_samples_leaf
         )

@@ -18,6 +18,7 @@ from typing import Any
 
 from ablatio.exceptions import ParameterError
 from ablatio.interactions import BASES, Interactions
+from ablatio.report._bidi import show_bidi
 from ablatio.report.figures import attributions, interaction_graph, top_terms, waterfall
 from ablatio.report.summary import INDEX_NAMES, summarize
 from ablatio.report.svg import (
@@ -248,7 +249,7 @@ def render_html(
         for k, v in shown.items()
         if v is not None
     )
-    return (
+    page = (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
         f"<meta http-equiv='Content-Security-Policy' content=\"{_CSP}\">"
         f"<title>{escape(title)}</title><style>{_CSS}</style></head><body>"
@@ -265,6 +266,7 @@ def render_html(
         + _settings(settings)
         + "</body></html>"
     )
+    return show_bidi(page)  # user text may carry U+202E etc.: shown, never obeyed
 
 
 def write_html(path: str | Path, interactions: Interactions | Any, **kwargs: Any) -> Path:

@@ -119,7 +119,7 @@ class ExplanationPlots:
         fig, ax = _canvas(ax, 7.0, 1.0 + 0.32 * max(len(values), 1))
         positions = np.arange(len(values))
         ax.barh(positions, values, color=[_color(v) for v in values])
-        ax.set_yticks(positions, [cut_label(str(label)) for label in labels])
+        ax.set_yticks(positions, [cut_label(str(label)) for label in labels], parse_math=False)
         ax.invert_yaxis()
         ax.axvline(0.0, color="#999", linewidth=0.8)
         for y, value in zip(positions, values, strict=True):
@@ -156,7 +156,7 @@ class ExplanationPlots:
             _value_label(ax, max(start, end) if delta >= 0 else min(start, end), i, delta)
         ends = [v for _, s, e, _ in steps for v in (s, e)]
         _room(ax, min(ends), max(ends))
-        ax.set_yticks(range(len(steps)), [s[0] for s in steps])
+        ax.set_yticks(range(len(steps)), [s[0] for s in steps], parse_math=False)
         ax.invert_yaxis()
         ax.axvline(0.0, color="#999", linewidth=0.8)
         ax.set_xlabel("value")
@@ -186,7 +186,7 @@ class ExplanationPlots:
             ax.scatter([x], [y], s=40 + 900 * abs(value) / top_node, color=_color(value),
                        edgecolors="white", zorder=3)  # fmt: skip
             short = name if len(name) <= NODE_LABEL else name[: NODE_LABEL - 1] + "…"
-            ax.annotate(short, (x, y), xytext=(1.15 * x, 1.15 * y), fontsize=8,
+            ax.annotate(short, (x, y), xytext=(1.15 * x, 1.15 * y), fontsize=8, parse_math=False,
                         ha="left" if x > 0.05 else "right" if x < -0.05 else "center",
                         va="center")  # fmt: skip
         ax.set_xlim(-1.85, 1.85)  # the circle has radius 1; labels fit in the margin
@@ -216,7 +216,7 @@ class ExplanationPlots:
         top = float(np.abs(phi).max()) or 1.0
         placed, x, line = [], 0.0, 0
         for part, value in zip(texts, phi, strict=True):
-            probe = fig.text(0, 0, part, fontsize=11)
+            probe = fig.text(0, 0, part, fontsize=11, parse_math=False)
             w = probe.get_window_extent(renderer).width
             probe.remove()
             if x > 0 and x + w > width_px:
@@ -235,6 +235,7 @@ class ExplanationPlots:
                 part,
                 fontsize=11,
                 va="center",
+                parse_math=False,
                 bbox={"facecolor": _color(value), "alpha": alpha, "edgecolor": "none",
                       "pad": 1.5},
             )  # fmt: skip

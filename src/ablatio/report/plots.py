@@ -7,6 +7,7 @@ from the same records as the HTML report (:mod:`ablatio.report.figures`);
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,18 @@ def _figure(width: float, height: float) -> Any:
     return Figure(figsize=(width, height), layout="constrained")
 
 
+def _plain(fig: Any) -> Any:
+    """Every text of ``fig`` drawn verbatim: user labels are never parsed as mathtext.
+
+    A prompt word like ``isn't$\\frac`` would otherwise be read as a formula (and fail).
+    """
+    from matplotlib.text import Text
+
+    for text in fig.findobj(Text):
+        text.set_parse_math(False)
+    return fig
+
+
 def _color(value: float) -> str:
     return POSITIVE if value >= 0 else NEGATIVE
 
@@ -39,12 +52,12 @@ def plot_top(inter: Interactions, k: int = 20) -> Any:
     fig = _figure(7.0, 0.9 + 0.3 * max(len(rows), 1))
     ax = fig.add_subplot()
     ax.barh(range(len(rows)), [r.value for r in rows], color=[_color(r.value) for r in rows])
-    ax.set_yticks(range(len(rows)), [_cut(r.label) for r in rows])
+    ax.set_yticks(range(len(rows)), [_cut(r.label) for r in rows], parse_math=False)
     ax.invert_yaxis()
     ax.axvline(0.0, color="#999", linewidth=0.8)
     ax.set_xlabel(f"coefficient ({inter.basis})")
     ax.set_title("Top interactions")
-    return fig
+    return _plain(fig)
 
 
 def plot_waterfall(inter: Interactions, k: int = 10) -> Any | None:
@@ -57,12 +70,12 @@ def plot_waterfall(inter: Interactions, k: int = 10) -> Any | None:
     for i, step in enumerate(steps):
         color = NEUTRAL if step.total else _color(step.end - step.start)
         ax.barh(i, step.end - step.start, left=step.start, color=color)
-    ax.set_yticks(range(len(steps)), [_cut(s.label) for s in steps])
+    ax.set_yticks(range(len(steps)), [_cut(s.label) for s in steps], parse_math=False)
     ax.invert_yaxis()
     ax.axvline(0.0, color="#999", linewidth=0.8)
     ax.set_xlabel("value")
     ax.set_title("From all parts ablated to the full input")
-    return fig
+    return _plain(fig)
 
 
 def plot_interaction_graph(inter: Interactions, k: int = 20) -> Any:
@@ -100,12 +113,19 @@ def plot_interaction_graph(inter: Interactions, k: int = 20) -> Any:
             edgecolors="white",
             zorder=4,
         )
-        ax.annotate(_cut(node.label), (x, y), textcoords="offset points", xytext=(8, 8), fontsize=8)
+        ax.annotate(
+            _cut(node.label),
+            (x, y),
+            textcoords="offset points",
+            xytext=(8, 8),
+            fontsize=8,
+            parse_math=False,
+        )
     ax.set_xlim(-0.05, 1.05)
     ax.set_ylim(-0.05, 1.05)
     ax.set_axis_off()
     ax.set_title("Interaction graph")
-    return fig
+    return _plain(fig)
 
 
 def save_figures(inter: Interactions, out_dir: str | Path, k: int = 20) -> list[Path]:
@@ -116,10 +136,14 @@ def save_figures(inter: Interactions, out_dir: str | Path, k: int = 20) -> list[
         "waterfall.png": plot_waterfall(inter, min(k, 10)),
         "interaction_graph.png": plot_interaction_graph(inter, k),
     }
+    from ablatio.report.run import atomic_write
+
     written = []
     for name, fig in figures.items():
         if fig is None:
             continue
-        fig.savefig(out / name, dpi=FIGURE_DPI)
+        png = io.BytesIO()
+        fig.savefig(png, format="png", dpi=FIGURE_DPI)
+        atomic_write(out / name, png.getvalue())  # never through a symlink
         written.append(out / name)
     return written

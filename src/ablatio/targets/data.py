@@ -171,7 +171,10 @@ class DataTarget(Target):
     proba_floor : float, default=1e-6
         Probabilities are clipped below at this value before taking logarithms.
     n_jobs : int, default=1
-        Retrainings run in parallel with joblib (``-1``: all cores).
+        Retrainings run in parallel with joblib (``-1``: all cores). With 1, the built-in
+        retrainings run one after the other with single-threaded BLAS/OpenMP: these small
+        fits gain nothing from threads, and on a loaded 2-core machine the default threads
+        made each one ~40x slower (joblib's workers are limited the same way).
     random_state : int, Generator or None
         Seeds the k-means grouping.
 
@@ -309,7 +312,10 @@ class DataTarget(Target):
                     )  # fmt: skip
                 )
         if self.n_jobs == 1:
-            results = [fn(*args, **kwargs) for fn, args, kwargs in jobs]
+            from threadpoolctl import threadpool_limits  # a scikit-learn dependency
+
+            with threadpool_limits(limits=1 if self.train_and_score is None else None):
+                results = [fn(*args, **kwargs) for fn, args, kwargs in jobs]
         else:
             results = Parallel(n_jobs=self.n_jobs)(jobs)
         self.n_fallbacks += sum(fell_back for _, fell_back in results)

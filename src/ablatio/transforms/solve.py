@@ -11,12 +11,20 @@ through the SVD-based ``lstsq`` on ``√w``-scaled rows. Equality constraints ar
 ``β = β_0 + Z γ`` with ``β_0`` the minimum-norm solution of ``A β = b`` and ``Z`` an orthonormal
 basis of the null space of ``A``, then ``γ`` is an unconstrained least-squares fit (better
 conditioned than the KKT system, which squares the condition number of ``X``).
-Every regression in ablatio goes through :func:`least_squares`.
+Every regression in ablatio goes through :func:`least_squares`. The solvers run with one BLAS
+thread, so that a result is byte-identical whatever the machine's thread settings.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
+
 import numpy as np
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 __all__ = ["RANK_RTOL", "least_squares", "least_squares_gram", "least_squares_path"]
 
@@ -30,6 +38,31 @@ RANK_RTOL = 1e-10
 _CHOLESKY_RTOL = 1e-10
 
 
+@functools.cache
+def _controller() -> Any:
+    from threadpoolctl import ThreadpoolController  # a core dependency
+
+    return ThreadpoolController()  # found once: entering its limit then costs ~50 µs
+
+
+def _one_blas_thread(solver: Callable[P, R]) -> Callable[P, R]:
+    """Run ``solver`` with one BLAS thread, so its result does not depend on the thread count.
+
+    A threaded GEMM splits its sums differently for each number of threads, so the last bits
+    of a solution changed with the BLAS thread count (Faith-Shap by 3e-15, Faith-Banzhaf by
+    1.7e-14 at n=16). One thread makes every solution byte-identical; these solves are a
+    small part of a run.
+    """
+
+    @functools.wraps(solver)
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> R:
+        with _controller().limit(limits=1, user_api="blas"):
+            return solver(*args, **kwargs)
+
+    return wrapped
+
+
+@_one_blas_thread
 def least_squares(
     X: np.ndarray,
     y: np.ndarray,
@@ -83,6 +116,7 @@ def least_squares(
     return particular + free @ gamma
 
 
+@_one_blas_thread
 def least_squares_path(X: np.ndarray, y: np.ndarray, sizes: np.ndarray) -> list[np.ndarray]:
     """Ordinary least-squares coefficients on every requested prefix of the columns of ``X``.
 
@@ -121,6 +155,7 @@ def least_squares_path(X: np.ndarray, y: np.ndarray, sizes: np.ndarray) -> list[
     return out
 
 
+@_one_blas_thread
 def least_squares_gram(gram: np.ndarray, moment: np.ndarray, *, ridge: float = 0.0) -> np.ndarray:
     """Least-squares coefficients from the normal equations ``(XᵀX + λI) β = Xᵀy``.
 

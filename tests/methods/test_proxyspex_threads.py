@@ -1,0 +1,40 @@
+"""ProxySPEX limits math-library threads only while its own proxy and refits compute."""
+
+from __future__ import annotations
+
+from threadpoolctl import threadpool_info, threadpool_limits
+
+import ablatio
+from ablatio.methods import proxyspex
+
+
+def _threads() -> list[int]:
+    return sorted(info["num_threads"] for info in threadpool_info())
+
+
+def test_thread_limit_covers_the_proxy_only(monkeypatch):
+    import sklearn.ensemble  # noqa: F401 - load the OpenMP runtime the limit applies to
+
+    seen_in_proxy: list[list[int]] = []
+    original = proxyspex.fit_proxy_fourier
+
+    def spy(*args, **kwargs):
+        seen_in_proxy.append(_threads())
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(proxyspex, "fit_proxy_fourier", spy)
+    planted = ablatio.sparse_and_game(8, n_terms=6, max_order=2, random_state=0)
+    seen_in_game: list[list[int]] = []
+
+    def value(masks):
+        seen_in_game.append(_threads())
+        return planted(masks)
+
+    with threadpool_limits(limits=2):
+        before = _threads()
+        assert set(before) == {2}
+        ablatio.explain(ablatio.Game(value, n=8), method="proxyspex", budget=120, random_state=0)
+        after = _threads()
+    assert after == before
+    assert seen_in_game and all(t == before for t in seen_in_game)
+    assert seen_in_proxy and all(set(t) == {1} for t in seen_in_proxy)
