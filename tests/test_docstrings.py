@@ -20,7 +20,6 @@ MODULES = [
     "ablatio.methods.lime",
     "ablatio.methods.permutation",
     "ablatio.methods.proxyspex",
-    "ablatio.methods.moebius_gt",
     "ablatio.evaluation.compare",
     "ablatio.testing",
 ]

@@ -24,6 +24,7 @@ from ablatio.exceptions import BasisError, ParameterError
 from ablatio.transforms.fourier import evaluate_fourier
 from ablatio.transforms.indices import INDICES, moebius_to_index
 from ablatio.transforms.moebius import (
+    CANCEL_RTOL,
     evaluate_moebius,
     fourier_to_moebius,
     moebius_to_fourier,
@@ -234,20 +235,26 @@ class Interactions:
         )
         raise BasisError(msg)
 
-    def to_moebius(self, atol: float = 1e-12) -> Interactions:
-        """The same function in the Möbius (AND) basis (exact)."""
+    def to_moebius(self, rtol: float = CANCEL_RTOL) -> Interactions:
+        """The same function in the Möbius (AND) basis (exact).
+
+        A converted coefficient is dropped only when it cancels to below ``rtol`` times the sum
+        of the magnitudes that produced it (round-off), so the result does not depend on the
+        scale of the coefficients.
+        """
         if self.basis == "moebius":
             return self
         self._require_function_basis("to_moebius")
-        idx, coef = fourier_to_moebius(self._idx, self._coef, atol=atol)
+        idx, coef = fourier_to_moebius(self._idx, self._coef, rtol=rtol)
         return Interactions._from_arrays(idx, coef, self, "moebius")
 
-    def to_fourier(self, atol: float = 1e-12) -> Interactions:
-        """The same function in the Fourier (parity) basis (exact)."""
+    def to_fourier(self, rtol: float = CANCEL_RTOL) -> Interactions:
+        """The same function in the Fourier (parity) basis (exact; cancellations as in
+        :meth:`to_moebius`)."""
         if self.basis == "fourier":
             return self
         self._require_function_basis("to_fourier")
-        idx, coef = moebius_to_fourier(self._idx, self._coef, atol=atol)
+        idx, coef = moebius_to_fourier(self._idx, self._coef, rtol=rtol)
         return Interactions._from_arrays(idx, coef, self, "fourier")
 
     def index(self, index: str, order: int | None = None) -> Interactions:
