@@ -246,7 +246,7 @@ class ProxySPEX(Method):
             if len(self.stages_) > 1:
                 extra = found.terms if found is not None else []
                 terms, coef, r2 = self._explain(X, y, extra, proxy_rng)
-        if X.shape[0] == 2**n:  # a tiny game fully enumerated: its spectrum is known exactly
+        if X.shape[0] >= 2**n and np.unique(X, axis=0).shape[0] == 2**n:  # all masks: exact
             terms, coef, r2 = enumerated_spectrum(X, y, self.max_order_)
         self.train_r2_ = r2
         self._n_samples = X.shape[0]
