@@ -321,8 +321,9 @@ class Interactions:
             self._idx, self._coef * factor, self, self.basis, self.order
         )
 
-    def prune(self, atol: float = 1e-12) -> Interactions:
-        """Drop terms with ``|coefficient| <= atol``."""
+    def prune(self, atol: float = 0.0) -> Interactions:
+        """Drop terms with ``|coefficient| <= atol`` (default: exact zeros only; any threshold
+        is the caller's, in the units of the coefficients)."""
         keep = np.abs(self._coef) > atol
         return Interactions._from_arrays(
             self._idx[keep], self._coef[keep], self, self.basis, self.order

@@ -4,6 +4,13 @@
 ``AssertionError`` naming the first broken contract; :func:`iter_checks` yields the checks one
 by one (``tests/test_common.py`` parametrises over them for every registered method).
 
+The checks enforce the method contract of :mod:`ablatio.methods.base`: the common parameters
+``budget=None, max_order=None, random_state=None`` (a ``SeedSequence`` too) and the learned
+attributes (``check_params``, ``check_fit_contract``, ``check_seed_sequence``), the builder
+:func:`~ablatio.methods.make_method` (``check_explain``), the defaults on a 2-part game
+(``check_default_order_small_n``), and scale-free numerics: ``explain(c·f + d) =
+c·explain(f) + d`` (``check_scale_equivariance``).
+
 A method tells the checks how to exercise it through a class attribute ``_check_tags``, a dict
 merged over :data:`DEFAULT_TAGS`:
 
