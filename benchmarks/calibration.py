@@ -2,10 +2,10 @@
 
 For every game of the recovery benchmark (AND, parity, hierarchical; noise sd 0 and 0.5, plus
 sd 2.0 whose noise ceiling lies below the warning thresholds; the same budgets, and a third of
-them, where recovery is partial) and a real target (digits data attribution: LogisticRegression
-retrained on 64 k-means groups of training examples), each sparse method is fitted once and
-compared with the truth, R² of its result on ``N_TEST`` fresh uniform held-out masks
-(``ablatio.faithfulness``, an independent stream):
+them, where recovery is partial) and real targets (VADER's sentiment of two reviews, one part
+per word, 28 and 48 parts), each sparse method is fitted once and compared with the truth, R²
+of its result on ``N_TEST`` fresh uniform held-out masks (``ablatio.faithfulness``, an
+independent stream):
 
 * ``|self − true|`` for ``holdout_r2_`` (ablations the fit never used) and, for reference, for
   ``train_r2_`` (the estimate on the ablations that chose the support: SPEX's cross-group R²,
@@ -16,9 +16,10 @@ compared with the truth, R² of its result on ``N_TEST`` fresh uniform held-out 
 Targets (issue #16): mean ``|holdout_r2_ − true|`` <= 0.02, max <= 0.05, no missed warning.
 
     PYTHONPATH=src python benchmarks/calibration.py --quick          # n = 64, 1 seed
-    PYTHONPATH=src python benchmarks/calibration.py --seeds 2 --n 64,256 --data
+    PYTHONPATH=src python benchmarks/calibration.py --seeds 2 --n 64,256 --text
 
-Results: ``benchmarks/results/calibration.json`` and ``.md``.
+Results: ``benchmarks/results/calibration.json`` and ``.md`` (rows also stream to
+``calibration.rows.jsonl`` while it runs).
 """
 
 from __future__ import annotations
@@ -52,7 +53,16 @@ N_TERMS, MAX_ORDER, N_TEST = 20, 3, 1000
 TEST_SEED_OFFSET = 10_000
 #: Warning threshold of each method (its own parameter).
 THRESHOLDS = {"spex": ("warn_below", 0.9), "proxyspex": ("warn_r2", 0.8)}
-DATA_BUDGET = 1000
+#: Real targets: VADER's compound sentiment of reviews, one part per word (negations and
+#: boosters make it non-additive).
+TEXTS = (
+    "The movie was not good at all, but the actors were brilliant and the music was "
+    "absolutely wonderful, although the ending felt rushed and rather disappointing to me.",
+    "I really wanted to love this phone. The screen is gorgeous and the battery lasts forever, "
+    "yet the camera is terrible, the speakers are weak, and support never answered my emails, "
+    "which is not acceptable at this price. Still, it is not the worst purchase I have made.",
+)
+TEXT_BUDGET = 1000
 
 
 def fit_one(method: str, game: Game, budget: int, seed: int, truth_game: Any) -> dict:
@@ -101,23 +111,31 @@ def synthetic_rows(ns: list[int], seeds: int, methods: list[str]) -> list[dict]:
     return rows
 
 
-def data_rows(seeds: int, methods: list[str]) -> list[dict]:
-    sys.path.insert(0, str(HERE.parent / "examples"))
-    from data_digits import build_target
+def text_rows(seeds: int, methods: list[str]) -> list[dict]:
+    from ablatio.models import vader_scorer
+    from ablatio.targets import ScoreTarget
 
     rows = []
-    for seed in range(seeds):
-        target = build_target(digit=8, n_groups=64, n_test=10, n_jobs=1, seed=seed)
-        game = Game(target)  # shared: the held-out masks are evaluated once for both methods
-        for method in methods:
-            row = fit_one(method, game, DATA_BUDGET, seed, game)
-            row.update(target="digits data (64 groups)", n=64, seed=seed)
-            rows.append(row)
-            print(_line(row), flush=True)
+    for k, text in enumerate(TEXTS):
+        target = ScoreTarget(text, vader_scorer(), unit="words")
+        for seed in range(seeds):
+            game = Game(target)  # shared: the held-out masks are evaluated once for both
+            for method in methods:
+                row = fit_one(method, game, TEXT_BUDGET, seed, game)
+                row.update(target=f"VADER text {k}", n=target.n_players, seed=seed)
+                rows.append(row)
+                print(_line(row), flush=True)
     return rows
 
 
+#: Rows are appended here as they finish (``--resummarise`` rebuilds the tables from it).
+LOG: list[Path] = []
+
+
 def _line(row: dict) -> str:
+    if LOG:
+        with LOG[0].open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(row) + "\n")
     return (
         f"{row['target']:>24} n={row['n']:<5} seed={row['seed']} {row['method']:>9}: "
         f"holdout {row['holdout_r2']:.4f} train {row['train_r2']:.4f} true {row['true_r2']:.4f}"
@@ -198,13 +216,19 @@ def main() -> None:
     p.add_argument("--n", default="64,256", help="comma-separated numbers of players")
     p.add_argument("--seeds", type=int, default=2)
     p.add_argument("--methods", default="spex,proxyspex")
-    p.add_argument("--data", action="store_true", help="also the digits data target")
-    p.add_argument("--quick", action="store_true", help="n = 64, one seed, no data target")
+    p.add_argument("--text", action="store_true", help="also the VADER text targets")
+    p.add_argument("--quick", action="store_true", help="n = 64, one seed, no text target")
     p.add_argument("--out", default=str(HERE / "results" / "calibration"))
     p.add_argument("--resummarise", action="store_true", help="rewrite the tables from --out")
     args = p.parse_args()
+    rows_file = Path(args.out).with_suffix(".rows.jsonl")
     if args.resummarise:
-        payload = json.loads(Path(args.out).with_suffix(".json").read_text(encoding="utf-8"))
+        runs = [json.loads(line) for line in rows_file.read_text(encoding="utf-8").splitlines()]
+        payload = {
+            "command": "python benchmarks/calibration.py --resummarise (rows of an earlier run)",
+            "load_average": "see the run",
+            "runs": runs,
+        }
         methods = list(dict.fromkeys(r["method"] for r in payload["runs"]))
         payload["summary"] = summarise(payload["runs"], methods)
         write(Path(args.out), payload)
@@ -213,9 +237,11 @@ def main() -> None:
     seeds = 1 if args.quick else args.seeds
     methods = args.methods.split(",")
     load = [round(x, 2) for x in os.getloadavg()]
-    rows = synthetic_rows(ns, seeds, methods)
-    if args.data and not args.quick:
-        rows += data_rows(seeds, methods)
+    rows_file.parent.mkdir(parents=True, exist_ok=True)
+    rows_file.write_text("", encoding="utf-8")
+    LOG.append(rows_file)
+    rows = text_rows(seeds, methods) if args.text and not args.quick else []
+    rows += synthetic_rows(ns, seeds, methods)
     summary = summarise(rows, methods)
     command = "python benchmarks/calibration.py " + " ".join(sys.argv[1:])
     out = Path(args.out)
