@@ -1,4 +1,4 @@
-"""Measure ProxySPEX and MobiusRecovery against the issue-4 targets; print a markdown table.
+"""Measure ProxySPEX against the issue-4 targets; print a markdown table.
 
 Run from the repository root::
 
@@ -42,9 +42,6 @@ CASES = [
     ("hierarchical", 256, 20, 0.5, "proxyspex", 1000, "(margin: noise at 1x budget)"),
     ("hierarchical", 1024, 20, 0.5, "proxyspex", 2000, "R² >= ceiling - 0.05 at 2x budget"),
     ("hierarchical", 4096, 20, 0.0, "proxyspex", 1000, "n = 4096 within 10 minutes"),
-    ("and", 16, 10, 0.0, "mobius", 12000, "exact recovery"),
-    ("and", 64, 10, 0.0, "mobius", 12000, "exact recovery"),
-    ("and", 128, 10, 0.0, "mobius", 12000, "exact recovery"),
 ]
 
 

@@ -185,7 +185,7 @@ def parse_budgets(text: str) -> dict[int, int]:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--methods", default="spex,proxyspex,mobius", help="ablatio registry names")
+    p.add_argument("--methods", default="spex,proxyspex", help="ablatio registry names")
     p.add_argument("--shapiq", default="SPEX,ProxySPEX", help="shapiq approximators ('' = none)")
     p.add_argument("--games", default="and,parity,hier")
     p.add_argument("--noise", default="0,0.5", help="noise sds")

@@ -57,3 +57,59 @@ def test_same_seed_identical_across_processes():
         for _ in range(2)
     }
     assert len(runs) == 1
+
+
+def test_tiny_game_keeps_its_terms_with_spex():
+    """Issue #16: a game of scale 1e-12 came back empty from SPEX (absolute cuts)."""
+    game = ablatio.sparse_parity_game(20, n_terms=10, max_order=3, random_state=0)
+    unit = ablatio.explain(game, method="spex", budget=1000, random_state=0)
+    tiny = ablatio.explain(
+        ablatio.Game(lambda m: 1e-12 * game(m), 20), method="spex", budget=1000, random_state=0
+    )
+    assert len(unit.interactions) > 1
+    assert tiny.interactions.allclose(unit.interactions.scale(1e-12), atol=1e-21)
+    assert len(tiny.interactions) == len(unit.interactions)
+
+
+def test_small_effects_on_a_large_offset_are_kept():
+    """Issue #16: Exact cut at 1e-10·max|f| returned Shapley values [0, 0, 0] here."""
+
+    def fn(m):
+        return 1e6 + 1e-5 * (m[:, 0] & m[:, 1]) + 3e-5 * m[:, 2]
+
+    phi = ablatio.explain(fn, 3).interactions.shapley_values()
+    np.testing.assert_allclose(phi, [5e-6, 5e-6, 3e-5], rtol=1e-4)
+
+
+def test_default_max_order_is_capped_at_n():
+    """Issue #16: explain(fn, 2, method="spex") raised max_order == 3 > n == 2."""
+    expl = ablatio.explain(lambda m: 1.0 + m[:, 0] * m[:, 1], 2, method="spex", random_state=0)
+    assert expl.interactions.allclose(ablatio.Interactions([(), (0, 1)], [1.0, 1.0], n_players=2))
+    with pytest.raises(ParameterError, match="max_order == 3 > n == 2"):
+        ablatio.explain(lambda m: m[:, 0] * 1.0, 2, method="spex", max_order=3)
+
+
+def test_game_settings_are_applied_or_refused(tmp_path):
+    """Issue #16: feature_names and cache were silently ignored for an existing Game."""
+    game = ablatio.Game(ablatio.sparse_and_game(3, 2, 2, random_state=0))
+    expl = ablatio.explain(game, feature_names=["a", "b", "c"])
+    assert expl.interactions.feature_names == ("a", "b", "c")
+    with pytest.raises(ParameterError, match="cache= is a Game setting"):
+        ablatio.explain(game, cache=tmp_path / "c.sqlite")
+
+
+@pytest.mark.parametrize("method", ["spex", "proxyspex", "kernelshap"])
+def test_seed_sequence_is_accepted(method):
+    """Issue #16: a SeedSequence accepted by the seed helper was refused by methods."""
+    game = ablatio.sparse_and_game(6, 3, 2, random_state=0)
+    runs = [
+        ablatio.explain(game, method=method, budget=64, random_state=np.random.SeedSequence(5))
+        for _ in range(2)
+    ]
+    assert runs[0].interactions == runs[1].interactions
+
+
+def test_explanation_reports_the_held_out_estimate():
+    game = ablatio.sparse_parity_game(24, n_terms=5, max_order=2, random_state=1)
+    expl = ablatio.explain(game, method="spex", budget=2000, max_order=2, random_state=0)
+    assert expl.holdout_r2 > 0.999 and expl.warnings == ()

@@ -95,3 +95,28 @@ def test_json_round_trip(tmp_path):
     path.write_text(json.dumps({"hello": 1}))
     with pytest.raises(ParameterError, match="not an ablatio"):
         Interactions.load(path)
+
+
+def test_integer_rows_are_player_indices_or_refused():
+    """Issue #16: an int array of width n was read as a support matrix; [[0, 1]] became (1,)."""
+    with pytest.raises(ParameterError, match="support matrix as dtype bool"):
+        Interactions(np.array([[0, 1]]), [1.0], n_players=2)
+    f = Interactions(np.array([[0, 2]]), [1.0], n_players=3)  # width 2 != n: indices
+    assert f.terms == [(0, 2)]
+    g = Interactions(np.array([[False, True]]), [1.0], n_players=2)  # bool: support
+    assert g.terms == [(1,)]
+
+
+@pytest.mark.parametrize("term", [(-1,), (0, -2), (1, 1)])
+def test_negative_or_repeated_players_are_refused(term):
+    """Issue #16: a negative index silently became the constant term."""
+    with pytest.raises(ParameterError, match="distinct player indices"):
+        Interactions([term], [1.0], n_players=3)
+
+
+def test_tiny_fourier_coefficients_keep_their_meaning():
+    """Issue #16: an absolute 1e-12 cut in to_moebius zeroed this game's Shapley values."""
+    f = Interactions([(), (0,), (0, 1)], [1e-13, 2e-13, 3e-13], n_players=2, basis="fourier")
+    np.testing.assert_allclose(f.shapley_values(), [-4e-13, 0.0], atol=1e-27)
+    scaled = f.scale(1e13)
+    np.testing.assert_allclose(f.to_moebius().coefficients * 1e13, scaled.to_moebius().coefficients)

@@ -7,7 +7,7 @@ import pytest
 
 import ablatio
 from ablatio import Interactions
-from ablatio.exceptions import BasisError
+from ablatio.exceptions import BasisError, ParameterError
 
 shapiq = pytest.importorskip("shapiq")
 
@@ -52,21 +52,57 @@ def test_fourier_exports_as_moebius(moebius):
 )
 def test_index_round_trip(moebius, index, order, name):
     values = moebius.index(index, order)
-    iv = values.to_shapiq()
+    f_empty = moebius[()]
+    iv = values.to_shapiq(baseline_value=f_empty)
     assert iv.index == name
+    assert iv.baseline_value == pytest.approx(values[()] if index == "fbii" else f_empty)
     back = Interactions.from_shapiq(iv)
-    assert back == values
+    assert back.allclose(values, atol=0.0) and back.order == values.order
 
 
-@pytest.mark.parametrize(("index", "order"), [("SV", 1), ("k-SII", 2), ("STII", 2), ("Moebius", 7)])
-def test_matches_shapiq_exact_computer(game, moebius, index, order):
-    """shapiq's own brute force, imported through from_shapiq, equals our closed forms."""
+def test_sii_export_needs_the_baseline(moebius):
+    with pytest.raises(ParameterError, match="baseline_value"):
+        moebius.index("sii", 2).to_shapiq()
+
+
+def test_export_keeps_zero_terms_the_index_defines():
+    """STII of order 2 is defined on every player; a zero value is still a value."""
+    inter = Interactions([(), (0, 1)], [1.0, 2.0], n_players=4)
+    iv = inter.index("stii", 2).to_shapiq()
+    assert sorted(iv.get_n_order(1).interactions) == [(0,), (1,), (2,), (3,)]
+    assert len(iv.get_n_order(2).interactions) == 6
+
+
+EXACT_CASES = [
+    ("SV", 1, 1e-9),
+    ("BV", 1, 1e-9),
+    ("SII", 2, 1e-9),
+    ("BII", 3, 1e-9),
+    ("k-SII", 2, 1e-9),
+    ("STII", 2, 1e-9),
+    ("FBII", 2, 1e-9),
+    ("FSII", 2, 1e-7),  # shapiq solves FSII by a weighted regression: ~1e-9 off
+    ("Moebius", 7, 1e-9),
+]
+
+
+@pytest.mark.parametrize(("index", "order", "atol"), EXACT_CASES)
+def test_matches_shapiq_exact_computer(game, moebius, index, order, atol):
+    """shapiq's own brute force, imported through from_shapiq, equals our closed forms,
+    the empty set included (Grabisch–Roubens: SII(∅) = Σ a(T)/(|T|+1), BII(∅) = mean f)."""
     from shapiq.game_theory.exact import ExactComputer
 
     computer = ExactComputer(n_players=7, game=lambda c: game(np.asarray(c, dtype=bool)))
-    theirs = Interactions.from_shapiq(computer(index, order))
+    exact = computer(index, order)
+    theirs = Interactions.from_shapiq(exact)
     ours = moebius if index == "Moebius" else moebius.index(theirs.basis, order)
-    assert theirs.allclose(ours, atol=1e-9)
+    assert theirs[()] == pytest.approx(ours[()], abs=atol)
+    assert theirs.allclose(ours, atol=atol)
+    # and back: our export carries the same ∅ entry and baseline as shapiq's own object
+    exported = ours.to_shapiq(baseline_value=exact.baseline_value)
+    assert exported[()] == pytest.approx(exact[()], abs=atol)
+    assert exported.baseline_value == pytest.approx(exact.baseline_value, abs=atol)
+    assert set(exported.interactions) >= {t for t, v in exact.interactions.items() if abs(v) > atol}
 
 
 def test_unknown_shapiq_index_is_refused():

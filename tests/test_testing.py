@@ -21,8 +21,11 @@ class _Broken(Method):
     _check_tags: ClassVar[dict[str, Any]] = {"exact": "additive"}
     defect: ClassVar[str] = ""
 
-    def __init__(self, *, budget: int | None = None, random_state: Any = None) -> None:
+    def __init__(
+        self, *, budget: int | None = None, max_order: int | None = None, random_state: Any = None
+    ) -> None:
         self.budget = budget
+        self.max_order = max_order
         self.random_state = random_state
 
     def min_budget(self, n_players: int) -> int:
@@ -63,8 +66,11 @@ def test_defects_are_caught(defect, check):
 
 def test_constructor_that_alters_parameters_is_caught():
     class Altering(_Broken):
-        def __init__(self, *, budget: int | None = None, random_state: Any = None) -> None:
+        def __init__(
+            self, *, budget: int | None = None, max_order: Any = None, random_state: Any = None
+        ) -> None:
             self.budget = None if budget is None else budget + 0.0
+            self.max_order = max_order
             self.random_state = random_state
 
     with pytest.raises(AssertionError, match="check_params"):
@@ -78,3 +84,24 @@ def test_tags_merge_over_defaults_and_skip_is_honoured():
     assert method_tags(Skipping)["n_players"] == 6
     assert check_method(Skipping)["check_determinism"] == "skipped: stochastic"
     assert method_tags(KernelSHAP)["exact"] == "additive"
+
+
+def test_a_method_without_the_common_parameters_is_caught():
+    class NoOrder(_Broken):
+        def __init__(self, *, budget: int | None = None, random_state: Any = None) -> None:
+            self.budget = budget
+            self.random_state = random_state
+
+    with pytest.raises(AssertionError, match="must take max_order=None"):
+        dict(iter_checks(NoOrder()))["check_params"]()
+
+
+def test_an_absolute_threshold_is_caught():
+    """Issue #16: the scale property catches a method that drops |a| <= 1e-10."""
+
+    class Cut(_Broken):
+        def _fit(self, game, rng):
+            return super()._fit(game, rng).prune(1e-10)
+
+    with pytest.raises(AssertionError, match="check_scale_equivariance"):
+        dict(iter_checks(Cut()))["check_scale_equivariance"]()

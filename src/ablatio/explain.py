@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +14,7 @@ from ablatio._validation import RandomState
 from ablatio.exceptions import ParameterError
 from ablatio.games.game import Game, Progress
 from ablatio.interactions import Interactions
-from ablatio.methods import Method, get_method
+from ablatio.methods import Method, make_method
 
 __all__ = ["Explanation", "explain"]
 
@@ -36,6 +35,10 @@ class Explanation:
         The method's parameters.
     fit_time : float
         Seconds spent fitting.
+    holdout_r2 : float
+        The method's R² on ablations it did not learn from (``nan`` if it makes none).
+    warnings : tuple of str
+        RecoveryWarnings the method emitted.
     """
 
     interactions: Interactions
@@ -43,6 +46,8 @@ class Explanation:
     method: str
     params: dict[str, Any] = field(default_factory=dict)
     fit_time: float = 0.0
+    holdout_r2: float = float("nan")
+    warnings: tuple[str, ...] = ()
 
     def predict(self, masks: Any) -> np.ndarray:
         """The explanation's values ``(n_masks,)`` for masks ``(n_masks, n_players)``."""
@@ -85,40 +90,6 @@ class Explanation:
         return str(self.summary())
 
 
-def _make_method(
-    method: str | Method,
-    budget: int | None,
-    max_order: int | None,
-    random_state: RandomState,
-    options: dict[str, Any] | None,
-) -> Method:
-    if isinstance(method, Method):
-        if options:
-            msg = "options are only used with a method name; configure the instance instead"
-            raise ParameterError(msg)
-        return method
-    cls = get_method(method)
-    accepted = {p for p in inspect.signature(cls.__init__).parameters if p != "self"}
-    params: dict[str, Any] = {}
-    for key, value in (
-        ("budget", budget),
-        ("max_order", max_order),
-        ("random_state", random_state),
-    ):
-        if key in accepted:
-            if value is not None:  # None keeps the method's own default
-                params[key] = value
-        elif value is not None and key != "random_state":  # deterministic methods: no seed
-            msg = f"method {method!r} takes no {key}"
-            raise ParameterError(msg)
-    for key, value in (options or {}).items():
-        if key not in accepted:
-            msg = f"method {method!r} has no option {key!r}; valid: {sorted(accepted)}"
-            raise ParameterError(msg)
-        params[key] = value
-    return cls(**params)
-
-
 def explain(
     fn: Callable[[np.ndarray], Any] | Game,
     n: int | None = None,
@@ -146,13 +117,15 @@ def explain(
     method : str or Method, default="exact"
         A registry name (see ``ablatio.methods.METHODS``) or a configured Method.
     budget : int, optional
-        Maximum number of distinct ablations.
+        Maximum number of distinct ablations (None: the method's ``default_budget(n)``).
     max_order : int, optional
-        Largest interaction order to look for.
+        Largest interaction order to look for (None: the method's default, capped at ``n``).
     random_state : int, Generator or None
         Seed of every random choice; the same seed gives the same explanation.
     feature_names, cache, name, version, batch_size
-        Passed to :class:`~ablatio.games.game.Game` when ``fn`` is not already one.
+        Passed to :class:`~ablatio.games.game.Game` when ``fn`` is not already one. With a
+        Game, ``feature_names`` names the parts of the result, and ``cache``, ``name`` or
+        ``version`` raise (build the Game with them); ``batch_size`` is the Game's own.
     progress : callable or bool, optional
         A :class:`~ablatio.games.game.Progress` callback, or ``True`` for a progress bar
         (tqdm) of the fit's distinct ablations out of the budget. Off by default.
@@ -172,6 +145,13 @@ def explain(
         if n is not None and n != fn.n_players:
             msg = f"n == {n} but the game has n_players == {fn.n_players}"
             raise ParameterError(msg)
+        for key, value in (("cache", cache), ("name", name), ("version", version)):
+            if value is not None:
+                msg = (
+                    f"{key}= is a Game setting and this Game is already built: pass "
+                    f"Game(fn, {key}=...) or call explain(fn, n, {key}=...) with the function"
+                )
+                raise ParameterError(msg)
         game = fn
     else:
         game = Game(
@@ -183,7 +163,9 @@ def explain(
             version=version,
             batch_size=batch_size,
         )
-    estimator = _make_method(method, budget, max_order, random_state, options)
+    estimator = make_method(
+        method, budget=budget, max_order=max_order, random_state=random_state, options=options
+    )
     label = method if isinstance(method, str) else estimator.name
     bar = resolve_progress(progress, budget, label, game.n_queries)
     previous = game.progress
@@ -195,10 +177,15 @@ def explain(
         game.progress = previous
         if progress is True:
             bar.close()
+    interactions = estimator.interactions_
+    if isinstance(fn, Game) and feature_names is not None:
+        interactions = interactions.with_feature_names(feature_names)
     return Explanation(
-        interactions=estimator.interactions_,
+        interactions=interactions,
         n_queries=estimator.n_queries_,
         method=estimator.name,
         params=estimator.get_params(),
         fit_time=estimator.fit_time_,
+        holdout_r2=estimator.holdout_r2_,
+        warnings=tuple(estimator.warnings_),
     )

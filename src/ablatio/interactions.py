@@ -12,7 +12,9 @@ or the values of an interaction index (``"sv"``, ``"bv"``, ``"sii"``, ``"bii"``,
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from itertools import combinations
+from math import comb
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,7 @@ from ablatio.exceptions import BasisError, ParameterError
 from ablatio.transforms.fourier import evaluate_fourier
 from ablatio.transforms.indices import INDICES, moebius_to_index
 from ablatio.transforms.moebius import (
+    CANCEL_RTOL,
     evaluate_moebius,
     fourier_to_moebius,
     moebius_to_fourier,
@@ -44,6 +47,8 @@ __all__ = ["BASES", "SCHEMA_VERSION", "Interactions"]
 BASES = ("moebius", "fourier")
 #: Version of the JSON layout written by :meth:`Interactions.save`.
 SCHEMA_VERSION = 1
+#: Most terms an index export to shapiq lists densely (zeros included).
+MAX_DENSE_EXPORT = 1_000_000
 #: ablatio basis → shapiq index name (``to_shapiq``); Fourier is exported via Möbius.
 _TO_SHAPIQ = {
     "moebius": "Moebius",
@@ -65,7 +70,9 @@ class Interactions:
     Parameters
     ----------
     terms : sequence of tuples of int, or ndarray of shape (n_terms, n_players)
-        The subsets, as tuples of player indices or as a 0/1 support matrix.
+        The subsets, as tuples of player indices (each in ``0..n-1``, no repeats) or as a
+        support matrix of dtype bool or uint8. An integer array of width ``n`` holding only 0
+        and 1 is ambiguous and refused.
     coefficients : array-like of shape (n_terms,)
         One coefficient per subset. Repeated subsets are summed.
     n_players : int
@@ -104,10 +111,7 @@ class Interactions:
             msg = f"basis == {basis!r}; choose one of {BASES + INDICES}"
             raise BasisError(msg)
         coef = np.asarray(coefficients, dtype=np.float64).reshape(-1)
-        if isinstance(terms, np.ndarray) and terms.ndim == 2 and terms.shape[1] == n:
-            idx = dense_to_terms(terms)
-        else:
-            idx = tuples_to_terms([tuple(t) for t in terms])
+        idx = _terms_to_index(terms, n)
         if idx.shape[0] != coef.shape[0]:
             msg = f"{idx.shape[0]} terms but {coef.shape[0]} coefficients: give one per term"
             raise ParameterError(msg)
@@ -234,20 +238,26 @@ class Interactions:
         )
         raise BasisError(msg)
 
-    def to_moebius(self, atol: float = 1e-12) -> Interactions:
-        """The same function in the Möbius (AND) basis (exact)."""
+    def to_moebius(self, rtol: float = CANCEL_RTOL) -> Interactions:
+        """The same function in the Möbius (AND) basis (exact).
+
+        A converted coefficient is dropped only when it cancels to below ``rtol`` times the sum
+        of the magnitudes that produced it (round-off), so the result does not depend on the
+        scale of the coefficients.
+        """
         if self.basis == "moebius":
             return self
         self._require_function_basis("to_moebius")
-        idx, coef = fourier_to_moebius(self._idx, self._coef, atol=atol)
+        idx, coef = fourier_to_moebius(self._idx, self._coef, rtol=rtol)
         return Interactions._from_arrays(idx, coef, self, "moebius")
 
-    def to_fourier(self, atol: float = 1e-12) -> Interactions:
-        """The same function in the Fourier (parity) basis (exact)."""
+    def to_fourier(self, rtol: float = CANCEL_RTOL) -> Interactions:
+        """The same function in the Fourier (parity) basis (exact; cancellations as in
+        :meth:`to_moebius`)."""
         if self.basis == "fourier":
             return self
         self._require_function_basis("to_fourier")
-        idx, coef = moebius_to_fourier(self._idx, self._coef, atol=atol)
+        idx, coef = moebius_to_fourier(self._idx, self._coef, rtol=rtol)
         return Interactions._from_arrays(idx, coef, self, "fourier")
 
     def index(self, index: str, order: int | None = None) -> Interactions:
@@ -311,8 +321,9 @@ class Interactions:
             self._idx, self._coef * factor, self, self.basis, self.order
         )
 
-    def prune(self, atol: float = 1e-12) -> Interactions:
-        """Drop terms with ``|coefficient| <= atol``."""
+    def prune(self, atol: float = 0.0) -> Interactions:
+        """Drop terms with ``|coefficient| <= atol`` (default: exact zeros only; any threshold
+        is the caller's, in the units of the coefficients)."""
         keep = np.abs(self._coef) > atol
         return Interactions._from_arrays(
             self._idx[keep], self._coef[keep], self, self.basis, self.order
@@ -434,26 +445,45 @@ class Interactions:
         return cls.from_json_dict(json.loads(Path(path).read_text(encoding="utf-8")))
 
     # ------------------------------------------------------------------ interop
-    def to_shapiq(self, *, estimation_budget: int | None = None) -> Any:
+    def to_shapiq(
+        self, *, estimation_budget: int | None = None, baseline_value: float | None = None
+    ) -> Any:
         """The same values as a ``shapiq.InteractionValues`` (needs ``ablatio[shapiq]``).
 
         The Möbius basis maps to shapiq's index ``"Moebius"`` and the index bases to their
         shapiq names (``"sv"`` → ``"SV"``, ``"ksii"`` → ``"k-SII"``, ...). A Fourier result is
-        converted to the Möbius basis first, since shapiq has no parity basis. The empty set's
-        coefficient becomes ``baseline_value``.
+        converted to the Möbius basis first, since shapiq has no parity basis. Both libraries
+        give the empty set the same meaning (see :mod:`ablatio.transforms.indices`). An index
+        export lists every term the index defines (all subsets of size ``1..order``), zeros
+        included, as shapiq does, when there are at most :data:`MAX_DENSE_EXPORT` of them (else
+        every player and the non-zero terms).
 
         Parameters
         ----------
         estimation_budget : int, optional
             Number of ablations used, recorded on the shapiq object.
+        baseline_value : float, optional
+            shapiq's ``baseline_value``, ``f(∅)`` (the FBII intercept for FBII). Defaults to
+            the ∅ entry, which is ``f(∅)`` for the Möbius basis, SV, STII, FSII and k-SII (and
+            the intercept for FBII); SII, BII and BV hold another value at ∅, so pass it.
         """
         require("shapiq", extra="shapiq")
         from shapiq import InteractionValues
 
         inter = self.to_moebius() if self.basis == "fourier" else self
         values = inter.as_dict()
-        baseline = float(values.setdefault((), 0.0))
+        empty = float(values.setdefault((), 0.0))
+        if baseline_value is None and inter.basis in ("sii", "bii", "bv"):
+            msg = (
+                f"to_shapiq: the ∅ entry of {inter.basis!r} is not f(∅); pass "
+                "baseline_value=<f(∅)> (the constant of the Möbius result it came from)"
+            )
+            raise ParameterError(msg)
+        baseline = empty if baseline_value is None else float(baseline_value)
         max_order = inter.max_order if inter.order is None else inter.order
+        if inter.basis != "moebius":
+            for term in _defined_terms(inter.n_players, max(max_order, 1)):
+                values.setdefault(term, 0.0)
         return InteractionValues(
             values,
             index=_TO_SHAPIQ[inter.basis],
@@ -492,6 +522,37 @@ class Interactions:
             feature_names=feature_names,
             order=order,
         )
+
+
+def _terms_to_index(terms: Sequence[Sequence[int]] | np.ndarray, n: int) -> np.ndarray:
+    """Padded index form of tuples or of a bool/uint8 support matrix; ambiguity refused."""
+    if isinstance(terms, np.ndarray) and terms.ndim == 2:
+        if terms.dtype in (np.bool_, np.uint8):
+            if terms.shape[1] != n:
+                msg = f"support matrix of width {terms.shape[1]} but n_players == {n}"
+                raise ParameterError(msg)
+            return dense_to_terms(terms)
+        if terms.shape[1] == n and terms.size and np.isin(terms, (0, 1)).all():
+            msg = (
+                f"terms is an integer array of width n_players == {n} holding only 0 and 1: "
+                "pass a support matrix as dtype bool (or uint8), or the terms as a list of "
+                "tuples of player indices"
+            )
+            raise ParameterError(msg)
+    tuples = [tuple(int(i) for i in t) for t in terms]
+    bad = [t for t in tuples if any(i < 0 for i in t) or len(set(t)) != len(t)]
+    if bad:
+        msg = f"term {bad[0]} must list distinct player indices in 0..n-1 (n_players == {n})"
+        raise ParameterError(msg)
+    return tuples_to_terms(tuples)
+
+
+def _defined_terms(n: int, order: int) -> Iterator[tuple[int, ...]]:
+    """Subsets of size ``1..order`` (every player only, when they exceed the dense limit)."""
+    if sum(comb(n, k) for k in range(1, order + 1)) > MAX_DENSE_EXPORT:
+        order = 1
+    for k in range(1, order + 1):
+        yield from combinations(range(n), k)
 
 
 def _stack(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -4,6 +4,13 @@
 ``AssertionError`` naming the first broken contract; :func:`iter_checks` yields the checks one
 by one (``tests/test_common.py`` parametrises over them for every registered method).
 
+The checks enforce the method contract of :mod:`ablatio.methods.base`: the common parameters
+``budget=None, max_order=None, random_state=None`` (a ``SeedSequence`` too) and the learned
+attributes (``check_params``, ``check_fit_contract``, ``check_seed_sequence``), the builder
+:func:`~ablatio.methods.make_method` (``check_explain``), the defaults on a 2-part game
+(``check_default_order_small_n``), and scale-free numerics: ``explain(c·f + d) =
+c·explain(f) + d`` (``check_scale_equivariance``).
+
 A method tells the checks how to exercise it through a class attribute ``_check_tags``, a dict
 merged over :data:`DEFAULT_TAGS`:
 
@@ -30,6 +37,8 @@ merged over :data:`DEFAULT_TAGS`:
 from __future__ import annotations
 
 import inspect
+import math
+import warnings
 from collections.abc import Callable, Iterator
 from functools import partial
 from typing import Any
@@ -41,12 +50,14 @@ from ablatio.exceptions import (
     BudgetExceededError,
     BudgetTooSmallError,
     NonFiniteValueError,
+    RecoveryWarning,
 )
 from ablatio.explain import explain
 from ablatio.games.game import Game
 from ablatio.games.synthetic import SyntheticGame, sparse_and_game
 from ablatio.interactions import Interactions
-from ablatio.methods import METHODS, Method, clone
+from ablatio.methods import METHODS, Method, clone, make_method
+from ablatio.methods.base import COMMON_PARAMS
 
 __all__ = ["DEFAULT_TAGS", "SkipCheck", "check_method", "iter_checks", "method_tags"]
 
@@ -108,9 +119,13 @@ def _check_budget(method: Method) -> int:
 
 
 def check_params(method: Method) -> None:
-    """``get_params`` mirrors ``__init__``; clone and ``set_params`` round-trip; unknown names
-    raise."""
-    names = [p for p in inspect.signature(type(method).__init__).parameters if p != "self"]
+    """``get_params`` mirrors ``__init__``, which takes the common parameters (None by
+    default); clone and ``set_params`` round-trip; unknown names raise."""
+    signature = inspect.signature(type(method).__init__).parameters
+    names = [p for p in signature if p != "self"]
+    for common in COMMON_PARAMS:
+        if common not in signature or signature[common].default is not None:
+            _fail("check_params", method, f"__init__ must take {common}=None (COMMON_PARAMS)")
     params = method.get_params()
     if list(params) != names:
         _fail("check_params", method, f"get_params keys {list(params)} != __init__ {names}")
@@ -146,8 +161,17 @@ def check_fit_contract(method: Method) -> None:
         _fail("check_fit_contract", method, "interactions_ is not Interactions over n parts")
     if result.basis not in ("moebius", "fourier"):
         _fail("check_fit_contract", method, f"basis {result.basis!r} cannot predict")
-    if "budget" in est.get_params() and est.n_queries_ > budget:
+    if est.n_queries_ > budget or est.budget_ != budget:
         _fail("check_fit_contract", method, f"n_queries_={est.n_queries_} > budget={budget}")
+    order = est.max_order_
+    if not isinstance(order, int) or not 1 <= order <= n:
+        _fail("check_fit_contract", method, f"max_order_={order!r} is not an order in 1..n")
+    for attr in ("holdout_r2_", "train_r2_"):
+        value = getattr(est, attr, None)
+        if not isinstance(value, float) or not (math.isnan(value) or value <= 1.0):
+            _fail("check_fit_contract", method, f"{attr}={value!r} is not an R² (or nan)")
+    if not isinstance(est.warnings_, list):
+        _fail("check_fit_contract", method, "warnings_ is not a list of messages")
     if est.n_queries_ > game.n_queries or est.fit_time_ < 0:
         _fail("check_fit_contract", method, "n_queries_ or fit_time_ inconsistent with the game")
     prediction = est.predict(np.ones((3, n), dtype=bool))
@@ -163,14 +187,16 @@ def check_explain(method: Method) -> None:
         raise SkipCheck(msg)
     n = method_tags(method)["n_players"]
     params = method.get_params()
-    shared = ("budget", "max_order", "random_state")
-    options = {k: v for k, v in params.items() if k not in shared}
+    options = {k: v for k, v in params.items() if k not in COMMON_PARAMS}
+    built = make_method(name, max_order=params["max_order"], options=options)
+    if built.get_params() != {**params, "budget": None, "random_state": None}:
+        _fail("check_explain", method, "make_method(name, options) built other parameters")
     expl = explain(
         _game(n),
         method=name,
-        budget=_check_budget(method) if "budget" in params else None,
-        max_order=params.get("max_order"),
-        random_state=CHECK_SEED if "random_state" in params else None,
+        budget=_check_budget(method),
+        max_order=params["max_order"],
+        random_state=CHECK_SEED,
         options=options,
     )
     if expl.method != name or expl.interactions.n_players != n:
@@ -211,7 +237,7 @@ def check_exact_recovery(method: Method) -> None:
     spend = tags["exact_budget"]
     budget = 2**n if spend == "full" else est.min_budget(n) if spend == "min" else int(spend)
     est = _configured(est, budget=budget)
-    game = _exact_game(tags["exact"], n, est.get_params().get("max_order"))
+    game = _exact_game(tags["exact"], n, est.resolved_max_order(n))
     result = est.fit(game).interactions_.to_moebius()
     if not result.allclose(game.true_interactions, atol=tags["exact_atol"]):
         _fail(
@@ -283,6 +309,73 @@ def check_zero_players(method: Method) -> None:
     _fail("check_zero_players", method, "n=0 did not raise")
 
 
+def check_seed_sequence(method: Method) -> None:
+    """A ``numpy.random.SeedSequence`` is accepted as ``random_state`` and is deterministic."""
+    n = method_tags(method)["n_players"]
+    results = []
+    for _ in range(2):
+        seed = np.random.SeedSequence(CHECK_SEED)
+        est = _configured(method, budget=_check_budget(method), random_state=seed)
+        results.append(est.fit(Game(_game(n))).interactions_)
+    if results[0] != results[1]:
+        _fail("check_seed_sequence", method, "the same SeedSequence gave different results")
+
+
+def check_default_order_small_n(method: Method) -> None:
+    """With ``max_order`` and ``budget`` left None, a game with 2 parts is explained (the
+    default order is capped at ``n``)."""
+    est = _configured(method, budget=None, max_order=None, random_state=CHECK_SEED)
+    game = sparse_and_game(2, n_terms=2, max_order=2, random_state=CHECK_SEED)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RecoveryWarning)
+        est.fit(Game(game))
+    if not 1 <= est.max_order_ <= 2:
+        _fail("check_default_order_small_n", method, f"max_order_={est.max_order_} for n=2")
+
+
+#: Scales ``c`` and offsets ``d`` of the scale property, and its relative tolerance.
+SCALES, OFFSETS, SCALE_RTOL = (1e-12, 1.0, 1e9), (0.0, 1e6), 1e-9
+
+
+def check_scale_equivariance(method: Method) -> None:
+    """``explain(c·f + d) = c·explain(f) + d`` for every ``c`` in :data:`SCALES` and ``d`` in
+    :data:`OFFSETS`, coefficient by coefficient within ``SCALE_RTOL · (|c| max|a_f| + |d|)``
+    (``a_f`` the Möbius coefficients of ``explain(f)``).
+
+    No threshold may be absolute: a game of scale 1e-12 keeps its terms, and an offset of
+    1e6 neither hides terms nor creates any.
+    """
+    n = method_tags(method)["n_players"]
+    budget = _check_budget(method)
+    base = _game(n)
+
+    def fit(scale: float, offset: float) -> Interactions:
+        def fn(masks: np.ndarray) -> np.ndarray:
+            return scale * base(masks) + offset
+
+        est = _configured(method, budget=budget, random_state=CHECK_SEED)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RecoveryWarning)
+            return est.fit(Game(fn, n=n)).interactions_.to_moebius()
+
+    reference = fit(1.0, 0.0)
+    size = float(np.abs(reference.coefficients).max(initial=0.0))
+    for c in SCALES:
+        for d in OFFSETS:
+            expected = reference.scale(c) + Interactions([()], [d], n_players=n)
+            got = fit(c, d)
+            diff = (got + expected.scale(-1.0)).coefficients
+            worst = float(np.abs(diff).max(initial=0.0))
+            tol = SCALE_RTOL * (abs(c) * size + abs(d))
+            if worst > tol:
+                _fail(
+                    "check_scale_equivariance",
+                    method,
+                    f"explain({c:g}·f + {d:g}) differs from {c:g}·explain(f) + {d:g} by "
+                    f"{worst:.3g} > {tol:.3g} ({len(got)} vs {len(expected)} terms)",
+                )
+
+
 _CHECKS: tuple[Check, ...] = (
     check_params,
     check_fit_contract,
@@ -293,6 +386,9 @@ _CHECKS: tuple[Check, ...] = (
     check_max_order_too_large,
     check_non_finite,
     check_zero_players,
+    check_seed_sequence,
+    check_default_order_small_n,
+    check_scale_equivariance,
 )
 
 

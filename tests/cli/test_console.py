@@ -91,9 +91,9 @@ def test_rate_counts_only_evaluated_ablations(tmp_path):
         return planted(masks)
 
     cache = tmp_path / "c.sqlite"
-    Game(slow, n=6, name="slow", cache=cache, batch_size=64)(all_masks(6)[:60])
+    Game(slow, n=6, name="slow", version="1", cache=cache, batch_size=64)(all_masks(6)[:60])
     bar = AblationBar(enabled=False)
-    game = Game(slow, n=6, name="slow", cache=cache, batch_size=64, progress=bar)
+    game = Game(slow, n=6, name="slow", version="1", cache=cache, batch_size=64, progress=bar)
     with bar:
         bar.phase("fit", 64, game.n_queries, game.n_cached)
         assert "-:--:--" in _EtaColumn().render(_task(bar)).plain

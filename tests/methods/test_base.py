@@ -40,3 +40,44 @@ def test_not_fitted_and_refit_identical():
 def test_fit_rejects_plain_functions():
     with pytest.raises(ParameterError, match="wrap a plain function"):
         Exact().fit(lambda masks: masks.sum(axis=1))
+
+
+def test_make_method_is_the_one_builder():
+    from ablatio import SPEX
+    from ablatio.methods import make_method
+
+    built = make_method("spex", budget=900, random_state=1, options={"decoder": "hard"})
+    assert isinstance(built, SPEX) and built.budget == 900 and built.decoder == "hard"
+    assert built.max_order is None  # None keeps the method's default
+    with pytest.raises(ParameterError, match="no option 'depth'"):
+        make_method("spex", options={"depth": 2})
+    with pytest.raises(ParameterError, match="as arguments, not as options"):
+        make_method("spex", options={"budget": 2})
+    configured = SPEX(budget=500)
+    copy = make_method(configured, random_state=3)
+    assert copy is not configured and copy.random_state == 3 and configured.random_state is None
+    with pytest.raises(ParameterError, match="conflicts"):
+        make_method(configured, budget=600)
+
+
+def test_one_default_budget_policy():
+    from ablatio.methods import METHODS
+    from ablatio.methods.base import DEFAULT_BUDGET
+
+    for cls in METHODS.values():
+        method = cls()
+        assert method.default_budget(6) == 64  # every mask for small n
+        assert method.default_budget(40) == max(DEFAULT_BUDGET, method.min_budget(40))
+
+
+def test_learned_attributes_have_one_name():
+    """Issue #16: held_out_r2_, cv_r2_ and r2_ were other names for the held-out estimate."""
+    from ablatio.methods import METHODS
+
+    game = sparse_and_game(6, 3, 2, random_state=0)
+    for name, cls in METHODS.items():
+        est = cls(budget=64, random_state=0).fit(game)
+        for attr in ("holdout_r2_", "train_r2_", "warnings_", "budget_", "max_order_"):
+            assert hasattr(est, attr), (name, attr)
+        for old in ("held_out_r2_", "cv_r2_", "r2_"):
+            assert not hasattr(est, old), (name, old)

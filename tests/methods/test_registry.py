@@ -19,7 +19,6 @@ from ablatio.methods import METHODS, get_method, method_name
         ("KernelSHAP", "kernelshap"),
         ("kernel_shap", "kernelshap"),
         ("Faith-Shap", "faithshap"),
-        ("Moebius", "mobius"),
         ("Exact", "exact"),
     ],
 )

@@ -150,8 +150,8 @@ def test_huge_n_gives_a_memory_error_not_an_oom(tmp_path):
     from ablatio.methods.base import Method
 
     class Greedy(Method):
-        def __init__(self, *, budget=None):
-            self.budget = budget
+        def __init__(self, *, budget=None, max_order=None, random_state=None):
+            self.budget, self.max_order, self.random_state = budget, max_order, random_state
 
         def _fit(self, game, rng):  # pragma: no cover - never reached
             raise AssertionError

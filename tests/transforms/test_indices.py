@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 
 import brute
 import numpy as np
@@ -36,7 +37,12 @@ def test_sii_bii_stii_match_definitions(n, seed, k):
             assert sii[T] == pytest.approx(brute.sii(values, n, T), abs=1e-10)
             assert bii[T] == pytest.approx(brute.bii(values, n, T), abs=1e-10)
             assert stii[T] == pytest.approx(brute.stii(values, n, T, k), abs=1e-10)
-    assert sii[()] == pytest.approx(values[0])
+    # the empty set as Grabisch & Roubens (and shapiq) define it
+    sizes = np.array([bin(c).count("1") for c in range(2**n)])
+    weights = np.array([math.factorial(n - s) * math.factorial(s) for s in sizes])
+    assert sii[()] == pytest.approx(weights @ values / math.factorial(n + 1), abs=1e-10)
+    assert bii[()] == pytest.approx(values.mean(), abs=1e-10)
+    assert inter.index("bv", 1)[()] == pytest.approx(values.mean(), abs=1e-10)
     assert stii[()] == pytest.approx(values[0])
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import inspect
 import json
 from pathlib import Path
 from typing import Annotated, Any
@@ -20,7 +19,7 @@ from ablatio.evaluation.reality_check import RealityCheck, reality_check
 from ablatio.exceptions import AblatioError, ParameterError
 from ablatio.explain import Explanation, explain
 from ablatio.games.game import Game
-from ablatio.methods import get_method
+from ablatio.methods import make_method
 from ablatio.report._bidi import show_bidi
 from ablatio.report.run import REPORT_FILE, RunRecord, check_out_dir, write_run
 
@@ -50,15 +49,12 @@ def parse_options(pairs: list[str] | None) -> dict[str, Any]:
 
 
 def expected_budget(method: str, budget: int | None, max_order: int | None, n: int) -> int | None:
-    """Total of the progress bar: the budget, else the method's minimum for ``n`` parts."""
+    """Total of the progress bar: the budget, else the method's default budget for ``n``."""
     if budget is not None:
         return budget
-    cls = get_method(method)
-    accepted = inspect.signature(cls.__init__).parameters
-    params = {"max_order": max_order} if max_order is not None and "max_order" in accepted else {}
     try:
-        return cls(**params).min_budget(n)
-    except (AblatioError, TypeError):
+        return make_method(method, max_order=max_order).default_budget(n)
+    except AblatioError:
         return None
 
 

@@ -23,10 +23,19 @@ def held_out_generator(random_state: RandomState) -> np.random.Generator:
     """A generator for test masks that never coincides with the fitting stream.
 
     An int seed ``s`` gives ``SeedSequence(s, spawn_key=(HELD_OUT_STREAM,))``, a stream
-    independent of ``default_rng(s)`` used by the methods; a Generator is used as given.
+    independent of ``default_rng(s)`` used by the methods (a SeedSequence gets the same extra
+    spawn key); a Generator is used as given.
     """
     if isinstance(random_state, int) and not isinstance(random_state, bool):
         return np.random.default_rng(
             np.random.SeedSequence(random_state, spawn_key=(HELD_OUT_STREAM,))
+        )
+    if isinstance(random_state, np.random.SeedSequence):
+        return np.random.default_rng(
+            np.random.SeedSequence(
+                random_state.entropy,
+                spawn_key=(*random_state.spawn_key, HELD_OUT_STREAM),
+                pool_size=random_state.pool_size,
+            )
         )
     return check_random_state(random_state)

@@ -16,8 +16,8 @@ import numpy as np
 from ablatio._validation import RandomState, check_random_state
 from ablatio.evaluation.faithfulness import faithfulness, removal_curve
 from ablatio.exceptions import AblatioError, ParameterError
-from ablatio.methods import Method, clone, get_method
-from ablatio.methods.base import _accepts, as_game
+from ablatio.methods import Method, clone, get_method, make_method
+from ablatio.methods.base import as_game
 
 __all__ = ["COLUMNS", "DEFAULT_K_REMOVAL", "compare"]
 
@@ -48,24 +48,19 @@ def _seed(random_state: RandomState) -> int:
 
 
 def _configure(spec: str | Method, budget: int, max_order: int | None, seed: int) -> Method:
-    """A fresh estimator for one row; shared settings only where the method takes them."""
+    """A fresh estimator for one row: the row's budget; ``max_order`` where the method accepts
+    it and the seed where the configured method sets none."""
     if isinstance(spec, Method):
-        estimator = clone(spec)
-        own = estimator.get_params()
-    else:
-        estimator = get_method(spec)()
-        own = {}
-    params = estimator.get_params()
-    updates: dict[str, Any] = {}
-    if "budget" in params:
-        updates["budget"] = budget
-    if "random_state" in params and own.get("random_state") is None:
-        updates["random_state"] = seed
-    allowed = type(estimator)._parameter_constraints.get("max_order")
-    takes_order = allowed is None or any(_accepts(c, max_order) for c in allowed)
-    if max_order is not None and "max_order" in params and "max_order" not in own and takes_order:
-        updates["max_order"] = max_order
-    return estimator.set_params(**updates)
+        spec = clone(spec).set_params(budget=None)
+    cls = type(spec) if isinstance(spec, Method) else get_method(spec)
+    own = spec.get_params() if isinstance(spec, Method) else {}
+    order = max_order if cls.accepts("max_order", max_order) else None
+    return make_method(
+        spec,
+        budget=budget,
+        max_order=order if own.get("max_order") is None else None,
+        random_state=seed if own.get("random_state") is None else None,
+    )
 
 
 def compare(
@@ -146,7 +141,7 @@ def _run(
     row.update(
         method=estimator.name,
         budget=budget,
-        max_order=getattr(estimator, "max_order", np.nan),
+        max_order=np.nan if estimator.max_order is None else estimator.max_order,
         error=None,
     )
     before = game.n_evaluated
@@ -156,6 +151,7 @@ def _run(
         row["error"] = f"{type(exc).__name__}: {exc}"
         return row
     row.update(
+        max_order=estimator.max_order_,
         n_queries=estimator.n_queries_,
         n_evaluated=game.n_evaluated - before,
         time=estimator.fit_time_,

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ablatio._metrics import r2_score
 from ablatio._validation import RandomState
 from ablatio.designs.random import bernoulli_masks, held_out_generator
 from ablatio.exceptions import ParameterError
@@ -48,16 +49,6 @@ def _game(game: Any, n: int) -> Game:
         msg = f"the explanation has n={n} parts but the game has n={out.n_players}"
         raise ParameterError(msg)
     return out
-
-
-def r2_score(y: np.ndarray, y_pred: np.ndarray) -> float:
-    """``1 - SSE/SST``. A constant ``y`` gives 1.0 if matched exactly, else ``-inf``."""
-    y = np.asarray(y, dtype=np.float64)
-    sse = float(np.sum((y - y_pred) ** 2))
-    sst = float(np.sum((y - y.mean()) ** 2))
-    if sst == 0.0:
-        return 1.0 if sse <= 1e-24 * max(1.0, float(np.sum(y**2))) else float("-inf")
-    return 1.0 - sse / sst
 
 
 def faithfulness(

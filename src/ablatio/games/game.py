@@ -65,6 +65,11 @@ class QueryTracker:
         """Distinct masks requested while tracking."""
         return len(self._seen)
 
+    @property
+    def seen(self) -> frozenset[bytes]:
+        """Packed keys (``np.packbits(mask).tobytes()``) of the masks requested so far."""
+        return frozenset(self._seen)
+
     def _admit(self, keys: Sequence[bytes]) -> None:
         new = [k for k in keys if k not in self._seen]
         if self.budget is not None and len(self._seen) + len(new) > self.budget:

@@ -1,15 +1,17 @@
-"""Explanation methods, one per module, and the registry ``ablatio.explain`` dispatches on."""
+"""Explanation methods, one per module, the registry, and the one builder every caller uses."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from ablatio.exceptions import ParameterError
 from ablatio.methods.banzhaf import Banzhaf
-from ablatio.methods.base import Method, clone
+from ablatio.methods.base import COMMON_PARAMS, Method, clone
 from ablatio.methods.exact import Exact
 from ablatio.methods.faithbanzhaf import FaithBanzhaf
 from ablatio.methods.faithshap import FaithShap
 from ablatio.methods.kernelshap import KernelSHAP
 from ablatio.methods.lime import LIME
-from ablatio.methods.moebius_gt import MobiusRecovery
 from ablatio.methods.permutation import PermutationShapley
 from ablatio.methods.proxyspex import ProxySPEX
 from ablatio.methods.spex import SPEX
@@ -24,11 +26,11 @@ __all__ = [
     "FaithShap",
     "KernelSHAP",
     "Method",
-    "MobiusRecovery",
     "PermutationShapley",
     "ProxySPEX",
     "clone",
     "get_method",
+    "make_method",
     "method_name",
 ]
 
@@ -41,7 +43,6 @@ METHODS: dict[str, type[Method]] = {
     PermutationShapley.name: PermutationShapley,
     FaithShap.name: FaithShap,
     FaithBanzhaf.name: FaithBanzhaf,
-    MobiusRecovery.name: MobiusRecovery,
     ProxySPEX.name: ProxySPEX,
     SPEX.name: SPEX,
 }
@@ -49,9 +50,6 @@ METHODS: dict[str, type[Method]] = {
 
 #: Other spellings of registered methods (after lower-casing and dropping ``-``, ``_``, spaces).
 _ALIASES = {
-    "moebius": "mobius",
-    "möbius": "mobius",
-    "mobiusrecovery": "mobius",
     "permutationshapley": "permutation",
     "permutationsamplingsv": "permutation",
     "banzhafvalues": "banzhaf",
@@ -71,7 +69,7 @@ def method_name(name: str) -> str:
     """The registered name of ``name``, read case-insensitively (``"SPEX"`` → ``"spex"``).
 
     ``-``, ``_`` and spaces are ignored and a few other spellings are accepted
-    (``"KernelSHAP"``, ``"Moebius"``, ``"Proxy-SPEX"``). An unknown name raises a
+    (``"KernelSHAP"``, ``"Proxy-SPEX"``). An unknown name raises a
     ParameterError with the closest registered names; an interaction index spelled the shapiq
     way (``"k-SII"``, ``"FSII"``) raises one that says how to get that index instead.
     """
@@ -101,3 +99,56 @@ def method_name(name: str) -> str:
 def get_method(name: str) -> type[Method]:
     """The method class registered under ``name`` (spelling as in :func:`method_name`)."""
     return METHODS[method_name(name)]
+
+
+def make_method(
+    method: str | Method,
+    *,
+    budget: int | None = None,
+    max_order: int | None = None,
+    random_state: Any = None,
+    options: dict[str, Any] | None = None,
+) -> Method:
+    """A new unfitted method from a registry name (or a configured Method) and options.
+
+    The single place where methods are built (``explain``, ``compare``, the CLI and the
+    ProxySPEX fallback all call it). The common parameters (:data:`~ablatio.methods.base.
+    COMMON_PARAMS`) are passed only when not None, so None keeps the method's default.
+    ``options`` are other constructor parameters; unknown names raise ParameterError.
+
+    A Method instance is cloned; ``options`` are refused (configure the instance), and a
+    common parameter may be given only where the instance leaves it None or has the same value.
+
+    Examples
+    --------
+    >>> make_method("spex", budget=2000, options={"decoder": "hard"}).get_params()["decoder"]
+    'hard'
+    """
+    common = {"budget": budget, "max_order": max_order, "random_state": random_state}
+    given = {k: v for k, v in common.items() if v is not None}
+    if isinstance(method, Method):
+        if options:
+            msg = "options are only used with a method name; configure the instance instead"
+            raise ParameterError(msg)
+        estimator = clone(method)
+        own = estimator.get_params()
+        for key, value in given.items():
+            if own[key] is not None and own[key] is not value and own[key] != value:
+                msg = (
+                    f"{key}={value!r} conflicts with the method's own {key}={own[key]!r}: "
+                    "set it in one place"
+                )
+                raise ParameterError(msg)
+        return estimator.set_params(**given)
+    cls = get_method(method)
+    options = dict(options or {})
+    clash = sorted(set(options) & set(COMMON_PARAMS))
+    if clash:
+        msg = f"pass {clash} as arguments, not as options"
+        raise ParameterError(msg)
+    valid = set(cls._param_names())
+    unknown = sorted(set(options) - valid)
+    if unknown:
+        msg = f"method {method!r} has no option {unknown[0]!r}; valid: {sorted(valid)}"
+        raise ParameterError(msg)
+    return cls(**given, **options)

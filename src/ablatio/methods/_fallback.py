@@ -27,12 +27,12 @@ class FallbackResult:
     values: np.ndarray
 
 
-def _method(name: str | None, budget: int, max_order: int, rng: np.random.Generator):
-    from ablatio.methods import METHODS  # the registry imports this module's users
+def _method(name: str | None, budget: int, max_order: int, rng: np.random.Generator) -> Any:
+    from ablatio.methods import METHODS, make_method  # the registry imports this module's users
 
-    # registered methods take these keywords (Method's own signature is generic)
-    cls: type[Any] | None = METHODS.get(name) if name is not None else None
-    return None if cls is None else cls(budget=budget, max_order=max_order, random_state=rng)
+    if name is None or name not in METHODS:
+        return None
+    return make_method(name, budget=budget, max_order=max_order, random_state=rng)
 
 
 def fallback_min_budget(name: str | None, n_players: int, max_order: int) -> int | None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ablatio._metrics import r2_from_sums, r2_score
 from ablatio.transforms.fourier import fourier_transform
 from ablatio.transforms.solve import least_squares_path
 from ablatio.transforms.terms import PAD, term_orders, tuples_to_terms
@@ -29,7 +30,6 @@ __all__ = [
     "grow_terms",
     "parity_columns",
     "prefix_sizes",
-    "r2_score",
 ]
 
 #: Prefix lengths up to this value are all tried; above it they grow geometrically.
@@ -106,9 +106,12 @@ def cv_prefix(
     se = np.sqrt(weights @ (fold_mse - mse) ** 2 / max(n_folds - 1, 1))
     best = int(np.argmin(mse))
     chosen = int(np.flatnonzero(mse <= mse[best] + se[best])[0])
-    var = float(np.var(y))
-    to_r2 = (lambda m: 1.0 - m / var) if var > 0 else (lambda m: 1.0 if m <= 0 else 0.0)
-    return PrefixChoice(int(sizes[chosen]), float(to_r2(mse[chosen])), float(to_r2(mse[best])))
+    var, mean_sq = float(np.var(y)), float(np.mean(y**2))
+    return PrefixChoice(
+        int(sizes[chosen]),
+        r2_from_sums(float(mse[chosen]), var, mean_sq),
+        r2_from_sums(float(mse[best]), var, mean_sq),
+    )
 
 
 def grow_terms(
@@ -157,15 +160,6 @@ def grow_terms(
     terms.sort(axis=1)
     terms[terms == big] = PAD
     return terms, scores.reshape(-1)[flat]
-
-
-def r2_score(y: np.ndarray, fitted: np.ndarray) -> float:
-    """``1 - SSE/SST`` of ``fitted`` against ``y`` (1.0 / 0.0 for a constant ``y``)."""
-    sse = float(np.sum((y - fitted) ** 2))
-    sst = float(np.sum((y - np.mean(y)) ** 2))
-    if sst == 0.0:
-        return 1.0 if sse == 0.0 else 0.0
-    return 1.0 - sse / sst
 
 
 def enumerated_spectrum(

@@ -19,6 +19,7 @@ from itertools import combinations
 
 import numpy as np
 
+from ablatio._metrics import r2_from_sums
 from ablatio.designs.aliasing import AliasingDesign, n_distinct_masks
 from ablatio.exceptions import BudgetTooSmallError
 from ablatio.interactions import Interactions
@@ -38,9 +39,10 @@ SPARE_LEVEL = 5
 DEFAULT_GROUPS, MAX_GROUPS = 3, 6
 #: Largest level considered.
 MAX_LEVEL = 20
-#: Buckets whose energy is below ``ZERO_RTOL · mean(y²)`` per entry are zerotons.
+#: Buckets whose energy is below ``ZERO_RTOL · var(y)`` per entry are zerotons. The variance
+#: (not ``mean(y²)``) is the scale: a constant offset only moves the ``∅`` bucket.
 ZERO_RTOL = 1e-12
-#: Coefficients below ``COEF_RTOL · rms(y)`` are dropped after a refit.
+#: Coefficients below ``COEF_RTOL · std(y)`` are dropped after a refit.
 COEF_RTOL = 1e-9
 #: Zeroton threshold after a refit: ``(1 + NOISE_MARGIN) ·`` median residual bucket energy.
 NOISE_MARGIN = 0.5
@@ -174,7 +176,7 @@ def _holdout_r2(reg: BucketRegression, buckets: np.ndarray, values: np.ndarray) 
     n_groups, _, n_buckets = buckets.shape
     if n_groups < 2:
         return float("nan")
-    sse = sst = 0.0
+    sse = sst = sum_sq = 0.0
     for c in range(n_groups):
         beta = reg.fit(buckets, np.arange(n_groups) != c)
         resid = buckets[c].copy()
@@ -183,7 +185,8 @@ def _holdout_r2(reg: BucketRegression, buckets: np.ndarray, values: np.ndarray) 
         sse += n_buckets * float(np.sum(resid**2)) - float(np.sum(at_zero**2))
         uniform = values[c, :, 1:]
         sst += float(np.sum((uniform - uniform.mean()) ** 2))
-    return 1.0 - sse / sst if sst > 0 else float("nan")
+        sum_sq += float(np.sum(uniform**2))
+    return r2_from_sums(max(sse, 0.0), sst, sum_sq)
 
 
 class _Refitter:
@@ -269,7 +272,7 @@ def refit_rounds(
     n_buckets = values.shape[2]
     n_rows = values.size
     buckets = fwht(values) / n_buckets
-    scale2 = float(np.mean(values**2))
+    scale2 = float(np.var(values))
     settings = replace(settings, zeroton_tol=ZERO_RTOL * scale2)
     if not refit:
         found = peel(buckets.copy(), design, code, plan.b, settings)

@@ -10,7 +10,7 @@ from ablatio.designs.kernel import sample_coalitions, uniform_size_weights
 from ablatio.exceptions import BudgetTooSmallError
 from ablatio.games.game import Game
 from ablatio.interactions import Interactions
-from ablatio.methods._common import first_order_surrogate, resolve_budget
+from ablatio.methods._common import first_order_surrogate
 from ablatio.methods.base import Interval, Method, Options
 
 __all__ = ["Banzhaf"]
@@ -25,8 +25,9 @@ class Banzhaf(Method):
     Parameters
     ----------
     budget : int, optional
-        Distinct ablations (at least 2). ``None`` = all ``2^n`` (``n <= 16``).
-    max_order : {1}, default=1
+        Distinct ablations (at least 2).
+        ``None`` = the common default (``Method.default_budget``: all ``2^n`` masks up to 4096).
+    max_order : {1, None}, default=None
         Banzhaf values are first-order; use ``"faithbanzhaf"`` for interactions.
     pairing : bool, default=True
         Draw every mask together with its complement, so that each part is seen both kept and
@@ -73,7 +74,7 @@ class Banzhaf(Method):
     name: ClassVar[str] = "banzhaf"
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "budget": [None, Interval(int, 1, None)],
-        "max_order": [Options((1,))],
+        "max_order": [None, Options((1,))],
         "pairing": ["boolean"],
         "random_state": ["random_state"],
     }
@@ -83,7 +84,7 @@ class Banzhaf(Method):
         self,
         *,
         budget: int | None = None,
-        max_order: int = 1,
+        max_order: int | None = None,
         pairing: bool = True,
         random_state: Any = None,
     ) -> None:
@@ -97,7 +98,7 @@ class Banzhaf(Method):
 
     def _fit(self, game: Game, rng: np.random.Generator) -> Interactions:
         n = game.n_players
-        budget = resolve_budget(self.budget, n, "Banzhaf")
+        budget = self.budget_
         design = sample_coalitions(n, budget, uniform_size_weights(n), rng, pairing=self.pairing)
         values = game(design.masks)
         w = design.weights()

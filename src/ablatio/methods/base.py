@@ -1,31 +1,77 @@
-"""``Method``: the scikit-learn-style base of every explanation method.
+"""``Method``: the scikit-learn-style base of every explanation method, and its contract.
 
-The constructor only stores its keyword arguments; :meth:`Method.fit` checks them against the
-class's ``_parameter_constraints`` table, builds one :class:`numpy.random.Generator` from
-``random_state``, runs the method inside a query tracker that enforces ``budget`` and stores
-results in attributes ending in ``_``.
+The contract every method follows (checked by :func:`ablatio.testing.check_method`):
+
+* **Common parameters** :data:`COMMON_PARAMS` — ``budget``, ``max_order``, ``random_state`` —
+  are keyword arguments of every method. ``None`` means the method's default:
+  ``budget=None`` → :meth:`Method.default_budget` (one policy for all methods),
+  ``max_order=None`` → the class's ``default_max_order`` capped at ``n`` (an explicit
+  ``max_order > n`` raises), ``random_state=None`` → fresh OS entropy.
+* The constructor only stores its keyword arguments; :meth:`Method.fit` checks them against
+  the class's ``_parameter_constraints`` table, builds one :class:`numpy.random.Generator`
+  from ``random_state`` (an int, a ``SeedSequence`` or a ``Generator``), runs the method inside
+  a query tracker that enforces the budget and stores results in attributes ending in ``_``.
+* **Learned attributes** of every method: ``interactions_``, ``n_queries_``, ``budget_``,
+  ``max_order_``, ``holdout_r2_`` (R² on ablations the method did not use to choose or fit
+  its terms; ``nan`` when it makes no such estimate), ``train_r2_`` (R² on the ablations it
+  learned from; ``nan`` if not computed), ``warnings_`` (messages of the
+  :class:`~ablatio.exceptions.RecoveryWarning` s it raised) and ``fit_time_``.
+* Methods are built from a registry name and options by one function,
+  :func:`ablatio.methods.make_method`; a new method is one new module plus one registry line.
 """
 
 from __future__ import annotations
 
 import inspect
+import math
 import numbers
 import time
+import warnings
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 
+from ablatio._metrics import r2_score
 from ablatio._validation import check_random_state
-from ablatio.exceptions import BudgetTooSmallError, NotFittedError, ParameterError
+from ablatio.designs.distinct import distinct_uniform_masks
+from ablatio.exceptions import BudgetTooSmallError, NotFittedError, ParameterError, RecoveryWarning
 from ablatio.games.game import Game
 from ablatio.interactions import Interactions
 
-__all__ = ["MAX_MASK_BYTES", "Interval", "Method", "Options", "as_game", "clone"]
+__all__ = [
+    "COMMON_PARAMS",
+    "DEFAULT_BUDGET",
+    "MAX_MASK_BYTES",
+    "Interval",
+    "Method",
+    "Options",
+    "as_game",
+    "clone",
+    "holdout_size",
+]
 
 #: Largest mask matrix (budget × n bools, in bytes) a method may build before refusing to run.
 MAX_MASK_BYTES = 4 * 2**30
+#: Constructor parameters every method takes (``None`` = the method's default).
+COMMON_PARAMS = ("budget", "max_order", "random_state")
+#: ``budget=None`` means ``min(2^n, max(min_budget(n), DEFAULT_BUDGET))`` for every method.
+DEFAULT_BUDGET = 5000
+#: Held-out uniform ablations of a self-estimate: this share of the budget, within the bounds
+#: (never more than a quarter of the budget; fewer than ``MIN_USEFUL_HOLDOUT`` means none).
+HOLDOUT_SHARE, MIN_HOLDOUT, MAX_HOLDOUT, MIN_USEFUL_HOLDOUT = 0.1, 100, 1000, 20
+
+
+def holdout_size(budget: int) -> int:
+    """Held-out ablations reserved from ``budget`` for ``holdout_r2_``.
+
+    ``min(clip(HOLDOUT_SHARE · budget, MIN_HOLDOUT, MAX_HOLDOUT), budget // 4)``, or 0 when
+    that is below ``MIN_USEFUL_HOLDOUT``. With 100 masks the standard error of an R² near 0.9
+    is about 0.015.
+    """
+    size = min(MAX_HOLDOUT, max(MIN_HOLDOUT, round(HOLDOUT_SHARE * budget)), budget // 4)
+    return int(size) if size >= MIN_USEFUL_HOLDOUT else 0
 
 
 @dataclass(frozen=True)
@@ -72,7 +118,9 @@ def _accepts(constraint: Any, value: Any) -> bool:
     if constraint == "boolean":
         return isinstance(value, bool)
     if constraint == "random_state":
-        return value is None or isinstance(value, numbers.Integral | np.random.Generator)
+        return value is None or isinstance(
+            value, numbers.Integral | np.random.Generator | np.random.SeedSequence
+        )
     return bool(constraint.accepts(value))
 
 
@@ -105,10 +153,12 @@ def as_game(game: Any) -> Game:
 
 
 class Method(ABC):
-    """Base of every explanation method.
+    """Base of every explanation method (the contract is in the module docstring).
 
-    Subclasses define ``name``, ``_parameter_constraints`` and ``_fit(game, rng)``; they may
-    override :meth:`min_budget`. Results after :meth:`fit`:
+    Subclasses define ``name``, ``_parameter_constraints``, ``default_max_order`` and
+    ``_fit(game, rng)``, take the :data:`COMMON_PARAMS` as keyword arguments, and may override
+    :meth:`min_budget`. Inside ``_fit`` they read the resolved ``self.budget_`` and
+    ``self.max_order_``, and report a recovery problem with :meth:`_warn`.
 
     Attributes
     ----------
@@ -116,17 +166,41 @@ class Method(ABC):
         The explanation, in the Möbius basis unless stated otherwise.
     n_queries_ : int
         Distinct ablations the fit requested.
+    budget_ : int
+        The budget used (``budget``, or :meth:`default_budget` when it is None).
+    max_order_ : int
+        The interaction order used (``max_order``, or ``default_max_order`` capped at ``n``).
+    holdout_r2_ : float
+        R² on ablations not used to choose or fit the terms (``nan`` if not estimated).
+    train_r2_ : float
+        R² on the ablations the fit used (``nan`` if not computed); optimistic.
+    warnings_ : list of str
+        Messages of the RecoveryWarnings the fit emitted.
     fit_time_ : float
         Seconds spent in ``fit``.
     """
 
     name: ClassVar[str] = ""
+    #: Order used when ``max_order`` is None (capped at ``n``; None = ``n``, every order).
+    default_max_order: ClassVar[int | None] = 1
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {}
+
+    budget: int | None
+    max_order: int | None
+    random_state: Any
 
     @classmethod
     def _param_names(cls) -> list[str]:
         sig = inspect.signature(cls.__init__)
         return [p.name for p in sig.parameters.values() if p.name != "self"]
+
+    @classmethod
+    def accepts(cls, param: str, value: Any) -> bool:
+        """Whether ``param=value`` passes this class's constraint table (unknown names: no)."""
+        if param not in cls._param_names():
+            return False
+        allowed = cls._parameter_constraints.get(param)
+        return allowed is None or any(_accepts(c, value) for c in allowed)
 
     def get_params(self) -> dict[str, Any]:
         """Constructor parameters and their values."""
@@ -155,26 +229,39 @@ class Method(ABC):
     def _check_game(self, game: Game) -> None:  # noqa: B027 - optional hook
         """Method-specific checks of the game before any budget arithmetic (default: none)."""
 
+    def resolved_max_order(self, n_players: int) -> int:
+        """``max_order``, or ``default_max_order`` capped at ``n_players`` when it is None."""
+        if self.max_order is not None:
+            return int(self.max_order)
+        default = self.default_max_order
+        return n_players if default is None else min(default, n_players)
+
     def min_budget(self, n_players: int) -> int:
         """Smallest budget this configuration can work with for ``n_players`` parts."""
         return 1
 
-    def _check_budget(self, n_players: int) -> None:
-        budget = getattr(self, "budget", None)
-        if budget is None:
-            return
+    def default_budget(self, n_players: int) -> int:
+        """The budget used when ``budget`` is None, the same policy for every method.
+
+        ``min(2^n, max(min_budget(n), DEFAULT_BUDGET))``: every mask for small ``n`` (exact
+        for the enumerating and regression methods), else :data:`DEFAULT_BUDGET` ablations, or
+        the method's minimum if that is larger.
+        """
+        floor = max(self.min_budget(n_players), DEFAULT_BUDGET)
+        return floor if n_players >= 63 else min(2**n_players, floor)
+
+    def _check_budget(self, n_players: int, budget: int) -> None:
         needed = self.min_budget(n_players)
         if budget < needed:
+            order = f", max_order={self.resolved_max_order(n_players)}"
             msg = (
                 f"budget={budget} < {needed} ablations {type(self).__name__} needs for "
-                f"n={n_players}{self._budget_context()}: raise budget"
-                + (" or lower max_order" if hasattr(self, "max_order") else "")
+                f"n={n_players}{order}: raise budget or lower max_order"
             )
             raise BudgetTooSmallError(msg, minimum=needed)
 
-    def _check_memory(self, n_players: int) -> None:
-        budget = getattr(self, "budget", None)
-        if budget is not None and budget * n_players > MAX_MASK_BYTES:
+    def _check_memory(self, n_players: int, budget: int) -> None:
+        if budget * n_players > MAX_MASK_BYTES:
             msg = (
                 f"budget={budget} masks of n={n_players} parts need "
                 f"{budget * n_players / 2**30:.1f} GiB, more than the {MAX_MASK_BYTES / 2**30:.0f}"
@@ -183,28 +270,32 @@ class Method(ABC):
             )
             raise ParameterError(msg)
 
-    def _budget_context(self) -> str:
-        order = getattr(self, "max_order", None)
-        return f", max_order={order}" if order is not None else ""
-
     def fit(self, game: Any) -> Method:
         """Explain ``game`` (a :class:`Game` or an object with ``n_players``); return self."""
         game = as_game(game)
         self._check_params()
-        max_order = getattr(self, "max_order", None)
-        if max_order is not None and max_order > game.n_players:
+        n = game.n_players
+        if self.max_order is not None and self.max_order > n:
             msg = (
-                f"max_order == {max_order} > n == {game.n_players}: no interaction can involve "
-                "more parts than exist; lower max_order"
+                f"max_order == {self.max_order} > n == {n}: no interaction can involve "
+                "more parts than exist; lower max_order (or leave it None for the default)"
             )
             raise ParameterError(msg)
         self._check_game(game)
-        self._check_budget(game.n_players)
-        self._check_memory(game.n_players)
-        rng = check_random_state(getattr(self, "random_state", None))
+        budget = self.budget if self.budget is not None else self.default_budget(n)
+        self._check_budget(n, budget)
+        self._check_memory(n, budget)
+        rng = check_random_state(self.random_state)
+        self.budget_, self.max_order_ = budget, self.resolved_max_order(n)
+        self.holdout_r2_ = self.train_r2_ = math.nan
+        self.warnings_: list[str] = []
         start = time.perf_counter()
-        with game.track(budget=getattr(self, "budget", None)) as tracker:
-            result = self._fit(game, rng)
+        with game.track(budget=budget) as tracker:
+            self._tracker = tracker
+            try:
+                result = self._fit(game, rng)
+            finally:
+                del self._tracker
         self.fit_time_ = time.perf_counter() - start
         self.interactions_ = result.with_feature_names(game.feature_names)
         self.n_queries_ = tracker.n_queries
@@ -213,6 +304,26 @@ class Method(ABC):
     @abstractmethod
     def _fit(self, game: Game, rng: np.random.Generator) -> Interactions:
         """Compute the explanation; every random draw comes from ``rng``."""
+
+    def _warn(self, message: str) -> None:
+        """Record ``message`` in ``warnings_`` and emit it as a RecoveryWarning."""
+        self.warnings_.append(message)
+        warnings.warn(message, RecoveryWarning, stacklevel=4)
+
+    def _score_holdout(self, game: Game, result: Interactions, rng: np.random.Generator) -> None:
+        """Set ``holdout_r2_`` on fresh uniform ablations the fit never requested.
+
+        Uses the budget left after the fit, at most ``MAX_HOLDOUT`` masks (methods reserve
+        :func:`holdout_size` of their budget for it); fewer than ``MIN_USEFUL_HOLDOUT`` fresh
+        masks leave ``holdout_r2_`` at ``nan``.
+        """
+        left = min(MAX_HOLDOUT, self.budget_ - self._tracker.n_queries)
+        if left < MIN_USEFUL_HOLDOUT:
+            return
+        seen = set(self._tracker.seen)
+        masks = distinct_uniform_masks(game.n_players, left, rng, seen)
+        if masks.shape[0] >= MIN_USEFUL_HOLDOUT:
+            self.holdout_r2_ = r2_score(game(masks), result.predict(masks))
 
     def predict(self, masks: Any) -> np.ndarray:
         """Surrogate values of masks ``(n_masks, n_players)`` from the fitted interactions."""

@@ -6,6 +6,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from ablatio._metrics import r2_score
 from ablatio.exceptions import ParameterError
 from ablatio.games.game import Game
 from ablatio.interactions import Interactions
@@ -52,8 +53,13 @@ class Exact(Method):
         If given, must be at least ``2^n``.
     max_players : int, default=20
         Largest ``n`` accepted (``2^20`` ≈ 10^6 ablations).
-    atol : float, default=1e-10
-        Coefficients with ``|c| <= atol · max(1, max|c|)`` are dropped.
+    rtol : float or None, default=None
+        Coefficients with ``|c| <= rtol · max_m |f(m)|`` are round-off and dropped; ``None``
+        uses the round-off bound of the fast transforms, ``n 2^{n/2} ε`` (``ε`` the float64
+        machine epsilon). Relative to the game's own scale, so ``c·f + d`` is explained as
+        ``c·explain(f) + d`` for any ``c`` and ``d``.
+    random_state : None
+        Unused (Exact draws nothing); accepted like every method's common parameters.
 
     Notes
     -----
@@ -79,8 +85,10 @@ class Exact(Method):
         "basis": [Options(("moebius", "fourier"))],
         "budget": [None, Interval(int, 1, None)],
         "max_players": [Interval(int, 1, 30)],
-        "atol": [Interval(float, 0, None)],
+        "rtol": [None, Interval(float, 0, None)],
+        "random_state": ["random_state"],
     }
+    default_max_order: ClassVar[int | None] = None
     #: How ``ablatio.testing.check_method`` exercises this method.
     _check_tags: ClassVar[dict[str, Any]] = {"exact": "any"}
 
@@ -91,13 +99,15 @@ class Exact(Method):
         basis: str = "moebius",
         budget: int | None = None,
         max_players: int = 20,
-        atol: float = 1e-10,
+        rtol: float | None = None,
+        random_state: Any = None,
     ) -> None:
         self.max_order = max_order
         self.basis = basis
         self.budget = budget
         self.max_players = max_players
-        self.atol = atol
+        self.rtol = rtol
+        self.random_state = random_state
 
     def min_budget(self, n_players: int) -> int:
         return 2**n_players
@@ -113,15 +123,20 @@ class Exact(Method):
     def _fit(self, game: Game, rng: np.random.Generator) -> Interactions:
         n = game.n_players
         values = game(all_masks(n))
-        scale = max(1.0, float(np.max(np.abs(values))))
-        if self.max_order is None and self.basis == "moebius":
-            idx, coef = _dense_to_sparse(moebius_transform(values), n, self.atol * scale)
-            return Interactions._build(idx, coef, n, "moebius")
+        rtol = self.rtol if self.rtol is not None else n * 2 ** (n / 2) * np.finfo(float).eps
+        atol = rtol * float(np.max(np.abs(values)))
+        if self.max_order_ >= n:
+            self.holdout_r2_ = 1.0  # every mask was evaluated: the result is the game
+            if self.basis == "moebius":
+                idx, coef = _dense_to_sparse(moebius_transform(values), n, atol)
+                return Interactions._build(idx, coef, n, "moebius")
         fourier = fourier_transform(values)
-        if self.max_order is not None:
+        if self.max_order_ < n:
             codes = np.arange(2**n)
             orders = ((codes[:, None] >> np.arange(n)) & 1).sum(axis=1)
-            fourier[orders > self.max_order] = 0.0
-        idx, coef = _dense_to_sparse(fourier, n, self.atol * scale)
+            fourier[orders > self.max_order_] = 0.0
+        idx, coef = _dense_to_sparse(fourier, n, atol)
         result = Interactions._build(idx, coef, n, "fourier")
-        return result if self.basis == "fourier" else result.to_moebius(self.atol * scale)
+        if self.max_order_ < n:  # the population R² of the truncation, over all 2^n masks
+            self.holdout_r2_ = r2_score(values, result.predict(all_masks(n)))
+        return result if self.basis == "fourier" else result.to_moebius()

@@ -10,7 +10,6 @@ import numpy as np
 from ablatio.designs.kernel import sample_coalitions, uniform_size_weights
 from ablatio.games.game import Game
 from ablatio.interactions import Interactions
-from ablatio.methods._common import resolve_budget
 from ablatio.methods.base import Interval, Method
 from ablatio.transforms.basis import all_terms, moebius_basis, n_terms_up_to
 from ablatio.transforms.solve import least_squares
@@ -25,9 +24,10 @@ class FaithBanzhaf(Method):
     ----------
     budget : int, optional
         Distinct ablations: at least ``p = Σ_{j≤k} binom(n, j)``, the number of regression
-        parameters. ``None`` = all ``2^n`` (``n <= 16``).
-    max_order : int, default=2
-        Largest interaction order ``k``.
+        parameters.
+        ``None`` = the common default (``Method.default_budget``: all ``2^n`` masks up to 4096).
+    max_order : int, optional
+        Largest interaction order ``k`` (default 2, capped at ``n``).
     pairing : bool, default=True
         Draw every mask together with its complement.
     random_state : int, Generator or None
@@ -75,10 +75,11 @@ class FaithBanzhaf(Method):
     name: ClassVar[str] = "faithbanzhaf"
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "budget": [None, Interval(int, 1, None)],
-        "max_order": [Interval(int, 1, None)],
+        "max_order": [None, Interval(int, 1, None)],
         "pairing": ["boolean"],
         "random_state": ["random_state"],
     }
+    default_max_order: ClassVar[int | None] = 2
     _check_tags: ClassVar[dict[str, Any]] = {
         "exact": "max_order",
         "params": {"max_order": 2},
@@ -88,7 +89,7 @@ class FaithBanzhaf(Method):
         self,
         *,
         budget: int | None = None,
-        max_order: int = 2,
+        max_order: int | None = None,
         pairing: bool = True,
         random_state: Any = None,
     ) -> None:
@@ -98,11 +99,11 @@ class FaithBanzhaf(Method):
         self.random_state = random_state
 
     def min_budget(self, n_players: int) -> int:
-        return n_terms_up_to(n_players, self.max_order)
+        return n_terms_up_to(n_players, self.resolved_max_order(n_players))
 
     def _fit(self, game: Game, rng: np.random.Generator) -> Interactions:
-        n, k = game.n_players, self.max_order
-        budget = resolve_budget(self.budget, n, "FaithBanzhaf")
+        n, k = game.n_players, self.max_order_
+        budget = self.budget_
         design = sample_coalitions(n, budget, uniform_size_weights(n), rng, pairing=self.pairing)
         values = game(design.masks)
         terms = all_terms(n, k)

@@ -11,7 +11,6 @@ import numpy as np
 from ablatio.designs.kernel import log_shapley_kernel, sample_coalitions, shapley_size_weights
 from ablatio.games.game import Game
 from ablatio.interactions import Interactions
-from ablatio.methods._common import resolve_budget
 from ablatio.methods.base import Interval, Method
 from ablatio.transforms.basis import all_terms, moebius_basis, n_terms_up_to
 from ablatio.transforms.solve import least_squares
@@ -32,9 +31,9 @@ class FaithShap(Method):
     budget : int, optional
         Distinct ablations: at least ``max(p, b)`` with ``p = Σ_{j≤k} binom(n, j)`` regression
         parameters and ``b`` the coalitions of the border sizes ``s < k`` and ``s > n - k``.
-        ``None`` = all ``2^n`` (``n <= 16``).
-    max_order : int, default=2
-        Largest interaction order ``k``.
+        ``None`` = the common default (``Method.default_budget``: all ``2^n`` masks up to 4096).
+    max_order : int, optional
+        Largest interaction order ``k`` (default 2, capped at ``n``).
     pairing : bool, default=True
         Draw every coalition together with its complement.
     random_state : int, Generator or None
@@ -83,10 +82,11 @@ class FaithShap(Method):
     name: ClassVar[str] = "faithshap"
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "budget": [None, Interval(int, 1, None)],
-        "max_order": [Interval(int, 1, None)],
+        "max_order": [None, Interval(int, 1, None)],
         "pairing": ["boolean"],
         "random_state": ["random_state"],
     }
+    default_max_order: ClassVar[int | None] = 2
     _check_tags: ClassVar[dict[str, Any]] = {
         "exact": "max_order",
         "params": {"max_order": 2},
@@ -96,7 +96,7 @@ class FaithShap(Method):
         self,
         *,
         budget: int | None = None,
-        max_order: int = 2,
+        max_order: int | None = None,
         pairing: bool = True,
         random_state: Any = None,
     ) -> None:
@@ -106,13 +106,13 @@ class FaithShap(Method):
         self.random_state = random_state
 
     def min_budget(self, n_players: int) -> int:
-        k = min(self.max_order, n_players)
+        k = self.resolved_max_order(n_players)
         border = sum(comb(n_players, s) for s in border_sizes(n_players, k))
         return max(n_terms_up_to(n_players, k), border)
 
     def _fit(self, game: Game, rng: np.random.Generator) -> Interactions:
-        n, k = game.n_players, self.max_order
-        budget = resolve_budget(self.budget, n, "FaithShap")
+        n, k = game.n_players, self.max_order_
+        budget = self.budget_
         design = sample_coalitions(
             n,
             budget,

@@ -9,7 +9,7 @@ import numpy as np
 from ablatio.designs.kernel import log_shapley_kernel, sample_coalitions, shapley_size_weights
 from ablatio.games.game import Game
 from ablatio.interactions import Interactions
-from ablatio.methods._common import first_order_surrogate, resolve_budget
+from ablatio.methods._common import first_order_surrogate
 from ablatio.methods.base import Interval, Method, Options
 from ablatio.transforms.solve import least_squares
 
@@ -22,8 +22,9 @@ class KernelSHAP(Method):
     Parameters
     ----------
     budget : int, optional
-        Distinct ablations (at least ``n + 1``). ``None`` = all ``2^n`` (``n <= 16``).
-    max_order : {1}, default=1
+        Distinct ablations (at least ``n + 1``).
+        ``None`` = the common default (``Method.default_budget``: all ``2^n`` masks up to 4096).
+    max_order : {1, None}, default=None
         KernelSHAP explains single parts; use ``"faithshap"`` for interactions.
     pairing : bool, default=True
         Draw every coalition together with its complement.
@@ -71,7 +72,7 @@ class KernelSHAP(Method):
     name: ClassVar[str] = "kernelshap"
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "budget": [None, Interval(int, 1, None)],
-        "max_order": [Options((1,))],
+        "max_order": [None, Options((1,))],
         "pairing": ["boolean"],
         "random_state": ["random_state"],
     }
@@ -81,7 +82,7 @@ class KernelSHAP(Method):
         self,
         *,
         budget: int | None = None,
-        max_order: int = 1,
+        max_order: int | None = None,
         pairing: bool = True,
         random_state: Any = None,
     ) -> None:
@@ -95,7 +96,7 @@ class KernelSHAP(Method):
 
     def _fit(self, game: Game, rng: np.random.Generator) -> Interactions:
         n = game.n_players
-        budget = resolve_budget(self.budget, n, "KernelSHAP")
+        budget = self.budget_
         design = sample_coalitions(
             n, budget, shapley_size_weights(n), rng, pairing=self.pairing, required_sizes=(0, n)
         )

@@ -15,9 +15,6 @@ from ablatio.transforms.solve import least_squares
 
 __all__ = ["LIME"]
 
-#: LIME's default number of samples, used when ``budget`` is None.
-LIME_DEFAULT_SAMPLES = 5000
-
 
 class LIME(Method):
     """LIME attributions: ridge regression on masks, weighted by distance to the full input.
@@ -26,8 +23,8 @@ class LIME(Method):
     ----------
     budget : int, optional
         Distinct ablations (at least ``n + 1``, the intercept and one slope per part).
-        ``None`` = LIME's 5000 samples (capped at ``2^n``).
-    max_order : {1}, default=1
+        ``None`` = the common default (``Method.default_budget``: all ``2^n`` masks up to 4096).
+    max_order : {1, None}, default=None
         LIME fits a linear surrogate.
     kernel_width : float, default=25.0
         Width ``w`` of LIME's exponential kernel on the scaled cosine distance.
@@ -73,7 +70,7 @@ class LIME(Method):
     name: ClassVar[str] = "lime"
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "budget": [None, Interval(int, 1, None)],
-        "max_order": [Options((1,))],
+        "max_order": [None, Options((1,))],
         "kernel_width": [Interval(float, float(np.finfo(np.float64).tiny), None)],
         "alpha": [Interval(float, 0.0, None)],
         "n_features": [None, Interval(int, 1, None)],
@@ -88,7 +85,7 @@ class LIME(Method):
         self,
         *,
         budget: int | None = None,
-        max_order: int = 1,
+        max_order: int | None = None,
         kernel_width: float = 25.0,
         alpha: float = 1.0,
         n_features: int | None = None,
@@ -106,7 +103,7 @@ class LIME(Method):
 
     def _fit(self, game: Game, rng: np.random.Generator) -> Interactions:
         n = game.n_players
-        budget = LIME_DEFAULT_SAMPLES if self.budget is None else self.budget
+        budget = self.budget_
         masks, counts = lime_masks(n, budget, rng)
         values = game(masks)
         weights = counts * lime_kernel(masks, self.kernel_width)

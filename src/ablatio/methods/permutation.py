@@ -9,7 +9,7 @@ import numpy as np
 
 from ablatio.games.game import Game
 from ablatio.interactions import Interactions
-from ablatio.methods._common import first_order_surrogate, resolve_budget
+from ablatio.methods._common import first_order_surrogate
 from ablatio.methods.base import Interval, Method, Options
 from ablatio.methods.exact import all_masks
 
@@ -23,8 +23,9 @@ class PermutationShapley(Method):
     ----------
     budget : int, optional
         Distinct ablations (at least ``n + 1``: ``∅``, ``N`` and one permutation's ``n - 1``
-        proper prefixes). ``None`` = all ``2^n`` (``n <= 16``).
-    max_order : {1}, default=1
+        proper prefixes).
+        ``None`` = the common default (``Method.default_budget``: all ``2^n`` masks up to 4096).
+    max_order : {1, None}, default=None
         Shapley values are first-order.
     random_state : int, Generator or None
         Seed of the permutations.
@@ -69,13 +70,13 @@ class PermutationShapley(Method):
     name: ClassVar[str] = "permutation"
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "budget": [None, Interval(int, 1, None)],
-        "max_order": [Options((1,))],
+        "max_order": [None, Options((1,))],
         "random_state": ["random_state"],
     }
     _check_tags: ClassVar[dict[str, Any]] = {"exact": "additive", "exact_budget": "min"}
 
     def __init__(
-        self, *, budget: int | None = None, max_order: int = 1, random_state: Any = None
+        self, *, budget: int | None = None, max_order: int | None = None, random_state: Any = None
     ) -> None:
         self.budget = budget
         self.max_order = max_order
@@ -86,7 +87,7 @@ class PermutationShapley(Method):
 
     def _fit(self, game: Game, rng: np.random.Generator) -> Interactions:
         n = game.n_players
-        budget = resolve_budget(self.budget, n, "PermutationShapley")
+        budget = self.budget_
         if budget >= 2**n:
             self.n_permutations_ = 0
             return _all_orders(game)

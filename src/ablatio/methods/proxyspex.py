@@ -14,19 +14,19 @@ squares on the real samples. Differences from the reference implementation (shap
   ``stop_r2`` the fit stops early, if it is below ``fallback_r2`` the rest of the budget goes to
   SPEX (when registered and affordable) whose terms join the candidates, else to more uniform
   ablations;
-* a :class:`~ablatio.exceptions.RecoveryWarning` stating the measured held-out R² when the
-  game stays unexplained (e.g. parity games, which trees cannot see).
+* an honest self-estimate: ``holdout_r2_`` is measured on uniform ablations drawn after the
+  fit and never used by it (a share of the budget is kept for them), and a
+  :class:`~ablatio.exceptions.RecoveryWarning` states it when the game stays unexplained
+  (e.g. parity games, which trees cannot see).
 """
 
 from __future__ import annotations
 
-import warnings
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar
 
 import numpy as np
 
 from ablatio.designs.distinct import distinct_uniform_masks
-from ablatio.exceptions import ParameterError, RecoveryWarning
 from ablatio.games.game import Game
 from ablatio.interactions import Interactions
 from ablatio.methods._fallback import fallback_min_budget, run_fallback
@@ -35,10 +35,9 @@ from ablatio.methods._fourier_selection import (
     enumerated_spectrum,
     grow_terms,
     parity_columns,
-    r2_score,
 )
 from ablatio.methods._proxy_models import PROXY_MODELS, ProxyConfig, fit_proxy_fourier
-from ablatio.methods.base import Interval, Method, Options
+from ablatio.methods.base import Interval, Method, Options, holdout_size
 from ablatio.transforms.solve import least_squares
 from ablatio.transforms.terms import term_orders, terms_to_tuples, tuples_to_terms
 
@@ -57,10 +56,12 @@ class ProxySPEX(Method):
 
     Parameters
     ----------
-    budget : int
-        Maximum number of distinct ablations.
-    max_order : int, default=3
-        Largest interaction order (depth of the proxy's trees).
+    budget : int, optional
+        Maximum number of distinct ablations (default: ``Method.default_budget``). A share
+        (:func:`~ablatio.methods.base.holdout_size`) is kept for the held-out ablations of
+        ``holdout_r2_``.
+    max_order : int, optional
+        Largest interaction order (depth of the proxy's trees; default 3, capped at ``n``).
     model : {"sklearn", "lightgbm"}, default="sklearn"
         Proxy back end: ``HistGradientBoostingRegressor`` or LightGBM (extra ``trees``).
     n_trees : int, default=100
@@ -88,10 +89,8 @@ class ProxySPEX(Method):
     fallback_r2 : float, default=0.9
         CV R² under which the proxy is considered to have failed.
     warn_r2 : float, default=0.8
-        Held-out R² under which a :class:`~ablatio.exceptions.RecoveryWarning` is emitted:
-        the smaller of the final cross-validated R² and, when a second stage of uniform
-        ablations was drawn, the first-stage model's R² on them (an estimate untouched by the
-        data-driven choice of candidate terms, which makes CV optimistic).
+        ``holdout_r2_`` under which a :class:`~ablatio.exceptions.RecoveryWarning` is emitted
+        (the cross-validated ``train_r2_`` when the budget leaves no held-out ablations).
     ridge : float, default=0.0
         L2 penalty of the final refit (0: ordinary least squares, exact without noise).
     n_threads : int or None, default=1
@@ -109,13 +108,14 @@ class ProxySPEX(Method):
         Möbius-basis result.
     fourier_ : Interactions
         The same function in the Fourier basis (what was fitted).
-    cv_r2_ : float
-        Cross-validated held-out R² of the final support on the uniform ablations.
-    held_out_r2_ : float
-        R² of the first-stage model on the second stage's fresh uniform ablations (equals
-        the final ``cv_r2_`` when there was no uniform second stage).
+    holdout_r2_ : float
+        R² of the result on uniform ablations drawn after the fit and never used by it
+        (``nan`` when the budget leaves fewer than 20).
+    train_r2_ : float
+        Cross-validated R² of the final support on the ablations that chose it (optimistic:
+        the support and the number of terms were picked to maximise it).
     recovered_ : bool
-        ``min(cv_r2_, held_out_r2_) >= warn_r2``.
+        ``holdout_r2_ >= warn_r2`` (``train_r2_`` when there is no held-out estimate).
     stages_ : list of str
         What the fit did (``"proxy"``, ``"stop"``, ``"uniform"``, ``"spex"``).
 
@@ -139,10 +139,11 @@ class ProxySPEX(Method):
     """
 
     name: ClassVar[str] = "proxyspex"
+    default_max_order: ClassVar[int | None] = 3
     _check_tags: ClassVar[dict[str, Any]] = {"exact": "max_order", "params": {"n_trees": 20}}
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "budget": [None, Interval(int, 1, None)],
-        "max_order": [Interval(int, 1, None)],
+        "max_order": [None, Interval(int, 1, None)],
         "model": [Options(PROXY_MODELS)],
         "n_trees": [Interval(int, 1, None)],
         "learning_rate": [Interval(float, 0, 1)],
@@ -164,7 +165,7 @@ class ProxySPEX(Method):
         self,
         *,
         budget: int | None = None,
-        max_order: int = 3,
+        max_order: int | None = None,
         model: str = "sklearn",
         n_trees: int = 100,
         learning_rate: float = 0.1,
@@ -203,81 +204,75 @@ class ProxySPEX(Method):
         return min(2**n_players, _MIN_ROWS_PER_FOLD * self.cv_folds)
 
     def _fit(self, game: Game, rng: np.random.Generator) -> Interactions:
-        if self.budget is None:
-            msg = "ProxySPEX needs a budget (maximum number of ablations): pass budget=..."
-            raise ParameterError(msg)
-        return self._staged_fit(game, rng)
+        budget = self.budget_ - holdout_size(self.budget_)
+        if budget < self.min_budget(game.n_players):  # too tight to keep ablations apart
+            budget = self.budget_
+        result = self._staged_fit(game, rng, budget)
+        self._score_holdout(game, result, rng.spawn(1)[0])
+        honest = np.isfinite(self.holdout_r2_)
+        self.recovered_ = bool((self.holdout_r2_ if honest else self.train_r2_) >= self.warn_r2)
+        if not self.recovered_:
+            self._warn_unrecovered(honest)
+        return result.to_moebius()
 
-    def _staged_fit(self, game: Game, rng: np.random.Generator) -> Interactions:
+    def _staged_fit(self, game: Game, rng: np.random.Generator, budget: int) -> Interactions:
         """First stage, then stop / fallback / more uniform ablations, then the final refit."""
         n = game.n_players
         seen: set[bytes] = set()
         stage_rng, proxy_rng, fallback_rng = rng.spawn(3)
-        X = distinct_uniform_masks(n, self._first_stage_size(n), stage_rng, seen)
+        X = distinct_uniform_masks(n, self._first_stage_size(n, budget), stage_rng, seen)
         y = game(X)
         terms, coef, r2 = self._explain(X, y, [], proxy_rng)
         self.stages_ = ["proxy"]
-        fresh_r2 = None
-        rest = self.budget - X.shape[0]
+        rest = budget - X.shape[0]
         found = None
         if rest > 0 and self.stop_r2 is not None and r2 >= self.stop_r2:
             self.stages_.append("stop")
         elif rest > 0:
             if r2 < self.fallback_r2:
-                found = run_fallback(self.fallback, game, rest, self.max_order, fallback_rng)
+                found = run_fallback(self.fallback, game, rest, self.max_order_, fallback_rng)
             if found is not None:
                 X, y = np.concatenate([X, found.masks]), np.concatenate([y, found.values])
                 self.stages_.append(str(self.fallback))
             else:
                 X2 = distinct_uniform_masks(n, rest, stage_rng, seen)
                 if X2.shape[0]:  # empty only when a tiny game has no unseen mask left
-                    y2 = game(X2)
-                    first_model = parity_columns(X2, tuples_to_terms(terms)) @ coef
-                    fresh_r2 = r2_score(y2, first_model)  # honest: X2 unseen so far
-                    X, y = np.concatenate([X, X2]), np.concatenate([y, y2])
+                    X, y = np.concatenate([X, X2]), np.concatenate([y, game(X2)])
                     self.stages_.append("uniform")
             if len(self.stages_) > 1:
                 extra = found.terms if found is not None else []
                 terms, coef, r2 = self._explain(X, y, extra, proxy_rng)
-        if X.shape[0] == 2**n:  # a tiny game fully enumerated: its spectrum is known exactly
-            terms, coef, r2 = enumerated_spectrum(X, y, self.max_order)
-        self.cv_r2_ = r2
-        self.held_out_r2_ = r2 if fresh_r2 is None else fresh_r2
-        self.recovered_ = bool(min(r2, self.held_out_r2_) >= self.warn_r2)
-        if not self.recovered_:
-            self._warn(X.shape[0])
+        if X.shape[0] >= 2**n and np.unique(X, axis=0).shape[0] == 2**n:  # all masks: exact
+            terms, coef, r2 = enumerated_spectrum(X, y, self.max_order_)
+        self.train_r2_ = r2
+        self._n_samples = X.shape[0]
         fourier = Interactions._build(tuples_to_terms(terms), coef, n, "fourier")
-        self.fourier_ = fourier.prune(_ZERO_TOL * float(np.abs(coef).max(initial=0.0)))
-        return self.fourier_.to_moebius()
+        nonconstant = np.abs(coef[[len(t) > 0 for t in terms]]) if terms else np.zeros(0)
+        self.fourier_ = fourier.prune(_ZERO_TOL * float(nonconstant.max(initial=0.0)))
+        return self.fourier_
 
-    def _first_stage_size(self, n: int) -> int:
+    def _first_stage_size(self, n: int, budget: int) -> int:
         """``first_stage × budget``, shrunk so that the fallback still fits in the rest."""
-        budget = cast(int, self.budget)  # _fit rejected budget=None before any stage
         if self.stop_r2 is None and self.fallback is None:
             return budget
         first = max(self.min_budget(n), int(self.first_stage * budget))
-        needed = fallback_min_budget(self.fallback, n, self.max_order)
+        needed = fallback_min_budget(self.fallback, n, self.max_order_)
         if needed is not None and budget - first < needed:
             shrunk = budget - needed
             if shrunk >= _MIN_FIRST_STAGE * budget and shrunk >= self.min_budget(n):
                 first = shrunk
         return min(first, budget)
 
-    def _warn(self, n_samples: int) -> None:
-        r2 = min(self.cv_r2_, self.held_out_r2_)
-        fresh = (
-            f"; first-stage model on fresh ablations {self.held_out_r2_:.3f}"
-            if "uniform" in self.stages_
-            else ""
+    def _warn_unrecovered(self, honest: bool) -> None:
+        r2 = self.holdout_r2_ if honest else self.train_r2_
+        kind = "held-out" if honest else "cross-validated (optimistic, no held-out ablations)"
+        self._warn(
+            f"ProxySPEX: game not recovered: {kind} R² = {r2:.3f} < warn_r2 = {self.warn_r2} "
+            f"(cross-validated R² {self.train_r2_:.3f} on {self._n_samples} ablations; stages "
+            f"{'+'.join(self.stages_)}). The game may be non-hierarchical (e.g. parities, "
+            "which trees cannot see): raise budget so that the SPEX fallback runs (or runs "
+            "larger), or use method='spex'"
         )
-        msg = (
-            f"ProxySPEX: game not recovered: held-out R² = {r2:.3f} < warn_r2 = "
-            f"{self.warn_r2} (cross-validated R² {self.cv_r2_:.3f} on {n_samples} ablations"
-            f"{fresh}; stages {'+'.join(self.stages_)}). The game may be non-hierarchical "
-            "(e.g. parities, which trees cannot see): raise budget so that the SPEX fallback "
-            "runs (or runs larger), or use method='spex'"
-        )
-        warnings.warn(msg, RecoveryWarning, stacklevel=4)
 
     def _explain(
         self,
@@ -307,11 +302,11 @@ class ProxySPEX(Method):
         rng: np.random.Generator,
     ) -> tuple[list[tuple[int, ...]], np.ndarray, float]:
         config = ProxyConfig(
-            self.n_trees, self.max_order, self.learning_rate, self.min_samples_leaf
+            self.n_trees, self.max_order_, self.learning_rate, self.min_samples_leaf
         )
         proxy_rng, cv_rng = rng.spawn(2)
         idx, coef = fit_proxy_fourier(X, y, model=self.model, config=config, rng=proxy_rng)
-        keep = (term_orders(idx) > 0) & (term_orders(idx) <= self.max_order)
+        keep = (term_orders(idx) > 0) & (term_orders(idx) <= self.max_order_)
         ranked = np.argsort(-np.abs(coef[keep]), kind="stable")
         candidates = terms_to_tuples(idx[keep])
         proxy_terms = [candidates[i] for i in ranked]
@@ -335,7 +330,7 @@ class ProxySPEX(Method):
                 X,
                 residual,
                 tuples_to_terms(chosen),
-                max_order=self.max_order,
+                max_order=self.max_order_,
                 max_new=limit - choice.size,
             )
             fresh = [t for t in terms_to_tuples(new) if t not in set(chosen)]

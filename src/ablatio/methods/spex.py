@@ -13,14 +13,13 @@ nested: smaller levels run first and SPEX stops once the cross-group held-out R�
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import replace
 from typing import Any, ClassVar
 
 import numpy as np
 
-from ablatio.designs.aliasing import AliasingDesign, draw_aliasing_design, n_distinct_masks
-from ablatio.exceptions import ParameterError, RecoveryWarning
+from ablatio.designs.aliasing import AliasingDesign, draw_aliasing_design
+from ablatio.exceptions import ParameterError
 from ablatio.games.game import Game
 from ablatio.interactions import Interactions
 from ablatio.methods._spex_fit import (
@@ -32,7 +31,7 @@ from ablatio.methods._spex_fit import (
     plan_spex,
     refit_rounds,
 )
-from ablatio.methods.base import Interval, Method, Options
+from ablatio.methods.base import Interval, Method, Options, holdout_size
 from ablatio.transforms.bch import bch_code
 from ablatio.transforms.peeling import PeelingSettings
 
@@ -125,9 +124,11 @@ class SPEX(Method):
     Parameters
     ----------
     budget : int, optional
-        Maximum number of distinct ablations (default: the design with ``b = 6``).
-    max_order : int, default=3
-        Largest interaction order (Fourier degree) to recover.
+        Maximum number of distinct ablations (default: ``Method.default_budget``). A share
+        (:func:`~ablatio.methods.base.holdout_size`) is kept for held-out ablations that score
+        the result (``holdout_r2_``) and is never used to choose or fit terms.
+    max_order : int, optional
+        Largest interaction order (Fourier degree) to recover (default 3, capped at ``n``).
     random_state : int, Generator or None
         Seed of the random hashes; the same seed gives identical interactions.
     decoder : {"soft", "hard"}, default="soft"
@@ -158,8 +159,8 @@ class SPEX(Method):
         R² reaches ``stop_r2`` (the ablations of a stage are reused by the next one). ``None``
         always queries the full design.
     warn_below : float, default=0.9
-        Warn with :class:`~ablatio.exceptions.RecoveryWarning` when the cross-group held-out
-        R² (fit on the other groups, scored on one group's uniform masks) is below this.
+        Warn with :class:`~ablatio.exceptions.RecoveryWarning` when ``holdout_r2_`` is below
+        this (when the budget leaves no held-out ablations: the cross-group ``train_r2_``).
 
     Attributes
     ----------
@@ -168,7 +169,12 @@ class SPEX(Method):
     fourier_ : Interactions
         The same function in the Fourier basis (what SPEX recovers).
     holdout_r2_ : float
-        Cross-group held-out R² (``nan`` with one group).
+        R² on uniform ablations drawn after the fit and never used by it (``nan`` when the
+        budget leaves fewer than 20).
+    train_r2_ : float
+        Cross-group R² (fit on the other groups, scored on one group's uniform masks; ``nan``
+        with one group). The support was chosen on every group, so it is optimistic; it
+        decides the nested early stop and the candidate searches.
     t_, b_, n_groups_ : int
         BCH capability, level and number of groups used.
     n_queries_ : int
@@ -196,10 +202,11 @@ class SPEX(Method):
     """
 
     name: ClassVar[str] = "spex"
+    default_max_order: ClassVar[int | None] = 3
     _check_tags: ClassVar[dict[str, Any]] = {"exact": "max_order", "exact_budget": 2000}
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "budget": [None, Interval(int, 1, None)],
-        "max_order": [Interval(int, 1, None)],
+        "max_order": [None, Interval(int, 1, None)],
         "random_state": ["random_state"],
         "decoder": [Options(("soft", "hard"))],
         "n_groups": [None, Interval(int, 1, 8)],
@@ -217,7 +224,7 @@ class SPEX(Method):
         self,
         *,
         budget: int | None = None,
-        max_order: int = 3,
+        max_order: int | None = None,
         random_state: Any = None,
         decoder: str = "soft",
         n_groups: int | None = None,
@@ -245,18 +252,25 @@ class SPEX(Method):
         self.warn_below = warn_below
 
     def min_budget(self, n_players: int) -> int:
-        """Distinct ablations of the smallest design: ``t = max_order``, ``b = 3``."""
-        return min_budget(n_players, self.max_order, self.n_groups, self.t)
+        """Distinct ablations of the smallest design (``t = max_order``, ``b = 3``), at most
+        ``2^n``: a design larger than that repeats masks, which cost nothing."""
+        order = self.resolved_max_order(n_players)
+        return min(2**n_players, min_budget(n_players, order, self.n_groups, self.t))
 
     def _fit(self, game: Game, rng: np.random.Generator) -> Interactions:
-        if self.t is not None and self.t < self.max_order:
-            msg = f"t == {self.t} < max_order == {self.max_order}: raise t or lower max_order"
+        if self.t is not None and self.t < self.max_order_:
+            msg = f"t == {self.t} < max_order == {self.max_order_}: raise t or lower max_order"
             raise ParameterError(msg)
-        budget = self.budget if self.budget is not None else _default_budget(game.n_players, self)
+        n = game.n_players
+        budget = self.budget_ - holdout_size(self.budget_)
+        if budget < self.min_budget(n):  # too tight to keep ablations apart
+            budget = self.budget_
+        if budget >= 2**n:  # every mask affordable: any design fits (repeats are free)
+            budget = max(budget, min_budget(n, self.max_order_, self.n_groups, self.t))
         fit = spex_recover(
             game,
             budget,
-            self.max_order,
+            self.max_order_,
             rng,
             n_groups=self.n_groups,
             t=self.t,
@@ -269,23 +283,16 @@ class SPEX(Method):
             stop_r2=self.stop_r2,
         )
         self.fourier_ = fit.interactions
-        self.holdout_r2_ = fit.holdout_r2
+        self.train_r2_ = fit.holdout_r2
         self.t_, self.b_, self.n_groups_ = fit.plan.t, fit.plan.b, fit.plan.n_groups
-        if np.isfinite(fit.holdout_r2) and fit.holdout_r2 < self.warn_below:
-            msg = (
-                f"SPEX did not recover the game: cross-group held-out R² = {fit.holdout_r2:.3f} "
-                f"< warn_below = {self.warn_below} (budget {budget}, t={fit.plan.t}, "
-                f"b={fit.plan.b}); raise budget or max_order, or the game is not sparse"
+        self._score_holdout(game, fit.interactions, rng.spawn(1)[0])
+        honest = np.isfinite(self.holdout_r2_)
+        r2 = self.holdout_r2_ if honest else self.train_r2_
+        if np.isfinite(r2) and r2 < self.warn_below:
+            kind = "held-out" if honest else "cross-group (optimistic, no held-out ablations)"
+            self._warn(
+                f"SPEX did not recover the game: {kind} R² = {r2:.3f} < warn_below = "
+                f"{self.warn_below} (budget {self.budget_}, t={fit.plan.t}, b={fit.plan.b}); "
+                "raise budget or max_order, or the game is not sparse"
             )
-            warnings.warn(msg, RecoveryWarning, stacklevel=3)
         return fit.interactions.to_moebius()
-
-
-#: Level of the design used when no budget is given.
-DEFAULT_LEVEL = 6
-
-
-def _default_budget(n: int, method: SPEX) -> int:
-    t = method.t if method.t is not None else method.max_order
-    groups = method.n_groups if method.n_groups is not None else DEFAULT_GROUPS
-    return n_distinct_masks(groups, DEFAULT_LEVEL, bch_code(n, t).n_parity)

@@ -131,7 +131,8 @@ def waterfall(inter: Interactions, k: int = 10) -> list[Step] | None:
         steps.append(Step(row.label, level, level + row.value))
         level += row.value
     full = base + float(np.sum(moebius.coefficients[moebius.orders > 0]))
-    if not np.isclose(level, full, rtol=0.0, atol=1e-12 * max(1.0, abs(full))):
+    scale = float(np.abs(moebius.coefficients).sum())  # relative: any scale of the game
+    if not np.isclose(level, full, rtol=0.0, atol=1e-12 * scale):
         steps.append(Step("other terms", level, full))
     steps.append(Step("full input  f(1)", 0.0, full, total=True))
     return steps

@@ -18,8 +18,10 @@ FBII    ``s <= k``: ``T = S``       ``1``;  ``s > k``, ``0 <= t <= k``:
 k-SII   ``1 <= t <= k``             ``Σ_{T ⊆ S' ⊆ S, |S'| <= k} B_{|S'|-t} / (s-|S'|+1)``
 ======  ==========================  ==========================================================
 
-The empty set reports ``a(∅) = f(∅)`` for every index except FBII, whose ``∅`` entry is the
-regression intercept (t = 0 row). Cost: ``O(Σ_S Σ_{t<=k} binom(s, t))``, linear in the terms.
+The empty set follows the published definitions (Grabisch & Roubens 1999, as shapiq does):
+SII(∅) ``= Σ_S a(S)/(s+1)``; BII(∅) and BV(∅) ``= Σ_S a(S) 2^{-s}`` (the mean of ``f`` over
+all masks); FBII(∅) is the regression intercept (t = 0 row); SV, STII, FSII and k-SII report
+``f(∅) = a(∅)``. Cost: ``O(Σ_S Σ_{t<=k} binom(s, t))``, linear in the terms.
 
 References
 ----------
@@ -120,8 +122,13 @@ def moebius_to_index(
     if index not in INDICES:
         msg = f"unknown index {index!r}; choose one of {INDICES}"
         raise ValueError(msg)
-    orders = term_orders(idx)
-    empty_value = float(dividends[orders == 0].sum())
+    orders = term_orders(idx).astype(np.float64)
+    if index == "sii":
+        empty_value = float(np.sum(dividends / (orders + 1)))
+    elif index in ("bii", "bv"):
+        empty_value = float(np.sum(dividends * 2.0**-orders))
+    else:
+        empty_value = float(dividends[orders == 0].sum())
     if index == "ksii":
         sii_idx, sii_val = _distribute(idx, dividends, "sii", order, order)
         from scipy.special import bernoulli

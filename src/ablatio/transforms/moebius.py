@@ -21,6 +21,7 @@ from ablatio.transforms.fourier import _basis_matrix, _evaluate
 from ablatio.transforms.terms import aggregate, expand_subsets, term_orders
 
 __all__ = [
+    "CANCEL_RTOL",
     "and_matrix",
     "evaluate_moebius",
     "fourier_to_moebius",
@@ -67,19 +68,27 @@ def and_matrix(idx: np.ndarray, masks: np.ndarray) -> np.ndarray:
     return _basis_matrix(idx, masks, parity=False)
 
 
+#: Converted coefficients that cancel below this share of their contributions are round-off.
+CANCEL_RTOL = 1e-10
+
+
 def fourier_to_moebius(
-    idx: np.ndarray, coefficients: np.ndarray, atol: float = 1e-12
+    idx: np.ndarray, coefficients: np.ndarray, rtol: float = CANCEL_RTOL
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Möbius terms of a sparse Fourier function (exact; drops ``|a| <= atol``)."""
+    """Möbius terms of a sparse Fourier function (exact).
+
+    ``a(S) = (-2)^{|S|} Σ_{T ⊇ S} F(T)``; a term is dropped when it cancels to
+    ``|a(S)| <= rtol · Σ_{T ⊇ S} |2^{|S|} F(T)|`` (scale-free: no absolute threshold).
+    """
     parent, sub = expand_subsets(idx)
     weights = (-2.0) ** term_orders(sub)
-    return aggregate(sub, coefficients[parent] * weights, atol=atol)
+    return aggregate(sub, coefficients[parent] * weights, rtol=rtol)
 
 
 def moebius_to_fourier(
-    idx: np.ndarray, coefficients: np.ndarray, atol: float = 1e-12
+    idx: np.ndarray, coefficients: np.ndarray, rtol: float = CANCEL_RTOL
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Fourier terms of a sparse Möbius function (exact; drops ``|F| <= atol``)."""
+    """Fourier terms of a sparse Möbius function (exact; cancellations dropped as above)."""
     parent, sub = expand_subsets(idx)
     weights = (-1.0) ** term_orders(sub) * 2.0 ** (-term_orders(idx)[parent])
-    return aggregate(sub, coefficients[parent] * weights, atol=atol)
+    return aggregate(sub, coefficients[parent] * weights, rtol=rtol)

@@ -124,15 +124,23 @@ def expand_subsets(
 
 
 def aggregate(
-    idx: np.ndarray, values: np.ndarray, atol: float = 0.0
+    idx: np.ndarray, values: np.ndarray, atol: float = 0.0, rtol: float = 0.0
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Sum ``values`` of identical terms; drop sums with ``|v| <= atol``; canonical order."""
+    """Sum ``values`` of identical terms; canonical order.
+
+    A sum ``v`` is dropped when ``|v| <= atol`` or ``|v| <= rtol · Σ|values|`` over its own
+    contributions (a cancellation down to round-off, whatever the scale of the values).
+    """
     if idx.shape[0] == 0:
         return idx.reshape(0, 0), np.zeros(0)
     uniq, inverse = np.unique(idx, axis=0, return_inverse=True)
     sums = np.zeros(uniq.shape[0])
     np.add.at(sums, inverse.reshape(-1), values)
     keep = np.abs(sums) > atol
+    if rtol > 0:
+        mass = np.zeros(uniq.shape[0])
+        np.add.at(mass, inverse.reshape(-1), np.abs(values))
+        keep &= np.abs(sums) > rtol * mass
     uniq, sums = uniq[keep], sums[keep]
     width = int(term_orders(uniq).max(initial=0))
     uniq = uniq[:, :width]

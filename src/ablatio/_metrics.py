@@ -1,0 +1,57 @@
+"""The one coefficient of determination every part of ablatio reports.
+
+.. math::
+
+    R^2 = 1 - \\frac{\\sum_q (y_q - \\hat y_q)^2}{\\sum_q (y_q - \\bar y)^2}
+
+**Constant target.** When the spread of ``y`` is at round-off level (``SST <= (ε_R · s)²``
+with ``s² = Σ_q y_q²`` and ``ε_R =`` :data:`CONSTANT_RTOL`), R² is undefined; ablatio then
+reports ``1.0`` when the prediction matches ``y`` to the same relative precision
+(``SSE <= (ε_R · s)²``) and ``0.0`` otherwise (scikit-learn's ``force_finite`` rule: a wrong
+prediction of a constant is no better than the mean). Both tests are relative to the scale of
+``y``, so ``R²(c·y + d, c·ŷ + d)`` does not depend on ``c > 0`` or ``d`` beyond round-off.
+
+Used by faithfulness, the reality check, and every method's ``holdout_r2_`` / ``train_r2_``
+(``ablatio.evaluation.r2_score`` is the public name).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ablatio.exceptions import ParameterError
+
+__all__ = ["CONSTANT_RTOL", "r2_from_sums", "r2_score"]
+
+#: Relative spread (to ``√Σ y²``) below which a target counts as constant.
+CONSTANT_RTOL = 1e-12
+
+
+def r2_from_sums(sse: float, sst: float, sum_sq: float) -> float:
+    """R² from ``SSE``, ``SST`` and ``Σ y²`` with the constant-target rule of this module."""
+    floor = CONSTANT_RTOL**2 * sum_sq
+    if sst <= floor:
+        return 1.0 if sse <= floor else 0.0
+    return 1.0 - sse / sst
+
+
+def r2_score(y: Any, y_pred: Any) -> float:
+    """``1 - SSE/SST`` of ``y_pred`` against ``y`` (constant ``y``: 1.0 if matched, else 0.0).
+
+    Examples
+    --------
+    >>> r2_score([1.0, 2.0, 3.0], [1.0, 2.0, 4.0])
+    0.5
+    >>> r2_score([5.0, 5.0], [5.0, 5.0]), r2_score([5.0, 5.0], [4.0, 6.0])
+    (1.0, 0.0)
+    """
+    y = np.asarray(y, dtype=np.float64).reshape(-1)
+    pred = np.asarray(y_pred, dtype=np.float64).reshape(-1)
+    if y.shape != pred.shape or y.size == 0:
+        msg = f"r2_score needs two non-empty arrays of one shape, got {y.shape} and {pred.shape}"
+        raise ParameterError(msg)
+    sse = float(np.sum((y - pred) ** 2))
+    sst = float(np.sum((y - y.mean()) ** 2))
+    return r2_from_sums(sse, sst, float(np.sum(y**2)))
