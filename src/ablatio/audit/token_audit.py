@@ -1,6 +1,6 @@
 """The token-identity audit: per-layer table, flags, verdict, markdown and plot.
 
-See :mod:`ablatio.evaluation.audits.token_identity` for the measurements and the thresholds.
+See :mod:`ablatio.audit.token_identity` for the measurements and the thresholds.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import pandas as pd
 
 from ablatio._optional import require
 from ablatio._validation import check_random_state
-from ablatio.evaluation.audits._format import markdown_table
-from ablatio.evaluation.audits.token_identity import (
+from ablatio.audit._format import markdown_table
+from ablatio.audit.token_identity import (
     attention_influence,
     identity_measurements,
     identity_shares,
@@ -25,7 +25,7 @@ from ablatio.evaluation.audits.token_identity import (
     load_sentences,
     probe_accuracy,
 )
-from ablatio.evaluation.verdict import Verdict
+from ablatio.audit.verdict import Verdict
 from ablatio.exceptions import ParameterError
 
 __all__ = ["TokenIdentityAudit", "token_identity_audit"]

@@ -5,10 +5,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ablatio.evaluation.audits.norm_files import BINDER_ATTRIBUTES, load_norms
+from ablatio.audit.norm_files import BINDER_ATTRIBUTES, load_norms
 from ablatio.exceptions import DataFormatError, ParameterError
 
-DATA = Path(__file__).parents[2] / "data" / "norms"
+DATA = Path(__file__).parents[1] / "data" / "norms"
 MCRAE = DATA / "mcrae" / "CONCS_FEATS_concstats_brm.sample.txt"
 BINDER = DATA / "binder" / "WordSet1_Ratings.sample.csv"
 

@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ablatio.evaluation.audits.mappers import MapperSettings
-from ablatio.evaluation.audits.norms import norm_decoding, norm_decoding_scores
+from ablatio.audit.mappers import MapperSettings
+from ablatio.audit.norms import norm_decoding, norm_decoding_scores
 from ablatio.exceptions import CoverageError, CoverageWarning, ParameterError
 
 N, M, D, K = 60, 30, 40, 10

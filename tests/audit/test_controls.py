@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ablatio.evaluation.controls import (
+from ablatio.audit.controls import (
     CONTROLS,
     permute_across_groups,
     permute_within_groups,

@@ -3,8 +3,8 @@ r"""Embedding → feature-norm decoding with controls (RQ2–4 of "LLMs Explain'
 Pipeline: concept embeddings X (n × d) are mapped onto norms Y (n × m) by PLSR or an FFNN
 under k-fold cross-validation over concepts; predictions are scored with F1@10, per-concept
 Spearman ρ and neighbourhood accuracy NA@10. Every control of
-:mod:`ablatio.evaluation.controls` is run through the *same* folds, so the system and its
-controls are compared pairwise per (seed, fold); :mod:`ablatio.evaluation.verdict` decides.
+:mod:`ablatio.audit.controls` is run through the *same* folds, so the system and its
+controls are compared pairwise per (seed, fold); :mod:`ablatio.audit.verdict` decides.
 
 Each seed draws, from its own child of ``random_state``: the fold split, the permutations of
 the shuffle / taxonomy controls and the random targets.
@@ -30,15 +30,15 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from ablatio._validation import check_random_state
-from ablatio.evaluation.audits.mappers import MAPPERS, MapperSettings, fit_predict
-from ablatio.evaluation.audits.norm_align import MIN_CONCEPTS, MIN_COVERAGE, align
-from ablatio.evaluation.audits.norm_metrics import (
+from ablatio.audit.controls import CONTROLS, DEFAULT_CONTROLS, upper_controls
+from ablatio.audit.mappers import MAPPERS, MapperSettings, fit_predict
+from ablatio.audit.norm_align import MIN_CONCEPTS, MIN_COVERAGE, align
+from ablatio.audit.norm_metrics import (
     METRICS,
     f1_at_k,
     neighbourhood_accuracy,
     spearman_rows,
 )
-from ablatio.evaluation.controls import CONTROLS, DEFAULT_CONTROLS, upper_controls
 from ablatio.exceptions import CoverageError, ParameterError
 
 __all__ = ["norm_decoding", "norm_decoding_scores"]
@@ -176,9 +176,9 @@ def norm_decoding(
     Parameters
     ----------
     embeddings : pandas.DataFrame of shape (n_words, n_dims)
-        Word vectors (:func:`~ablatio.evaluation.audits.embeddings.load_embeddings`).
+        Word vectors (:func:`~ablatio.audit.embeddings.load_embeddings`).
     norms : pandas.DataFrame of shape (n_concepts, n_features)
-        Feature norms (:func:`~ablatio.evaluation.audits.norm_files.load_norms`).
+        Feature norms (:func:`~ablatio.audit.norm_files.load_norms`).
     mapper : {"plsr", "ffnn"}, default="plsr"
     folds : int, default=10
         k of the k-fold cross-validation over concepts (each fold needs >= 2 concepts).
@@ -187,7 +187,7 @@ def norm_decoding(
         Repetitions with fresh folds and control draws; mean/std are over folds × seeds.
     controls : sequence of str, default=DEFAULT_CONTROLS
         Rows of the table (``sys, upper, shuffle, shuf_upper, rand, taxonomy``); also
-        ``"taxonomy_across"``. Definitions in :mod:`ablatio.evaluation.controls`.
+        ``"taxonomy_across"``. Definitions in :mod:`ablatio.audit.controls`.
     upper : {"identity", "insample"}, default="identity"
         Definition of ``upper`` / ``shuf_upper``: X := Y under CV, or an in-sample fit.
     categories : mapping concept -> category, optional

@@ -16,12 +16,12 @@ import pandas as pd
 
 from ablatio._optional import require
 from ablatio._validation import check_random_state
-from ablatio.evaluation.audits._format import markdown_table
-from ablatio.evaluation.audits.mappers import MAPPERS, MapperSettings
-from ablatio.evaluation.audits.norm_align import MIN_CONCEPTS, MIN_COVERAGE
-from ablatio.evaluation.audits.norms import norm_decoding_scores, summarise
-from ablatio.evaluation.controls import DEFAULT_CONTROLS
-from ablatio.evaluation.verdict import Verdict, compare_to_controls
+from ablatio.audit._format import markdown_table
+from ablatio.audit.controls import DEFAULT_CONTROLS
+from ablatio.audit.mappers import MAPPERS, MapperSettings
+from ablatio.audit.norm_align import MIN_CONCEPTS, MIN_COVERAGE
+from ablatio.audit.norms import norm_decoding_scores, summarise
+from ablatio.audit.verdict import Verdict, compare_to_controls
 
 __all__ = ["REASONS", "NormAudit", "norm_audit"]
 
@@ -53,7 +53,7 @@ class NormAudit:
     scores : pandas.DataFrame
         Per-(mapper, seed, fold, control, metric) scores.
     verdicts : dict
-        Mapper -> :class:`~ablatio.evaluation.verdict.Verdict`.
+        Mapper -> :class:`~ablatio.audit.verdict.Verdict`.
     metric : str
         The metric the verdict uses.
     info : dict
@@ -150,7 +150,7 @@ def norm_audit(
     Parameters
     ----------
     embeddings, norms, folds, controls, upper, categories, settings, min_coverage, min_concepts
-        As in :func:`~ablatio.evaluation.audits.norms.norm_decoding`.
+        As in :func:`~ablatio.audit.norms.norm_decoding`.
     mappers : sequence of {"plsr", "ffnn"}, default=both
     n_seeds : int, default=3
     metric : str, optional
@@ -158,7 +158,7 @@ def norm_audit(
         ``spearman`` for graded ones (Binder, Lancaster), read from ``norms.attrs["norm_type"]``
         (graded when the norms are denser than 50 %).
     alpha, max_share : float
-        See :func:`~ablatio.evaluation.verdict.compare_to_controls`.
+        See :func:`~ablatio.audit.verdict.compare_to_controls`.
     """
     if metric is None:
         norm_type = norms.attrs.get("norm_type")

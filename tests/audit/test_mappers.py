@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.cross_decomposition import PLSRegression
 
-from ablatio.evaluation.audits.mappers import MapperSettings, fit_predict, pls_regression
+from ablatio.audit.mappers import MapperSettings, fit_predict, pls_regression
 from ablatio.exceptions import ParameterError
 
 

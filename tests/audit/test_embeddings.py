@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ablatio.evaluation.audits.embeddings import load_embeddings
+from ablatio.audit.embeddings import load_embeddings
 from ablatio.exceptions import DataFormatError, ParameterError
 
 

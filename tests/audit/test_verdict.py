@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ablatio.evaluation.verdict import compare_to_controls, corrected_paired_t
+from ablatio.audit.verdict import compare_to_controls, corrected_paired_t
 from ablatio.exceptions import ParameterError
 
 

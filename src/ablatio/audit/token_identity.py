@@ -53,7 +53,7 @@ _MIN_PAIRS = 3
 
 def load_sentences() -> list[str]:
     """The 212 plain English sentences shipped with ablatio (written for this audit)."""
-    ref = resources.files("ablatio.evaluation.audits") / "data" / "sentences.txt"
+    ref = resources.files("ablatio.audit") / "data" / "sentences.txt"
     return [s for s in ref.read_text(encoding="utf-8").splitlines() if s.strip()]
 
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ablatio.evaluation.audits.token_audit import token_identity_audit
-from ablatio.evaluation.audits.token_identity import (
+from ablatio.audit.token_audit import token_identity_audit
+from ablatio.audit.token_identity import (
     attention_influence,
     identity_shares,
     load_sentences,

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ablatio.evaluation.audits.norm_metrics import (
+from ablatio.audit.norm_metrics import (
     f1_at_k,
     neighbourhood_accuracy,
     spearman_rows,
