@@ -26,7 +26,7 @@ Warnings (the result is still returned, with its quality stated)::
     AblatioWarning (UserWarning)             base of every warning ablatio raises
     ├── RecoveryWarning                      a method's measured held-out R² says it did not recover
     ├── CoverageWarning                      items missing from one data set were dropped
-    └── DuplicateNormWarning                 repeated (concept, feature) rows of a norm file were merged
+    └── DuplicateNormWarning                 repeated (concept, feature) norm rows were merged
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.cross_decomposition import PLSRegression
 
-from ablatio.audit.mappers import MapperSettings, fit_predict, pls_regression
+from ablatio.audit.mappers import MapperSettings, fit_predict, pls_path, pls_regression
 from ablatio.exceptions import ParameterError
 
 
@@ -49,3 +49,28 @@ def test_pls_wide_inputs_and_targets_use_lanczos_and_match():
     reference = PLSRegression(n_components=3, scale=False, tol=1e-12, max_iter=5000).fit(X, Y)
     coef = pls_regression(X, Y, 3)
     np.testing.assert_allclose(X @ coef[:-1] + coef[-1], reference.predict(X), rtol=1e-4, atol=1e-4)
+
+
+def test_pls_wide_input_matches_scikit_learn():
+    # d > n takes the sample-space route (the X := Y upper bound of McRae-width norms)
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(25, 60))
+    Y = X[:, :8] @ rng.normal(size=(8, 70)) + 0.1 * rng.normal(size=(25, 70))
+    reference = PLSRegression(n_components=6, scale=False, tol=1e-12, max_iter=5000).fit(X, Y)
+    X_new = rng.normal(size=(5, 60))
+    coef = pls_regression(X, Y, 6)
+    np.testing.assert_allclose(
+        X_new @ coef[:-1] + coef[-1], reference.predict(X_new), rtol=1e-4, atol=1e-4
+    )
+
+
+@pytest.mark.parametrize("d", [9, 300])
+def test_pls_path_equals_separate_fits(d):
+    rng = np.random.default_rng(d)
+    X = rng.normal(size=(40, d))
+    Y = X[:, :5] @ rng.normal(size=(5, 250)) + rng.normal(size=(40, 250))
+    path = pls_path(X, Y, [2, 5, 8])
+    X_new = rng.normal(size=(6, d))
+    for k in (2, 5, 8):
+        coef = pls_regression(X, Y, k)
+        np.testing.assert_allclose(path.predict(X_new, k), X_new @ coef[:-1] + coef[-1], atol=1e-8)

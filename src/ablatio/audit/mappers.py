@@ -17,19 +17,29 @@ returns predictions for the test concepts.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
-from scipy.sparse.linalg import LinearOperator, svds
 
 from ablatio.exceptions import ParameterError
 
-__all__ = ["MAPPERS", "MapperSettings", "fit_predict", "pls_regression"]
+__all__ = [
+    "MAPPERS",
+    "MapperSettings",
+    "PlsPath",
+    "fit_predict",
+    "pls_path",
+    "pls_regression",
+    "plsr_predictions",
+]
 
 MAPPERS = ("plsr", "ffnn")
 
-#: Widest cross-covariance side solved by a dense eigen-decomposition (else Lanczos).
+#: Widest Gram matrix solved by a dense eigen-decomposition (else Lanczos).
 _DENSE_MAX = 200
 
-#: Relative size of X_k^T Y_k below which PLS stops adding components (Y explained).
+#: Relative size of X_k^T Y below which PLS stops adding components (Y explained); also the
+#: relative cut of negligible singular values of a wide X.
 _PLS_TOL = 1e-10
 
 # Adam constants (Kingma & Ba 2015 defaults).
@@ -105,61 +115,126 @@ def pls_regression(X: np.ndarray, Y: np.ndarray, n_components: int) -> np.ndarra
     Notes
     -----
     Each component's weight vector w is the dominant left singular vector of
-    :math:`X_k^\top Y_k` (the fixed point the NIPALS iteration of scikit-learn's
+    :math:`C_k = X_k^\top Y` (the fixed point the NIPALS iteration of scikit-learn's
     ``PLSRegression`` converges to); scores :math:`t = X_k w`, loadings
-    :math:`p = X_k^\top t / t^\top t`, :math:`q = Y_k^\top t / t^\top t`, deflation
-    :math:`X_{k+1} = X_k - t p^\top`, :math:`Y_{k+1} = Y_k - t q^\top`. Coefficients
-    :math:`B = W (P^\top W)^{-1} Q^\top`. Components stop early once
-    :math:`X_k^\top Y_k` vanishes (Y fully explained). Computed by an eigen-decomposition of the
-    smaller Gram matrix, which is much faster than NIPALS for many components.
+    :math:`p = X_k^\top t / t^\top t`, :math:`q = Y^\top t / t^\top t`, deflation
+    :math:`X_{k+1} = X_k - t p^\top`. Coefficients :math:`B = W (P^\top W)^{-1} Q^\top`.
+    Deflating Y as well changes nothing (t is orthogonal to the earlier scores), so
+    :math:`C_{k+1} = C_k - p\,(Y^\top t)^\top` is a rank-one update and
+    :math:`C_k C_k^\top`, whose top eigenvector is w, a rank-two one: no product over the n
+    concepts is formed after the first. Components stop once :math:`\max|C_k|` falls below
+    ``1e-10`` of :math:`\max|C_0|` (Y explained).
+
+    Wide inputs (d > n, e.g. the X := Y upper bound with 2,526 McRae features) are first
+    expressed in their sample-space coordinates: with the thin SVD :math:`X_c = U S V^\top`,
+    PLS on :math:`Z = US` gives the same scores, and :math:`B_X = V B_Z` (every weight lies in
+    the row space of :math:`X_c`).
+    """
+    path = pls_path(X, Y, [n_components])
+    d = X.shape[1]
+    # B = E coef with E the input map of the fit; [X, 1] @ B = predictions
+    eye = path.inputs(np.eye(d) + X.mean(axis=0))
+    coef = eye @ path.coef[n_components]
+    return np.vstack([coef, path.predict(np.zeros((1, d)), n_components)])
+
+
+class PlsPath:
+    """A PLSR fit for several component counts; :meth:`predict` applies one of them.
+
+    Attributes
+    ----------
+    coef : dict of int to ndarray of shape (r, m)
+        Coefficients on the fit's input coordinates, per component count.
+    n_components_ : int
+        Components the data supported (at most the largest count asked for).
+    """
+
+    def __init__(self, x_mean, y_mean, kernel, coef, n_components_) -> None:  # noqa: ANN001
+        self.x_mean, self.y_mean, self.kernel = x_mean, y_mean, kernel
+        self.coef = coef
+        self.n_components_ = n_components_
+
+    def inputs(self, X_new: np.ndarray) -> np.ndarray:
+        """Centred inputs in the fit's coordinates (sample space for wide X)."""
+        centred = X_new - self.x_mean
+        if self.kernel is None:
+            return centred
+        rows, scaled = self.kernel
+        return (centred @ rows.T) @ scaled
+
+    def predict(self, X_new: np.ndarray, k: int) -> np.ndarray:
+        """Predictions of the fit with ``k`` components for the rows of ``X_new``."""
+        return self.inputs(X_new) @ self.coef[k] + self.y_mean
+
+
+def pls_path(X: np.ndarray, Y: np.ndarray, components: Sequence[int]) -> PlsPath:
+    r"""PLSR (as :func:`pls_regression`) for several component counts from one fit.
+
+    Components are nested, so the coefficients of k components use the first k weights of the
+    largest fit; a count beyond the components the data support gets the full fit. Wide X
+    (d > n) is expressed through its Gram matrix: :math:`X_c X_c^\top = U \Lambda U^\top`,
+    :math:`Z = U \Lambda^{1/2}`, and new rows map to :math:`x_c X_c^\top U \Lambda^{-1/2}`.
     """
     x_mean, y_mean = X.mean(axis=0), Y.mean(axis=0)
-    Xk, Yk = X - x_mean, Y - y_mean
+    Xk, Yc = X - x_mean, Y - y_mean
+    kernel = None
+    if Xk.shape[1] > Xk.shape[0]:
+        values, vectors = np.linalg.eigh(Xk @ Xk.T)
+        keep = values > values[-1:].max(initial=0.0) * _PLS_TOL**2
+        roots = np.sqrt(values[keep])
+        kernel = (Xk, vectors[:, keep] / roots)
+        Xk = vectors[:, keep] * roots
+    cross = Xk.T @ Yc
+    gram = cross @ cross.T
+    scale = float(np.abs(cross).max(initial=0.0))
     weights, x_loads, y_loads = [], [], []
-    scale = max(float(np.abs(Xk.T @ Yk).max()), np.finfo(float).tiny)
-    for _ in range(n_components):
-        cross = Xk.T @ Yk
-        if np.abs(cross).max() <= _PLS_TOL * scale:
+    for _ in range(max(components)):
+        if scale == 0 or float(np.abs(cross).max()) <= _PLS_TOL * scale:
             break
-        w = _top_left_singular(cross, Xk, Yk)
+        w = _top_eigenvector(gram)
         t = Xk @ w
         tt = float(t @ t)
         if tt <= 0:
             break
-        p, q = Xk.T @ t / tt, Yk.T @ t / tt
+        p, a = Xk.T @ t / tt, Yc.T @ t
         Xk -= np.outer(t, p)
-        Yk -= np.outer(t, q)
+        ca = cross @ a
+        gram += float(a @ a) * np.outer(p, p) - np.outer(ca, p) - np.outer(p, ca)
+        cross -= np.outer(p, a)
         weights.append(w)
         x_loads.append(p)
-        y_loads.append(q)
-    d, m = X.shape[1], Y.shape[1]
-    coef = np.zeros((d, m))
-    if weights:
-        W, P, Q = np.array(weights).T, np.array(x_loads).T, np.array(y_loads).T
-        coef = W @ np.linalg.solve(P.T @ W, Q.T)
-    return np.vstack([coef, y_mean - x_mean @ coef])
+        y_loads.append(a / tt)
+    coef = {}
+    for k in components:
+        coef[k] = np.zeros((Xk.shape[1], Y.shape[1]))
+        if weights:
+            W, P, Q = (np.array(v[:k]).T for v in (weights, x_loads, y_loads))
+            coef[k] = W @ np.linalg.solve(P.T @ W, Q.T)
+    return PlsPath(x_mean, y_mean, kernel, coef, len(weights))
 
 
-def _top_left_singular(cross: np.ndarray, Xk: np.ndarray, Yk: np.ndarray) -> np.ndarray:
-    """Dominant left singular vector of ``cross = Xk.T @ Yk`` (sign as returned)."""
-    d, m = cross.shape
-    if min(d, m) <= _DENSE_MAX:
-        if d <= m:
-            return np.linalg.eigh(cross @ cross.T)[1][:, -1]
-        w = cross @ np.linalg.eigh(cross.T @ cross)[1][:, -1]
-        return w / np.linalg.norm(w)
-    # Both sides wide (e.g. X := Y with 2,526 McRae features): Lanczos on the implicit product.
-    operator = LinearOperator(
-        (d, m), matvec=lambda v: Xk.T @ (Yk @ v), rmatvec=lambda u: Yk.T @ (Xk @ u), dtype=float
-    )
-    u, _, _ = svds(operator, k=1, v0=np.ones(min(d, m)) / np.sqrt(min(d, m)))
-    return u[:, 0]
+def _top_eigenvector(gram: np.ndarray) -> np.ndarray:
+    """Eigenvector of the largest eigenvalue of a symmetric PSD matrix (sign as returned)."""
+    if gram.shape[0] <= _DENSE_MAX:
+        return np.linalg.eigh(gram)[1][:, -1]
+    from scipy.sparse.linalg import eigsh
+
+    start = np.ones(gram.shape[0]) / np.sqrt(gram.shape[0])
+    return eigsh(gram, k=1, which="LA", v0=start)[1][:, 0]
+
+
+def plsr_predictions(
+    X: np.ndarray, Y: np.ndarray, X_test: np.ndarray, components: Sequence[int]
+) -> dict[int, np.ndarray]:
+    """PLSR predictions for ``X_test`` with each of ``components`` (capped by the training
+    size and input width), from one fit."""
+    cap = {k: max(1, min(k, X.shape[0] - 1, X.shape[1])) for k in components}
+    path = pls_path(X, Y, sorted(set(cap.values())))
+    return {k: path.predict(X_test, c) for k, c in cap.items()}
 
 
 def _plsr(X: np.ndarray, Y: np.ndarray, X_test: np.ndarray, s: MapperSettings) -> np.ndarray:
-    n_comp = max(1, min(s.n_components, X.shape[0] - 1, X.shape[1]))
-    coef = pls_regression(X, Y, n_comp)
-    return X_test @ coef[:-1] + coef[-1]
+    return plsr_predictions(X, Y, X_test, [s.n_components])[s.n_components]
 
 
 def _ffnn(
