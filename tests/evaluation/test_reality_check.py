@@ -78,7 +78,6 @@ def test_shares_the_held_out_masks_of_faithfulness():
     assert game.n_evaluated == before  # no held-out ablation evaluated twice
 
 
-
 def test_verdicts_use_the_shared_vocabulary():
     from ablatio.verdicts import VERDICTS
 

@@ -47,13 +47,38 @@ def _audits() -> Any:
         raise AuditUnavailableError(msg) from exc
 
 
+def _split(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
 def norm_audit_command(
-    kind: Annotated[str, typer.Option(help="mcrae | buchanan | binder | lancaster")] = (
-        "lancaster"
-    ),
+    kind: Annotated[
+        str,
+        typer.Option(
+            help="mcrae | buchanan | binder | lancaster | long (your own norms: a CSV/TSV with "
+            "columns concept, feature, value)"
+        ),
+    ] = "lancaster",
     norms: Annotated[
         Path | None, typer.Option(help="Norm file in its original format (lancaster: shipped).")
     ] = None,
+    norm_type: Annotated[
+        str,
+        typer.Option(help="--kind long: production (counts >= 0, F1@10) | graded (ratings, ρ)."),
+    ] = "production",
+    duplicates: Annotated[
+        str, typer.Option(help="Repeated (concept, feature) rows: max | sum | error.")
+    ] = "max",
+    controls: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated controls (default: sys, upper, shuffle, shuf_upper, rand, "
+            "taxonomy, taxonomy_kept; also shuffle_rows)."
+        ),
+    ] = None,
+    upper_components: Annotated[
+        str, typer.Option(help="PLSR component counts at which Upper is also reported.")
+    ] = "5,10,20",
     embeddings: Annotated[
         str, typer.Option(help="glove-6b-50d | minilm-static | minilm-layer<k> | a file")
     ] = "glove-6b-50d",
@@ -73,12 +98,18 @@ def norm_audit_command(
 ) -> Any:
     """Decode feature norms from word embeddings, next to the controls, and give a verdict."""
     audits = _audits()
-    frame = audits.load_norms(norms, kind, exclude_taxonomic=exclude_taxonomic)
+    frame = audits.load_norms(
+        norms, kind, exclude_taxonomic=exclude_taxonomic, duplicates=duplicates,
+        norm_type=norm_type,
+    )  # fmt: skip
     vectors = audits.load_embeddings(embeddings, words=list(frame.index))
+    chosen = audits.DEFAULT_CONTROLS if controls is None else tuple(_split(controls))
     return audits.norm_audit(
         vectors,
         frame,
-        mappers=tuple(m.strip() for m in mappers.split(",") if m.strip()),
+        mappers=tuple(_split(mappers)),
+        controls=chosen,
+        upper_components=tuple(int(k) for k in _split(upper_components)),
         folds=folds,
         n_seeds=n_seeds,
         random_state=seed,
