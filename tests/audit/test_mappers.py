@@ -74,3 +74,18 @@ def test_pls_path_equals_separate_fits(d):
     for k in (2, 5, 8):
         coef = pls_regression(X, Y, k)
         np.testing.assert_allclose(path.predict(X_new, k), X_new @ coef[:-1] + coef[-1], atol=1e-8)
+
+
+def test_pls_sparse_wide_input_matches_scikit_learn():
+    # X := Y of sparse norms (McRae, Buchanan) takes the sparse Lanczos route
+    rng = np.random.default_rng(5)
+    Y = (rng.random((300, 250)) < 0.05) * rng.integers(5, 31, (300, 250)).astype(float)
+    reference = PLSRegression(n_components=4, scale=False, tol=1e-15, max_iter=100000).fit(Y, Y)
+    path = pls_path(Y, Y, [2, 4])
+    np.testing.assert_allclose(path.predict(Y[:7], 4), reference.predict(Y[:7]), atol=1e-4)
+    assert path.weights.shape == (250, 4)  # sparse route: weights in feature space
+    wide = pls_path(Y[:60], Y[:60], [4])  # d > n: sample space
+    assert wide.weights.shape[0] == 60
+    reference = PLSRegression(n_components=4, scale=False, tol=1e-15, max_iter=100000)
+    reference.fit(Y[:60], Y[:60])
+    np.testing.assert_allclose(wide.predict(Y[:7], 4), reference.predict(Y[:7]), atol=1e-4)

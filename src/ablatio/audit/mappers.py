@@ -38,6 +38,9 @@ MAPPERS = ("plsr", "ffnn")
 #: Widest Gram matrix solved by a dense eigen-decomposition (else Lanczos).
 _DENSE_MAX = 200
 
+#: Largest share of non-zero cells of a wide X fitted through sparse products.
+_SPARSE_DENSITY = 0.1
+
 #: Relative size of X_k^T Y below which PLS stops adding components (Y explained); also the
 #: relative cut of negligible singular values of a wide X.
 _PLS_TOL = 1e-10
@@ -132,30 +135,34 @@ def pls_regression(X: np.ndarray, Y: np.ndarray, n_components: int) -> np.ndarra
     """
     path = pls_path(X, Y, [n_components])
     d = X.shape[1]
-    # B = E coef with E the input map of the fit; [X, 1] @ B = predictions
-    eye = path.inputs(np.eye(d) + X.mean(axis=0))
-    coef = eye @ path.coef[n_components]
-    return np.vstack([coef, path.predict(np.zeros((1, d)), n_components)])
+    # predictions are affine in x: the rows of B are the predictions at e_i minus at 0
+    at_zero = path.predict(np.zeros((1, d)), n_components)
+    return np.vstack([path.predict(np.eye(d), n_components) - at_zero, at_zero])
 
 
 class PlsPath:
     """A PLSR fit for several component counts; :meth:`predict` applies one of them.
 
+    Coefficients are kept factored, :math:`B_k = W_k (P_k^\top W_k)^{-1} Q_k^\top`, so a
+    prediction costs O(n_new (d + m) k) and no d × m matrix is formed.
+
     Attributes
     ----------
-    coef : dict of int to ndarray of shape (r, m)
-        Coefficients on the fit's input coordinates, per component count.
+    weights : ndarray of shape (r, K)
+        Weight vectors on the fit's input coordinates (r = d, or n for a wide dense X).
+    maps : dict of int to ndarray of shape (k, m)
+        :math:`(P_k^\top W_k)^{-1} Q_k^\top` per component count asked for.
     n_components_ : int
         Components the data supported (at most the largest count asked for).
     """
 
-    def __init__(self, x_mean, y_mean, kernel, coef, n_components_) -> None:  # noqa: ANN001
+    def __init__(self, x_mean, y_mean, kernel, weights, maps, n_components_) -> None:  # noqa: ANN001
         self.x_mean, self.y_mean, self.kernel = x_mean, y_mean, kernel
-        self.coef = coef
+        self.weights, self.maps = weights, maps
         self.n_components_ = n_components_
 
     def inputs(self, X_new: np.ndarray) -> np.ndarray:
-        """Centred inputs in the fit's coordinates (sample space for wide X)."""
+        """Centred inputs in the fit's coordinates (sample space for a wide dense X)."""
         centred = X_new - self.x_mean
         if self.kernel is None:
             return centred
@@ -164,21 +171,31 @@ class PlsPath:
 
     def predict(self, X_new: np.ndarray, k: int) -> np.ndarray:
         """Predictions of the fit with ``k`` components for the rows of ``X_new``."""
-        return self.inputs(X_new) @ self.coef[k] + self.y_mean
+        used = self.maps[k].shape[0]
+        return (self.inputs(X_new) @ self.weights[:, :used]) @ self.maps[k] + self.y_mean
 
 
 def pls_path(X: np.ndarray, Y: np.ndarray, components: Sequence[int]) -> PlsPath:
     r"""PLSR (as :func:`pls_regression`) for several component counts from one fit.
 
     Components are nested, so the coefficients of k components use the first k weights of the
-    largest fit; a count beyond the components the data support gets the full fit. Wide X
-    (d > n) is expressed through its Gram matrix: :math:`X_c X_c^\top = U \Lambda U^\top`,
-    :math:`Z = U \Lambda^{1/2}`, and new rows map to :math:`x_c X_c^\top U \Lambda^{-1/2}`.
+    largest fit; a count beyond the components the data support gets the full fit.
+
+    Three routes, same result: a narrow X (d <= 200) updates :math:`C_k = X_k^\top Y` and
+    :math:`C_k C_k^\top` by rank-one / rank-two steps; a sparse wide X with d <= n (at most
+    10 % non-zero, e.g. X := Y of Buchanan) never forms :math:`X_k` either: Lanczos runs on
+    :math:`v \mapsto X_k^\top (Y_c v)` with :math:`X_k = X_c - T P^\top` applied as a sparse
+    product plus low-rank terms; a wide X (d > n, e.g. McRae's X := Y) goes to sample space
+    through its Gram matrix, :math:`X_c X_c^\top = U \Lambda U^\top`,
+    :math:`Z = U \Lambda^{1/2}`, new rows mapping to :math:`x_c X_c^\top U \Lambda^{-1/2}`.
     """
+    n, d = X.shape
+    if _DENSE_MAX < d <= n and np.count_nonzero(X) <= _SPARSE_DENSITY * X.size:
+        return _pls_sparse(X, Y, components)
     x_mean, y_mean = X.mean(axis=0), Y.mean(axis=0)
     Xk, Yc = X - x_mean, Y - y_mean
     kernel = None
-    if Xk.shape[1] > Xk.shape[0]:
+    if d > n:
         values, vectors = np.linalg.eigh(Xk @ Xk.T)
         keep = values > values[-1:].max(initial=0.0) * _PLS_TOL**2
         roots = np.sqrt(values[keep])
@@ -204,13 +221,73 @@ def pls_path(X: np.ndarray, Y: np.ndarray, components: Sequence[int]) -> PlsPath
         weights.append(w)
         x_loads.append(p)
         y_loads.append(a / tt)
-    coef = {}
+    return _path(x_mean, y_mean, kernel, weights, x_loads, y_loads, components, Xk.shape[1])
+
+
+def _path(x_mean, y_mean, kernel, weights, x_loads, y_loads, components, r) -> PlsPath:  # noqa: ANN001
+    W = np.array(weights).T if weights else np.zeros((r, 0))
+    maps = {}
     for k in components:
-        coef[k] = np.zeros((Xk.shape[1], Y.shape[1]))
-        if weights:
-            W, P, Q = (np.array(v[:k]).T for v in (weights, x_loads, y_loads))
-            coef[k] = W @ np.linalg.solve(P.T @ W, Q.T)
-    return PlsPath(x_mean, y_mean, kernel, coef, len(weights))
+        used = min(k, len(weights))
+        if used == 0:
+            maps[k] = np.zeros((0, y_mean.size))
+            continue
+        P, Q = np.array(x_loads[:used]).T, np.array(y_loads[:used]).T
+        maps[k] = np.linalg.solve(P.T @ W[:, :used], Q.T)
+    return PlsPath(x_mean, y_mean, kernel, W, maps, len(weights))
+
+
+def _pls_sparse(X: np.ndarray, Y: np.ndarray, components: Sequence[int]) -> PlsPath:
+    """PLSR on a sparse wide X without forming any n × d or d × m matrix (see pls_path)."""
+    from scipy import sparse
+    from scipy.sparse.linalg import LinearOperator, svds
+
+    Xs, Ys = sparse.csr_matrix(X), sparse.csr_matrix(Y)
+    x_mean, y_mean = X.mean(axis=0), Y.mean(axis=0)
+    d, m = X.shape[1], Y.shape[1]
+    most = max(components)
+    T, P = np.zeros((X.shape[0], most)), np.zeros((most, d))
+    weights: list[np.ndarray] = []
+    x_loads: list[np.ndarray] = []
+    y_loads: list[np.ndarray] = []
+
+    def xk(v: np.ndarray) -> np.ndarray:  # X_k v = X_c v - T P v
+        k = len(weights)
+        return Xs @ v - x_mean @ v - T[:, :k] @ (P[:k] @ v)
+
+    def xk_t(u: np.ndarray) -> np.ndarray:  # X_k^T u
+        k = len(weights)
+        return Xs.T @ u - x_mean * u.sum() - P[:k].T @ (T[:, :k].T @ u)
+
+    def yc(v: np.ndarray) -> np.ndarray:
+        return Ys @ v - y_mean @ v
+
+    def yc_t(u: np.ndarray) -> np.ndarray:
+        return Ys.T @ u - y_mean * u.sum()
+
+    first = None
+    for _ in range(max(components)):
+        operator = LinearOperator(
+            (d, m),
+            matvec=lambda v: xk_t(yc(np.ravel(v))),
+            rmatvec=lambda u: yc_t(xk(np.ravel(u))),
+            dtype=float,
+        )
+        u, sv, _ = svds(operator, k=1, v0=np.ones(min(d, m)) / np.sqrt(min(d, m)))
+        first = float(sv[0]) if first is None else first
+        if first <= 0 or float(sv[0]) <= _PLS_TOL * first:
+            break
+        w = u[:, 0]
+        t = xk(w)
+        tt = float(t @ t)
+        if tt <= 0:
+            break
+        p, a = xk_t(t) / tt, yc_t(t)
+        T[:, len(weights)], P[len(weights)] = t, p
+        weights.append(w)
+        x_loads.append(p)
+        y_loads.append(a / tt)
+    return _path(x_mean, y_mean, None, weights, x_loads, y_loads, components, d)
 
 
 def _top_eigenvector(gram: np.ndarray) -> np.ndarray:
