@@ -125,12 +125,21 @@ def token_audit_command(
     ] = None,
     max_sentences: Annotated[int | None, typer.Option(help="Use only the first sentences.")] = None,
     probe_folds: Annotated[int, typer.Option(help="Folds over sentences for the probe.")] = 2,
+    random_baseline: Annotated[
+        bool,
+        typer.Option(
+            help="Repeat every reading on the same architecture with random weights; its "
+            "per-layer values are the flag thresholds."
+        ),
+    ] = True,
     min_identity_share: Annotated[
-        float, typer.Option(help="Flag layers whose identity share falls below this.")
-    ] = 0.5,
+        float | None,
+        typer.Option(help="Fixed threshold instead of the random baseline's identity share."),
+    ] = None,
     min_attention_influence: Annotated[
-        float, typer.Option(help="Flag layers whose attention/influence correlation is lower.")
-    ] = 0.3,
+        float | None,
+        typer.Option(help="Fixed threshold instead of the random baseline's attention ρ."),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Seed of every random choice.")] = 0,
     plot: Annotated[Path | None, typer.Option(help="Write the per-layer figure (PNG).")] = None,
 ) -> Any:
@@ -144,6 +153,7 @@ def token_audit_command(
         texts,
         max_sentences=max_sentences,
         probe_folds=probe_folds,
+        random_baseline=random_baseline,
         min_identity_share=min_identity_share,
         min_attention_influence=min_attention_influence,
         random_state=seed,
