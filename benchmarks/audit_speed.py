@@ -59,9 +59,13 @@ def norms_of_shape(name: str, rng: np.random.Generator) -> pd.DataFrame:
         cols = np.concatenate([np.arange(m), rng.integers(0, m, n)])
         extra = cells - rows.size
         rows = np.concatenate([rows, rng.integers(0, n, extra)])
-        # popular features: a Zipf-like column distribution, as in real norms
+        # popular features (Zipf-like, as in real norms), and 60 % of a concept's features
+        # from its category's own pool of 100: co-occurrence structure for the controls to break
         popularity = 1.0 / np.arange(1, m + 1)
-        cols = np.concatenate([cols, rng.choice(m, extra, p=popularity / popularity.sum())])
+        anywhere = rng.choice(m, extra, p=popularity / popularity.sum())
+        pools = rng.permutation(m)[: 20 * 100].reshape(20, 100)
+        own = pools[rows[-extra:] % 20, rng.integers(0, 100, extra)]
+        cols = np.concatenate([cols, np.where(rng.random(extra) < 0.6, own, anywhere)])
         low, high = (5, 31) if name == "mcrae" else (1, 101)
         Y[rows, cols] = rng.integers(low, high, rows.size)
     index = pd.Index([f"c{i}" for i in range(n)], name="concept")
@@ -82,7 +86,7 @@ def run(name: str, mapper: str, dims: int, folds: int) -> dict:
     rng = np.random.default_rng(0)
     norms = norms_of_shape(name, rng)
     vectors = embeddings_for(norms, dims, rng)
-    categories = {c: f"cat{i % 20}" for i, c in enumerate(norms.index)}
+    categories = {c: f"cat{i % 20}" for i, c in enumerate(norms.index)}  # = the pools above
     controls = (*DEFAULT_CONTROLS, "shuffle_rows")
     load_before = os.getloadavg()[0]
     wall, cpu = time.perf_counter(), time.process_time()

@@ -42,3 +42,14 @@ def test_neighbourhood_accuracy():
     far = -gold[test]  # most dissimilar to its own vector
     assert neighbourhood_accuracy(far, gold, test) == 0.0
     assert neighbourhood_accuracy(gold[test], gold, test, k=1) == 1.0
+
+
+def test_neighbourhood_accuracy_sparse_gold_matches_dense_ranking():
+    rng = np.random.default_rng(7)
+    gold = (rng.random((80, 200)) < 0.04) * rng.integers(5, 31, (80, 200)).astype(float)
+    predicted = gold[:20] + rng.normal(scale=3.0, size=(20, 200))
+    test = np.arange(20)
+    unit = lambda m: m / np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1e-300)  # noqa: E731
+    sims = unit(predicted) @ unit(gold).T
+    expected = ((sims > sims[test, test][:, None]).sum(axis=1) < 10).mean()
+    assert neighbourhood_accuracy(predicted, gold, test) == pytest.approx(expected)

@@ -18,6 +18,7 @@ returns predictions for the test concepts.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -38,7 +39,10 @@ MAPPERS = ("plsr", "ffnn")
 #: Widest Gram matrix solved by a dense eigen-decomposition (else Lanczos).
 _DENSE_MAX = 200
 
-#: Largest share of non-zero cells of a wide X fitted through sparse products.
+#: Relative accuracy of the Lanczos eigen-solves (weights; far below the folds' noise).
+_LANCZOS_TOL = 1e-9
+
+#: Largest share of non-zero cells of a matrix handled through sparse products.
 _SPARSE_DENSITY = 0.1
 
 #: Relative size of X_k^T Y below which PLS stops adding components (Y explained); also the
@@ -190,10 +194,13 @@ def pls_path(X: np.ndarray, Y: np.ndarray, components: Sequence[int]) -> PlsPath
     :math:`Z = U \Lambda^{1/2}`, new rows mapping to :math:`x_c X_c^\top U \Lambda^{-1/2}`.
     """
     n, d = X.shape
-    if _DENSE_MAX < d <= n and np.count_nonzero(X) <= _SPARSE_DENSITY * X.size:
+    if _DENSE_MAX < d <= n and _is_sparse(X):
         return _pls_sparse(X, Y, components)
     x_mean, y_mean = X.mean(axis=0), Y.mean(axis=0)
-    Xk, Yc = X - x_mean, Y - y_mean
+    Xk = X - x_mean
+    # the columns of X_k and the scores t sum to zero, so X_k^T Y_c = X_k^T Y and
+    # Y_c^T t = Y^T t: a sparse Y (McRae, Buchanan) is used as it is, never centred
+    Yk: Any = _sparse(Y) if _is_sparse(Y) else Y - y_mean
     kernel = None
     if d > n:
         values, vectors = np.linalg.eigh(Xk @ Xk.T)
@@ -201,7 +208,7 @@ def pls_path(X: np.ndarray, Y: np.ndarray, components: Sequence[int]) -> PlsPath
         roots = np.sqrt(values[keep])
         kernel = (Xk, vectors[:, keep] / roots)
         Xk = vectors[:, keep] * roots
-    cross = Xk.T @ Yc
+    cross = np.asarray((Yk.T @ Xk).T)
     gram = cross @ cross.T
     scale = float(np.abs(cross).max(initial=0.0))
     weights, x_loads, y_loads = [], [], []
@@ -213,7 +220,7 @@ def pls_path(X: np.ndarray, Y: np.ndarray, components: Sequence[int]) -> PlsPath
         tt = float(t @ t)
         if tt <= 0:
             break
-        p, a = Xk.T @ t / tt, Yc.T @ t
+        p, a = Xk.T @ t / tt, np.asarray(Yk.T @ t)
         Xk -= np.outer(t, p)
         ca = cross @ a
         gram += float(a @ a) * np.outer(p, p) - np.outer(ca, p) - np.outer(p, ca)
@@ -222,6 +229,16 @@ def pls_path(X: np.ndarray, Y: np.ndarray, components: Sequence[int]) -> PlsPath
         x_loads.append(p)
         y_loads.append(a / tt)
     return _path(x_mean, y_mean, kernel, weights, x_loads, y_loads, components, Xk.shape[1])
+
+
+def _is_sparse(matrix: np.ndarray) -> bool:
+    return bool(np.count_nonzero(matrix) <= _SPARSE_DENSITY * matrix.size)
+
+
+def _sparse(matrix: np.ndarray) -> Any:
+    from scipy import sparse
+
+    return sparse.csr_matrix(matrix)
 
 
 def _path(x_mean, y_mean, kernel, weights, x_loads, y_loads, components, r) -> PlsPath:  # noqa: ANN001
@@ -273,7 +290,9 @@ def _pls_sparse(X: np.ndarray, Y: np.ndarray, components: Sequence[int]) -> PlsP
             rmatvec=lambda u: yc_t(xk(np.ravel(u))),
             dtype=float,
         )
-        u, sv, _ = svds(operator, k=1, v0=np.ones(min(d, m)) / np.sqrt(min(d, m)))
+        u, sv, _ = svds(
+            operator, k=1, v0=np.ones(min(d, m)) / np.sqrt(min(d, m)), tol=_LANCZOS_TOL
+        )
         first = float(sv[0]) if first is None else first
         if first <= 0 or float(sv[0]) <= _PLS_TOL * first:
             break
@@ -297,7 +316,7 @@ def _top_eigenvector(gram: np.ndarray) -> np.ndarray:
     from scipy.sparse.linalg import eigsh
 
     start = np.ones(gram.shape[0]) / np.sqrt(gram.shape[0])
-    return eigsh(gram, k=1, which="LA", v0=start)[1][:, 0]
+    return eigsh(gram, k=1, which="LA", v0=start, tol=_LANCZOS_TOL)[1][:, 0]
 
 
 def plsr_predictions(
