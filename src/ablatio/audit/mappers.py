@@ -290,9 +290,7 @@ def _pls_sparse(X: np.ndarray, Y: np.ndarray, components: Sequence[int]) -> PlsP
             rmatvec=lambda u: yc_t(xk(np.ravel(u))),
             dtype=float,
         )
-        u, sv, _ = svds(
-            operator, k=1, v0=np.ones(min(d, m)) / np.sqrt(min(d, m)), tol=_LANCZOS_TOL
-        )
+        u, sv, _ = svds(operator, k=1, v0=np.ones(min(d, m)) / np.sqrt(min(d, m)), tol=_LANCZOS_TOL)
         first = float(sv[0]) if first is None else first
         if first <= 0 or float(sv[0]) <= _PLS_TOL * first:
             break
