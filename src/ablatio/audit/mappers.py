@@ -39,6 +39,11 @@ MAPPERS = ("plsr", "ffnn")
 #: Widest Gram matrix solved by a dense eigen-decomposition (else Lanczos).
 _DENSE_MAX = 200
 
+#: Largest eigenvalue of C_k C_k^T, relative to the first component's, below which PLS stops
+#: (singular values of C_k below 1e-6 of the first: Y explained up to round-off of the
+#: rank-two updates of C_k C_k^T).
+_PLS_TOL_GRAM = 1e-12
+
 #: Relative accuracy of the Lanczos eigen-solves (weights; far below the folds' noise).
 _LANCZOS_TOL = 1e-9
 
@@ -128,9 +133,9 @@ def pls_regression(X: np.ndarray, Y: np.ndarray, n_components: int) -> np.ndarra
     :math:`X_{k+1} = X_k - t p^\top`. Coefficients :math:`B = W (P^\top W)^{-1} Q^\top`.
     Deflating Y as well changes nothing (t is orthogonal to the earlier scores), so
     :math:`C_{k+1} = C_k - p\,(Y^\top t)^\top` is a rank-one update and
-    :math:`C_k C_k^\top`, whose top eigenvector is w, a rank-two one: no product over the n
-    concepts is formed after the first. Components stop once :math:`\max|C_k|` falls below
-    ``1e-10`` of :math:`\max|C_0|` (Y explained).
+    :math:`C_k C_k^\top`, whose top eigenvector is w, a rank-two one (with
+    :math:`C_k a = X_k^\top (Y a)`, so only the d × d matrix is kept). Components stop once the
+    top singular value of :math:`C_k` falls below ``1e-6`` of the first (Y explained).
 
     Wide inputs (d > n, e.g. the X := Y upper bound with 2,526 McRae features) are first
     expressed in their sample-space coordinates: with the thin SVD :math:`X_c = U S V^\top`,
@@ -210,21 +215,23 @@ def pls_path(X: np.ndarray, Y: np.ndarray, components: Sequence[int]) -> PlsPath
         Xk = vectors[:, keep] * roots
     cross = np.asarray((Yk.T @ Xk).T)
     gram = cross @ cross.T
-    scale = float(np.abs(cross).max(initial=0.0))
+    del cross  # only C_k C_k^T is kept: C_k a = X_k^T (Y a) costs O(nnz(Y) + n d)
     weights, x_loads, y_loads = [], [], []
+    first = None
     for _ in range(max(components)):
-        if scale == 0 or float(np.abs(cross).max()) <= _PLS_TOL * scale:
-            break
         w = _top_eigenvector(gram)
+        value = float(w @ gram @ w)
+        first = value if first is None else first
+        if first <= 0 or value <= _PLS_TOL_GRAM * first:
+            break
         t = Xk @ w
         tt = float(t @ t)
         if tt <= 0:
             break
         p, a = Xk.T @ t / tt, np.asarray(Yk.T @ t)
+        ca = Xk.T @ np.asarray(Yk @ a)
         Xk -= np.outer(t, p)
-        ca = cross @ a
         gram += float(a @ a) * np.outer(p, p) - np.outer(ca, p) - np.outer(p, ca)
-        cross -= np.outer(p, a)
         weights.append(w)
         x_loads.append(p)
         y_loads.append(a / tt)
