@@ -53,3 +53,18 @@ def test_neighbourhood_accuracy_sparse_gold_matches_dense_ranking():
     sims = unit(predicted) @ unit(gold).T
     expected = ((sims > sims[test, test][:, None]).sum(axis=1) < 10).mean()
     assert neighbourhood_accuracy(predicted, gold, test) == pytest.approx(expected)
+
+
+def test_spearman_sparse_gold_ranks_equal_rankdata():
+    from scipy.stats import rankdata
+
+    from ablatio.audit.norm_metrics import _sparse_ranks
+
+    rng = np.random.default_rng(8)
+    gold = (rng.random((30, 300)) < 0.05) * rng.integers(5, 8, (30, 300)).astype(float)
+    gold[0] = 0.0  # an empty row
+    np.testing.assert_allclose(_sparse_ranks(gold), rankdata(gold, axis=1))
+    predicted = gold + rng.normal(size=gold.shape)
+    dense = [np.corrcoef(rankdata(p), rankdata(g))[0, 1] for p, g in zip(predicted[1:], gold[1:],
+                                                                         strict=True)]  # fmt: skip
+    assert spearman_rows(predicted, gold) == pytest.approx(np.mean(dense))
