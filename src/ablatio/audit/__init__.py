@@ -9,8 +9,9 @@ Two audits after "LLMs Explain't" (Abdelhalim et al. 2026):
 The package imports nothing of the interaction core (targets, games, methods): it is the
 second product of ablatio, and shares only the verdict vocabulary with
 :func:`ablatio.reality_check`. Modules: ``norm_files`` / ``embeddings`` (loaders),
-``norm_align``, ``mappers`` (PLSR, FFNN), ``norm_metrics``, ``controls``, ``norms`` (decoding
-with controls), ``verdict``, ``norm_audit``, ``token_identity`` / ``token_audit``.
+``norm_align``, ``pls`` and ``mappers`` (PLSR, FFNN), ``norm_metrics``, ``controls``,
+``norms`` (decoding with controls), ``verdict``, ``norm_audit``, ``token_identity`` /
+``token_audit``.
 
 Importing this package does not import torch; the token-identity audit and the MiniLM
 embeddings load it when called.

@@ -32,7 +32,7 @@ from threadpoolctl import threadpool_limits
 
 from ablatio._validation import check_random_state
 from ablatio.audit.controls import CONTROLS, DEFAULT_CONTROLS, upper_controls
-from ablatio.audit.mappers import MAPPERS, MapperSettings, fit_predict, plsr_predictions
+from ablatio.audit.mappers import MAPPERS, MapperSettings, fit_predict
 from ablatio.audit.norm_align import MIN_CONCEPTS, MIN_COVERAGE, align
 from ablatio.audit.norm_metrics import (
     METRICS,
@@ -40,6 +40,7 @@ from ablatio.audit.norm_metrics import (
     neighbourhood_accuracy,
     spearman_rows,
 )
+from ablatio.audit.pls import plsr_predictions
 from ablatio.exceptions import CoverageError, ParameterError
 
 __all__ = ["UPPER_COMPONENTS", "norm_decoding", "norm_decoding_scores"]
