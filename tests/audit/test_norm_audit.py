@@ -74,3 +74,15 @@ def test_mcrae_sample_with_glove_runs_every_control():
     assert result.info["n_concepts"] == 30  # every sample concept has a GloVe vector
     assert w.loc["upper", "f1@10"] > w.loc["shuffle", "f1@10"]
     assert w.loc["rand", "f1@10"] < w.loc["sys", "f1@10"]
+
+
+def test_audit_without_a_tested_control_is_untested_not_supported():
+    rng = np.random.default_rng(4)
+    n, m, d = 60, 30, 40
+    Y = pd.DataFrame(rng.normal(size=(n, m)), index=[f"w{i}" for i in range(n)])
+    X = pd.DataFrame(Y.to_numpy() @ rng.normal(size=(m, d)), index=Y.index)
+    result = norm_audit(X, Y, folds=5, n_seeds=1, mappers=["plsr"], metric="spearman",
+                        controls=["sys", "upper"], categories={c: "a" for c in Y.index},
+                        upper_components=(), settings=MapperSettings(n_components=m))  # fmt: skip
+    assert result.verdict.status == "untested"
+    assert "no control" in result.verdict.text
