@@ -86,3 +86,12 @@ def test_audit_without_a_tested_control_is_untested_not_supported():
                         upper_components=(), settings=MapperSettings(n_components=m))  # fmt: skip
     assert result.verdict.status == "untested"
     assert "no control" in result.verdict.text
+
+
+def test_progress_counts_every_fit_over_all_mappers():
+    X, Y, cats = _categories_only()
+    seen = []
+    norm_audit(X, Y, folds=3, n_seeds=1, categories=cats, mappers=["plsr", "plsr"],
+               controls=("sys", "rand"), settings=MapperSettings(n_components=5),
+               progress=lambda done, total: seen.append((done, total)))  # fmt: skip
+    assert seen == [(i, 12) for i in range(1, 13)]  # 2 mappers x 1 seed x 2 controls x 3 folds

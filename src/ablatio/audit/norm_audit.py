@@ -7,8 +7,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -148,6 +149,13 @@ class NormAudit:
         return fig
 
 
+def _overall(
+    progress: Callable[[int, int], None], number: int, n_mappers: int, done: int, total: int
+) -> None:
+    """Progress of mapper ``number``'s fits as progress over all mappers' fits."""
+    progress(number * total + done, n_mappers * total)
+
+
 def norm_audit(
     embeddings: pd.DataFrame,
     norms: pd.DataFrame,
@@ -168,6 +176,7 @@ def norm_audit(
     upper_components: Sequence[int] = UPPER_COMPONENTS,
     min_coverage: float = MIN_COVERAGE,
     min_concepts: int = MIN_CONCEPTS,
+    progress: Callable[[int, int], None] | None = None,
 ) -> NormAudit:
     """Run the decoding pipeline with every mapper and control, and decide.
 
@@ -186,6 +195,9 @@ def norm_audit(
         paper's table).
     upper_components : sequence of int, default=(5, 10, 20)
         PLSR upper bounds also reported at these component counts (rows ``upper@k``).
+    progress : callable, optional
+        ``progress(done, total)`` after each fit, counted over every mapper, seed, control and
+        fold (``total = len(mappers) * n_seeds * len(controls) * folds``).
     """
     if metric is None:
         norm_type = norms.attrs.get("norm_type")
@@ -194,12 +206,13 @@ def norm_audit(
         metric = "f1@10" if norm_type == "production" else "spearman"
     frames, verdicts = [], {}
     rng = check_random_state(random_state)
-    for mapper, child in zip(mappers, rng.spawn(len(mappers)), strict=True):
+    for number, (mapper, child) in enumerate(zip(mappers, rng.spawn(len(mappers)), strict=True)):
+        step = None if progress is None else partial(_overall, progress, number, len(mappers))
         scores = norm_decoding_scores(
             embeddings, norms, mapper=mapper, folds=folds, n_seeds=n_seeds, random_state=child,
             controls=controls, upper=upper, categories=categories, settings=settings,
             min_coverage=min_coverage, min_concepts=min_concepts,
-            upper_components=upper_components,
+            upper_components=upper_components, progress=step,
         )  # fmt: skip
         info = dict(scores.attrs)
         tested = [c for c in TESTED if c in controls]

@@ -24,7 +24,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -73,7 +73,9 @@ def _predictions(mapper, X, Y, X_test, settings, rng, curve) -> dict[str, np.nda
     return {"": preds[settings.n_components], **{f"@{k}": preds[k] for k in curve}}
 
 
-def _run(data, mapper, folds, n_seeds, random_state, controls, table, settings, curve) -> list:  # noqa: ANN001
+def _run(
+    data, mapper, folds, n_seeds, random_state, controls, table, settings, curve, progress
+) -> list:  # noqa: ANN001, E501
     """Fit and score every (seed, control, fold); one BLAS thread (small matrices, shared CPUs).
 
     The upper bounds of a PLSR run are also scored with each component count of ``curve``
@@ -81,6 +83,7 @@ def _run(data, mapper, folds, n_seeds, random_state, controls, table, settings, 
     """
     n = len(data.concepts)
     records = []
+    total, done = n_seeds * len(controls) * folds, 0
     for seed, seed_rng in enumerate(check_random_state(random_state).spawn(n_seeds)):
         split_rng, *control_rngs = seed_rng.spawn(1 + len(controls))
         splits = _folds(n, folds, split_rng)
@@ -101,6 +104,9 @@ def _run(data, mapper, folds, n_seeds, random_state, controls, table, settings, 
                 for suffix, pred in preds.items():
                     for metric, score in _score(pred, Y, test).items():
                         records.append((seed, fold, name + suffix, metric, score))
+                done += 1
+                if progress is not None:
+                    progress(done, total)
     return records
 
 
@@ -119,11 +125,13 @@ def norm_decoding_scores(
     min_coverage: float = MIN_COVERAGE,
     min_concepts: int = MIN_CONCEPTS,
     upper_components: Sequence[int] = UPPER_COMPONENTS,
+    progress: Callable[[int, int], None] | None = None,
 ) -> pd.DataFrame:
     """Per-(seed, fold, control, metric) scores of the decoding pipeline and its controls.
 
     Parameters are those of :func:`norm_decoding` plus ``n_seeds`` (repetitions with fresh
-    splits and control draws). Returns a long DataFrame with columns ``seed, fold, control,
+    splits and control draws) and ``progress``, called as ``progress(done, total)`` after each
+    (seed, control, fold) fit. Returns a long DataFrame with columns ``seed, fold, control,
     metric, score``; ``attrs`` holds ``n_concepts``, ``coverage``, ``dropped``, ``folds``,
     ``chance_na`` (k / n, the NA@10 of a random ranking).
     """
@@ -156,7 +164,7 @@ def norm_decoding_scores(
     with threadpool_limits(limits=1):
         records = _run(
             data, mapper, folds, n_seeds, random_state, controls, table, settings,
-            tuple(upper_components),
+            tuple(upper_components), progress,
         )  # fmt: skip
     scores = pd.DataFrame(records, columns=["seed", "fold", "control", "metric", "score"])
     scores.attrs.update(
