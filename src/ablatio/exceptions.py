@@ -26,7 +26,8 @@ Warnings (the result is still returned, with its quality stated)::
 
     AblatioWarning (UserWarning)             base of every warning ablatio raises
     ├── RecoveryWarning                      a method's measured held-out R² says it did not recover
-    └── CoverageWarning                      items missing from one data set were dropped
+    ├── CoverageWarning                      items missing from one data set were dropped
+    └── DuplicateNormWarning                 repeated (concept, feature) norm rows were merged
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ __all__ = [
     "CoverageError",
     "CoverageWarning",
     "DataFormatError",
+    "DuplicateNormWarning",
     "EvaluationError",
     "GameIdentityError",
     "MaskError",
@@ -147,3 +149,7 @@ class CoverageError(AblatioError, ValueError):
 
 class CoverageWarning(AblatioWarning):
     """Some items were dropped because the other data set lacks them; the result is still valid."""
+
+
+class DuplicateNormWarning(AblatioWarning):
+    """A norm file lists some (concept, feature) pairs more than once; they were merged."""

@@ -6,6 +6,7 @@ import sys
 import types
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -69,8 +70,9 @@ def test_norms_command_loads_norms_and_embeddings(cli, monkeypatch, last_json):
     calls = {}
     module = types.ModuleType("ablatio.audit")
 
-    def load_norms(path, kind, *, exclude_taxonomic=False):
+    def load_norms(path, kind, *, exclude_taxonomic=False, duplicates="max", norm_type=""):
         calls["norms"] = (path, kind, exclude_taxonomic)
+        calls["load_options"] = (duplicates, norm_type)
         return pd.DataFrame({"f": [1.0, 0.0]}, index=["cat", "dog"])
 
     def load_embeddings(source, *, words=None):
@@ -87,6 +89,7 @@ def test_norms_command_loads_norms_and_embeddings(cli, monkeypatch, last_json):
         )
 
     module.load_norms, module.load_embeddings = load_norms, load_embeddings
+    module.DEFAULT_CONTROLS = ("sys", "shuffle")
     module.norm_audit = fake_norm_audit
     monkeypatch.setitem(sys.modules, "ablatio.audit", module)
     result = cli("audit", "norms", "--kind", "mcrae", "--mappers", "plsr", "--folds", "5",
@@ -96,11 +99,41 @@ def test_norms_command_loads_norms_and_embeddings(cli, monkeypatch, last_json):
     assert calls["embeddings"] == ("glove-6b-50d", ["cat", "dog"])
     assert calls["audit"]["mappers"] == ("plsr",) and calls["audit"]["folds"] == 5
     assert calls["audit"]["random_state"] == 7
+    assert calls["audit"]["controls"] == ("sys", "shuffle")
+    assert calls["audit"]["upper_components"] == (5, 10, 20)
+    assert calls["load_options"] == ("max", "production")
     payload = last_json(result)
     assert payload["verdict"] == {
         "status": "supported",
         "tests": [{"control": "shuffle", "p": 0.01}],
     }
+
+
+def test_norms_command_on_own_long_format_norms(cli, tmp_path, last_json):
+    rng = np.random.default_rng(0)
+    words = [f"word{i}" for i in range(30)]
+    rows = ["concept,feature,value"]
+    for i, word in enumerate(words):
+        for f in rng.choice(12, 4, replace=False):
+            rows.append(f"{word},feature{f},{5 + (i + f) % 20}")
+    norms = tmp_path / "own.csv"
+    norms.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    vectors = tmp_path / "vectors.txt"
+    lines = [w + " " + " ".join(f"{v:.4f}" for v in rng.normal(size=8)) for w in words]
+    vectors.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = cli("audit", "norms", "--kind", "long", "--norms", norms, "--embeddings", vectors,
+                 "--mappers", "plsr", "--folds", "3", "--n-seeds", "1",
+                 "--controls", "sys,upper,shuffle,shuf_upper,rand", "--upper-components", "2",
+                 "--json")  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    payload = last_json(result)
+    controls = {row["control"] for row in payload["table"]}
+    assert controls == {"sys", "upper", "shuffle", "shuf_upper", "rand", "upper@2", "shuf_upper@2"}
+    # random embeddings: never supported
+    assert payload["verdict"]["status"] in {"not_supported", "partly_explained"}
+    assert {r["ratio"] for r in payload["verdict"]["ratios"]} == {
+        "sys/upper", "shuffle/sys", "shuf_upper/upper"
+    }  # fmt: skip
 
 
 def test_norms_without_the_audit_module_exits_2(cli, monkeypatch):

@@ -16,8 +16,8 @@ def test_lancaster_sample_shows_fits_done_out_of_total(cli, last_json):
             "--n-seeds", "1", "--mappers", "plsr", "--json"]  # fmt: skip
     result = cli(*args)
     assert result.exit_code == 0, result.stderr
-    # 1 mapper x 1 seed x 6 controls x 2 folds, counted to the end
-    assert re.search(r"norm audit, 40 lancaster words.*12/12 fits", result.stderr)
+    # 1 mapper x 1 seed x 7 controls x 2 folds, counted to the end
+    assert re.search(r"norm audit, 40 lancaster words.*14/14 fits", result.stderr)
     payload = last_json(result)
     assert payload["status"] == "ok"
 

@@ -63,7 +63,7 @@ def test_a_wrong_explanation_gets_a_negative_verdict(cli, tmp_path, last_json):
     assert result.exit_code == 0, result.stderr
     payload = last_json(result)
     assert payload["faithfulness"] < 0.5
-    assert payload["verdict"] in ("not supported", "weak")
+    assert payload["verdict"] in ("not_supported", "weak")
 
 
 def test_png_figures_are_written(cli, tmp_path):

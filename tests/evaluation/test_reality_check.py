@@ -26,7 +26,7 @@ def test_wrong_attribution_is_not_supported():
     game = Game(truth.predict, n=8)
     wrong = Interactions([(5,), (6,), (4, 7)], [3.0, -2.0, 1.0], n_players=8)
     check = reality_check(wrong, game, n_test=400, random_state=2)
-    assert check.verdict == "not supported"
+    assert check.verdict == "not_supported"
     assert check.scores["explanation"] < 0
 
 
@@ -76,3 +76,13 @@ def test_shares_the_held_out_masks_of_faithfulness():
     before = game.n_evaluated
     reality_check(expl, game, n_test=300, random_state=7)
     assert game.n_evaluated == before  # no held-out ablation evaluated twice
+
+
+def test_verdicts_use_the_shared_vocabulary():
+    from ablatio.verdicts import VERDICTS
+
+    truth = Interactions([(0,), (1,), (2, 3)], [3.0, -2.0, 1.0], n_players=8)
+    game = Game(truth.predict, n=8)
+    wrong = Interactions([(5,), (6,), (4, 7)], [3.0, -2.0, 1.0], n_players=8)
+    verdicts = {reality_check(e, game, n_test=200, random_state=0).verdict for e in (truth, wrong)}
+    assert verdicts <= set(VERDICTS) and len(verdicts) == 2

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from ablatio.audit import load_embeddings, load_norms
-from ablatio.exceptions import AblatioError, DataFormatError
+from ablatio.exceptions import AblatioError, DataFormatError, DuplicateNormWarning
 
 DATA = Path(__file__).parents[1] / "data" / "norms"
 MCRAE = (DATA / "mcrae" / "CONCS_FEATS_concstats_brm.sample.txt").read_text(encoding="utf-8")
@@ -31,7 +31,6 @@ NORM_CASES = {
     "inf": "\n".join([HEADER, _row("inf"), *REST]),
     "huge": "\n".join([HEADER, _row("1e999"), *REST]),
     "text_value": "\n".join([HEADER, _row("many"), *REST]),
-    "duplicate_pair": "\n".join([HEADER, FIRST, FIRST, *REST]),
 }
 
 
@@ -41,6 +40,16 @@ def test_hostile_mcrae_text(tmp_path, case):
     path.write_text(NORM_CASES[case], encoding="utf-8")
     with pytest.raises(DataFormatError, match="norms.txt"):
         load_norms(path, "mcrae")
+
+
+def test_repeated_mcrae_pair_is_merged_with_a_warning_or_refused(tmp_path):
+    path = tmp_path / "norms.txt"
+    path.write_text("\n".join([HEADER, FIRST, _row("3"), *REST]), encoding="utf-8")
+    with pytest.warns(DuplicateNormWarning, match="accordion — a_musical_instrument: \\[28, 3\\]"):
+        norms = load_norms(path, "mcrae")
+    assert norms.loc["accordion", "a_musical_instrument"] == 28
+    with pytest.raises(DataFormatError, match="norms.txt"):
+        load_norms(path, "mcrae", duplicates="error")
 
 
 @pytest.mark.parametrize("encoding", ["utf-16", "latin-1"])

@@ -28,9 +28,8 @@ from rich.progress import (
 )
 from rich.progress import Progress as RichProgress
 
-from ablatio.cli.console import emit_json, guard, stderr
+from ablatio.cli.console import emit_json, stderr
 from ablatio.exceptions import ParameterError
-from ablatio.report.run import atomic_write, check_out_file
 
 __all__ = [
     "AUDITS",
@@ -57,12 +56,41 @@ def _audits() -> Any:
         raise AuditUnavailableError(msg) from exc
 
 
+def _split(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
 def norm_audit_command(
-    kind: Annotated[str, typer.Option(help="mcrae | buchanan | binder | lancaster")] = (
-        "lancaster"
-    ),
+    kind: Annotated[
+        str,
+        typer.Option(
+            help="mcrae | buchanan | binder | lancaster | long (your own norms: a CSV/TSV with "
+            "columns concept, feature, value)"
+        ),
+    ] = "lancaster",
     norms: Annotated[
         Path | None, typer.Option(help="Norm file in its original format (lancaster: shipped).")
+    ] = None,
+    norm_type: Annotated[
+        str,
+        typer.Option(help="--kind long: production (counts >= 0, F1@10) | graded (ratings, ρ)."),
+    ] = "production",
+    duplicates: Annotated[
+        str, typer.Option(help="Repeated (concept, feature) rows: max | sum | error.")
+    ] = "max",
+    controls: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated controls (default: sys, upper, shuffle, shuf_upper, rand, "
+            "taxonomy, taxonomy_kept; also shuffle_rows)."
+        ),
+    ] = None,
+    upper_components: Annotated[
+        str, typer.Option(help="PLSR component counts at which Upper is also reported.")
+    ] = "5,10,20",
+    max_words: Annotated[
+        int | None,
+        typer.Option(help="Audit a random sample of this many single-word entries (by --seed)."),
     ] = None,
     embeddings: Annotated[
         str, typer.Option(help="glove-6b-50d | minilm-static | minilm-layer<k> | a file")
@@ -70,7 +98,7 @@ def norm_audit_command(
     mappers: Annotated[str, typer.Option(help="Comma-separated: plsr, ffnn.")] = "plsr,ffnn",
     folds: Annotated[int, typer.Option(help="Cross-validation folds.")] = 10,
     n_seeds: Annotated[int, typer.Option(help="Repetitions with different seeds.")] = 3,
-    seed: Annotated[int, typer.Option(min=0, help="Seed of every random choice.")] = 0,
+    seed: Annotated[int, typer.Option(help="Seed of every random choice.")] = 0,
     upper: Annotated[str, typer.Option(help="Upper-bound control: identity | insample.")] = (
         "identity"
     ),
@@ -80,10 +108,6 @@ def norm_audit_command(
     exclude_taxonomic: Annotated[
         bool, typer.Option(help="McRae: drop taxonomic features.")
     ] = False,
-    max_words: Annotated[
-        int | None,
-        typer.Option(help="Audit a random sample of this many single-word entries (by --seed)."),
-    ] = None,
 ) -> Any:
     """Decode feature norms from word embeddings, next to the controls, and give a verdict.
 
@@ -92,15 +116,21 @@ def norm_audit_command(
     ``--max-words 500`` gives a first answer in well under a minute.
     """
     audits = _audits()
-    frame = audits.load_norms(norms, kind, exclude_taxonomic=exclude_taxonomic)
+    frame = audits.load_norms(
+        norms, kind, exclude_taxonomic=exclude_taxonomic, duplicates=duplicates,
+        norm_type=norm_type,
+    )  # fmt: skip
     if max_words is not None:
         frame = sample_words(frame, max_words, seed)
     vectors = audits.load_embeddings(embeddings, words=list(frame.index))
+    chosen = audits.DEFAULT_CONTROLS if controls is None else tuple(_split(controls))
     with _fit_bar(f"norm audit, {len(frame)} {kind} words") as step:
         return audits.norm_audit(
             vectors,
             frame,
-            mappers=tuple(m.strip() for m in mappers.split(",") if m.strip()),
+            mappers=tuple(_split(mappers)),
+            controls=chosen,
+            upper_components=tuple(int(k) for k in _split(upper_components)),
             folds=folds,
             n_seeds=n_seeds,
             random_state=seed,
@@ -151,13 +181,22 @@ def token_audit_command(
     ] = None,
     max_sentences: Annotated[int | None, typer.Option(help="Use only the first sentences.")] = None,
     probe_folds: Annotated[int, typer.Option(help="Folds over sentences for the probe.")] = 2,
+    random_baseline: Annotated[
+        bool,
+        typer.Option(
+            help="Repeat every reading on the same architecture with random weights; its "
+            "per-layer values are the flag thresholds."
+        ),
+    ] = True,
     min_identity_share: Annotated[
-        float, typer.Option(help="Flag layers whose identity share falls below this.")
-    ] = 0.5,
+        float | None,
+        typer.Option(help="Fixed threshold instead of the random baseline's identity share."),
+    ] = None,
     min_attention_influence: Annotated[
-        float, typer.Option(help="Flag layers whose attention/influence correlation is lower.")
-    ] = 0.3,
-    seed: Annotated[int, typer.Option(min=0, help="Seed of every random choice.")] = 0,
+        float | None,
+        typer.Option(help="Fixed threshold instead of the random baseline's attention ρ."),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of every random choice.")] = 0,
     plot: Annotated[Path | None, typer.Option(help="Write the per-layer figure (PNG).")] = None,
 ) -> Any:
     """Per layer: does a position still carry its token, and does attention track influence?"""
@@ -170,6 +209,7 @@ def token_audit_command(
         texts,
         max_sentences=max_sentences,
         probe_folds=probe_folds,
+        random_baseline=random_baseline,
         min_identity_share=min_identity_share,
         min_attention_influence=min_attention_influence,
         random_state=seed,
@@ -212,8 +252,7 @@ def render_audit(
     """Show an audit result (markdown on stderr/terminal, or JSON on stdout)."""
     markdown = result.to_markdown()
     if out is not None:
-        with guard(json_output=json_output):
-            atomic_write(check_out_file(out), markdown.encode("utf-8"))
+        out.write_text(markdown, encoding="utf-8")
     if json_output:
         emit_json(
             {

@@ -18,7 +18,8 @@ half, and reports held-out R² on the evaluation half for
 Verdict: ``"supported"`` when the explanation's R² is at least ``min_r2`` and beats the best of
 the ``shuffled`` and ``random`` controls by at least ``margin`` with the lower end of a paired
 bootstrap confidence interval above zero; ``"weak"`` when it beats the controls but misses
-``min_r2`` or the margin; ``"not supported"`` otherwise. Interactions are reported as real only
+``min_r2`` or the margin; ``"not_supported"`` otherwise (the words of
+:mod:`ablatio.verdicts`, shared with the audits). Interactions are reported as real only
 if the explanation also beats ``additive`` significantly.
 """
 
@@ -38,6 +39,7 @@ from ablatio.transforms.fourier import parity_matrix
 from ablatio.transforms.moebius import and_matrix
 from ablatio.transforms.solve import least_squares
 from ablatio.transforms.terms import term_orders
+from ablatio.verdicts import NOT_SUPPORTED, SUPPORTED, WEAK
 
 __all__ = ["RealityCheck", "reality_check"]
 
@@ -60,7 +62,7 @@ class RealityCheck:
     gain_over_additive : tuple of float
         Same for R²(explanation) − R²(additive): do the interactions add anything?
     verdict : str
-        ``"supported"``, ``"weak"`` or ``"not supported"``.
+        ``"supported"``, ``"weak"`` or ``"not_supported"`` (:mod:`ablatio.verdicts`).
     reasons : list of str
         Human-readable justification of the verdict with the numbers.
     n_test : int
@@ -212,12 +214,12 @@ def _verdict(scores, gain, gain_add, best_control, min_r2, margin):
     ]
     beats = gain[0] > 0
     if beats and r2 >= min_r2 and gain[1] >= margin:
-        verdict = "supported"
+        verdict = SUPPORTED
     elif beats:
-        verdict = "weak"
+        verdict = WEAK
         reasons.append(f"R² below {min_r2}" if r2 < min_r2 else f"gain below the margin {margin}")
     else:
-        verdict = "not supported"
+        verdict = NOT_SUPPORTED
         reasons.append("the explanation does not beat a random or shuffled explanation")
     if scores["refit"] - r2 > margin:
         reasons.append(

@@ -168,6 +168,13 @@ def _from_path(path: Path, vocab: str | Path | None) -> pd.DataFrame:
         problem = "is empty" if not rows else "has rows of different lengths"
         msg = f"{str(path)!r} {problem}: expected word2vec text format"
         raise DataFormatError(msg)
+    if rows[0].size == 0:
+        msg = (
+            f"{str(path)!r} line 1 ({lines[0][:40]!r}) has a word but no vector values: "
+            "expected space-separated 'word v1 ... vd' (word2vec text format); convert a CSV "
+            "with sep=' ' or save the matrix as .npy with a vocabulary file"
+        )
+        raise DataFormatError(msg)
     return _checked(path, np.vstack(rows), words)
 
 

@@ -43,7 +43,7 @@ def concept_words(concept: str) -> list[str]:
 
 @cache
 def _wordnet_table() -> dict[str, str]:
-    ref = resources.files("ablatio.evaluation.audits") / "data" / "wordnet_categories.tsv.gz"
+    ref = resources.files("ablatio.audit") / "data" / "wordnet_categories.tsv.gz"
     with ref.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as fh:
         next(fh)
         return dict(line.rstrip("\n").split("\t") for line in fh)

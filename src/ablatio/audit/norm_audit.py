@@ -33,30 +33,39 @@ import pandas as pd
 
 from ablatio._optional import require
 from ablatio._validation import check_random_state
-from ablatio.evaluation.audits._format import markdown_table
-from ablatio.evaluation.audits.mappers import MAPPERS, MapperSettings
-from ablatio.evaluation.audits.norm_align import MIN_CONCEPTS, MIN_COVERAGE
-from ablatio.evaluation.audits.norms import norm_decoding_scores, summarise
-from ablatio.evaluation.controls import DEFAULT_CONTROLS
-from ablatio.evaluation.verdict import Verdict, compare_to_controls
+from ablatio.audit._format import markdown_table
+from ablatio.audit.controls import DEFAULT_CONTROLS
+from ablatio.audit.mappers import MAPPERS, MapperSettings
+from ablatio.audit.norm_align import MIN_CONCEPTS, MIN_COVERAGE
+from ablatio.audit.norms import UPPER_COMPONENTS, norm_decoding_scores, summarise
+from ablatio.audit.verdict import (
+    CEILING_RATIO,
+    MAX_SHARE,
+    SATURATED,
+    Verdict,
+    compare_to_controls,
+)
+from ablatio.verdicts import VERDICTS
 
 __all__ = ["REASONS", "NormAudit", "norm_audit"]
 
 #: What a score is explained by when the system does not clear a control.
 REASONS = {
-    "shuffle": "sparsity and feature frequencies (Shuffle keeps them, breaks the concept link)",
+    "shuffle": "feature frequencies and sparsity (Shuffle keeps each feature's frequency, "
+    "destroys co-occurrence and the concept link)",
+    "shuffle_rows": "the average feature profile (the concept-label shuffle keeps whole "
+    "vectors, breaks only the concept link)",
     "rand": "chance (random targets)",
-    "taxonomy": "taxonomy (category membership; within-category shuffle keeps it)",
-    "taxonomy_across": "frequencies across categories",
+    "taxonomy": "frequencies and co-occurrence outside the category structure (the "
+    "across-category permutation destroys taxonomy)",
+    "taxonomy_kept": "taxonomy (category membership; the within-category permutation keeps it)",
 }
 
 #: Controls the system must beat (upper bounds are ceilings, not controls to beat).
-TESTED = ("shuffle", "rand", "taxonomy", "taxonomy_across")
+TESTED = ("shuffle", "shuffle_rows", "rand", "taxonomy", "taxonomy_kept")
 
 #: NA@10 of a control above this multiple of chance (k / n) is attributed to geometry.
 GEOMETRY_FACTOR = 2.0
-
-_STATUS_ORDER = ("not_supported", "partly_explained", "supported")
 
 
 @dataclass(frozen=True)
@@ -70,7 +79,7 @@ class NormAudit:
     scores : pandas.DataFrame
         Per-(mapper, seed, fold, control, metric) scores.
     verdicts : dict
-        Mapper -> :class:`~ablatio.evaluation.verdict.Verdict`.
+        Mapper -> :class:`~ablatio.audit.verdict.Verdict`.
     metric : str
         The metric the verdict uses.
     info : dict
@@ -86,15 +95,18 @@ class NormAudit:
     @property
     def verdict(self) -> Verdict:
         """The least favourable of the mappers' verdicts (an explanation must survive both)."""
-        worst = min(self.verdicts.values(), key=lambda v: _STATUS_ORDER.index(v.status))
+        worst = max(self.verdicts.values(), key=lambda v: VERDICTS.index(v.status))
         tests = pd.concat(
             [v.tests.assign(mapper=m) for m, v in self.verdicts.items()], ignore_index=True
+        )
+        ratios = pd.concat(
+            [v.ratios.assign(mapper=m) for m, v in self.verdicts.items()], ignore_index=True
         )
         explained = tuple(dict.fromkeys(e for v in self.verdicts.values() for e in v.explained_by))
         text = " ".join(f"[{m}] {v.text}" for m, v in self.verdicts.items())
         if self.info.get("geometry"):
             text += " " + self.info["geometry"]
-        return Verdict(worst.status, self.metric, tests, explained, text)
+        return Verdict(worst.status, self.metric, tests, explained, text, ratios)
 
     def wide(self) -> pd.DataFrame:
         """Controls × (mapper, metric) table of means."""
@@ -126,6 +138,15 @@ class NormAudit:
             lines += [f"**{mapper}**", "", markdown_table(wide), ""]
             tests = self.verdicts[mapper].tests.round(4)
             lines += [markdown_table(tests.set_index("control")), ""]
+            ratios = self.verdicts[mapper].ratios
+            if len(ratios):
+                cells_r = ratios.set_index("ratio").round(3)
+                lines += [
+                    f"Ratios of {self.metric} above chance, 95 % interval:",
+                    "",
+                    markdown_table(cells_r),
+                    "",
+                ]
         lines += [f"**Verdict ({self.verdict.status})**: {self.verdict.text}"]
         return "\n".join(lines)
 
@@ -165,7 +186,10 @@ def norm_audit(
     categories: Mapping[str, str] | pd.Series | None = None,
     settings: MapperSettings | None = None,
     alpha: float = 0.05,
-    max_share: float = 0.5,
+    max_share: float = MAX_SHARE,
+    ceiling_ratio: float = CEILING_RATIO,
+    saturated: float = SATURATED,
+    upper_components: Sequence[int] = UPPER_COMPONENTS,
     min_coverage: float = MIN_COVERAGE,
     min_concepts: int = MIN_CONCEPTS,
     progress: Callable[[int, int], None] | None = None,
@@ -175,15 +199,18 @@ def norm_audit(
     Parameters
     ----------
     embeddings, norms, folds, controls, upper, categories, settings, min_coverage, min_concepts
-        As in :func:`~ablatio.evaluation.audits.norms.norm_decoding`.
+        As in :func:`~ablatio.audit.norms.norm_decoding`.
     mappers : sequence of {"plsr", "ffnn"}, default=both
     n_seeds : int, default=3
     metric : str, optional
         Metric of the verdict; default ``f1@10`` for production norms (McRae, Buchanan) and
         ``spearman`` for graded ones (Binder, Lancaster), read from ``norms.attrs["norm_type"]``
         (graded when the norms are denser than 50 %).
-    alpha, max_share : float
-        See :func:`~ablatio.evaluation.verdict.compare_to_controls`.
+    alpha, max_share, ceiling_ratio, saturated : float
+        See :func:`~ablatio.audit.verdict.compare_to_controls` (thresholds calibrated on the
+        paper's table).
+    upper_components : sequence of int, default=(5, 10, 20)
+        PLSR upper bounds also reported at these component counts (rows ``upper@k``).
     progress : callable, optional
         ``progress(done, total)`` after each fit, counted over every mapper, seed, control and
         fold (``total = len(mappers) * n_seeds * len(controls) * folds``).
@@ -200,13 +227,15 @@ def norm_audit(
         scores = norm_decoding_scores(
             embeddings, norms, mapper=mapper, folds=folds, n_seeds=n_seeds, random_state=child,
             controls=controls, upper=upper, categories=categories, settings=settings,
-            min_coverage=min_coverage, min_concepts=min_concepts, progress=step,
+            min_coverage=min_coverage, min_concepts=min_concepts,
+            upper_components=upper_components, progress=step,
         )  # fmt: skip
         info = dict(scores.attrs)
         tested = [c for c in TESTED if c in controls]
         verdicts[mapper] = compare_to_controls(
             scores, metric=metric, controls=tested, reasons=REASONS,
             test_train_ratio=1.0 / (folds - 1), alpha=alpha, max_share=max_share,
+            ceiling_ratio=ceiling_ratio, saturated=saturated,
             chance="rand" if "rand" in controls else None,
         )  # fmt: skip
         frames.append(scores.assign(mapper=mapper))

@@ -3,7 +3,7 @@
 ``fit_predict(mapper, X_train, Y_train, X_test, ...)`` fits on the training concepts and
 returns predictions for the test concepts.
 
-- ``"plsr"``: PLS2 regression (:func:`pls_regression`; the model of scikit-learn's
+- ``"plsr"``: PLS2 regression (:mod:`ablatio.audit.pls`; the model of scikit-learn's
   ``PLSRegression(scale=False)``, computed without NIPALS iterations) with
   ``min(n_components, n_train - 1, n_dims)`` components (Feature2Vec uses 50 and 120).
 - ``"ffnn"``: one ReLU hidden layer, linear output, mean squared error + L2 penalty, Adam
@@ -18,19 +18,13 @@ returns predictions for the test concepts.
 from __future__ import annotations
 
 import numpy as np
-from scipy.sparse.linalg import LinearOperator, svds
 
+from ablatio.audit.pls import plsr_predictions
 from ablatio.exceptions import ParameterError
 
-__all__ = ["MAPPERS", "MapperSettings", "fit_predict", "pls_regression"]
+__all__ = ["MAPPERS", "MapperSettings", "fit_predict"]
 
 MAPPERS = ("plsr", "ffnn")
-
-#: Widest cross-covariance side solved by a dense eigen-decomposition (else Lanczos).
-_DENSE_MAX = 200
-
-#: Relative size of X_k^T Y_k below which PLS stops adding components (Y explained).
-_PLS_TOL = 1e-10
 
 # Adam constants (Kingma & Ba 2015 defaults).
 _BETA1, _BETA2, _EPS = 0.9, 0.999, 1e-8
@@ -97,69 +91,8 @@ class MapperSettings:
         return f"MapperSettings({', '.join(f'{k}={v!r}' for k, v in vars(self).items())})"
 
 
-def pls_regression(X: np.ndarray, Y: np.ndarray, n_components: int) -> np.ndarray:
-    r"""Coefficients of PLS2 regression (PLSR) with centred, unscaled X and Y.
-
-    Returns ``B`` of shape (d + 1, m): predictions are ``[X, 1] @ B``.
-
-    Notes
-    -----
-    Each component's weight vector w is the dominant left singular vector of
-    :math:`X_k^\top Y_k` (the fixed point the NIPALS iteration of scikit-learn's
-    ``PLSRegression`` converges to); scores :math:`t = X_k w`, loadings
-    :math:`p = X_k^\top t / t^\top t`, :math:`q = Y_k^\top t / t^\top t`, deflation
-    :math:`X_{k+1} = X_k - t p^\top`, :math:`Y_{k+1} = Y_k - t q^\top`. Coefficients
-    :math:`B = W (P^\top W)^{-1} Q^\top`. Components stop early once
-    :math:`X_k^\top Y_k` vanishes (Y fully explained). Computed by an eigen-decomposition of the
-    smaller Gram matrix, which is much faster than NIPALS for many components.
-    """
-    x_mean, y_mean = X.mean(axis=0), Y.mean(axis=0)
-    Xk, Yk = X - x_mean, Y - y_mean
-    weights, x_loads, y_loads = [], [], []
-    scale = max(float(np.abs(Xk.T @ Yk).max()), np.finfo(float).tiny)
-    for _ in range(n_components):
-        cross = Xk.T @ Yk
-        if np.abs(cross).max() <= _PLS_TOL * scale:
-            break
-        w = _top_left_singular(cross, Xk, Yk)
-        t = Xk @ w
-        tt = float(t @ t)
-        if tt <= 0:
-            break
-        p, q = Xk.T @ t / tt, Yk.T @ t / tt
-        Xk -= np.outer(t, p)
-        Yk -= np.outer(t, q)
-        weights.append(w)
-        x_loads.append(p)
-        y_loads.append(q)
-    d, m = X.shape[1], Y.shape[1]
-    coef = np.zeros((d, m))
-    if weights:
-        W, P, Q = np.array(weights).T, np.array(x_loads).T, np.array(y_loads).T
-        coef = W @ np.linalg.solve(P.T @ W, Q.T)
-    return np.vstack([coef, y_mean - x_mean @ coef])
-
-
-def _top_left_singular(cross: np.ndarray, Xk: np.ndarray, Yk: np.ndarray) -> np.ndarray:
-    """Dominant left singular vector of ``cross = Xk.T @ Yk`` (sign as returned)."""
-    d, m = cross.shape
-    if min(d, m) <= _DENSE_MAX:
-        if d <= m:
-            return np.linalg.eigh(cross @ cross.T)[1][:, -1]
-        w = cross @ np.linalg.eigh(cross.T @ cross)[1][:, -1]
-        return w / np.linalg.norm(w)
-    # Both sides wide (e.g. X := Y with 2,526 McRae features): Lanczos on the implicit product.
-    operator = LinearOperator(
-        (d, m), matvec=lambda v: Xk.T @ (Yk @ v), rmatvec=lambda u: Yk.T @ (Xk @ u), dtype=float
-    )
-    u, _, _ = svds(operator, k=1, v0=np.ones(min(d, m)) / np.sqrt(min(d, m)))
-    return u[:, 0]
-
-
 def _plsr(X: np.ndarray, Y: np.ndarray, X_test: np.ndarray, s: MapperSettings) -> np.ndarray:
-    n_comp = max(1, min(s.n_components, X.shape[0] - 1, X.shape[1]))
-    coef = pls_regression(X, Y, n_comp)
-    return X_test @ coef[:-1] + coef[-1]
+    return plsr_predictions(X, Y, X_test, [s.n_components])[s.n_components]
 
 
 def _ffnn(

@@ -4,8 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ablatio.evaluation.audits.mappers import MapperSettings
-from ablatio.evaluation.audits.norms import norm_decoding, norm_decoding_scores
+from ablatio.audit.controls import DEFAULT_CONTROLS
+from ablatio.audit.mappers import MapperSettings
+from ablatio.audit.norms import norm_decoding, norm_decoding_scores
 from ablatio.exceptions import CoverageError, CoverageWarning, ParameterError
 
 N, M, D, K = 60, 30, 40, 10
@@ -36,18 +37,21 @@ def test_linear_map_is_decoded_perfectly_and_shuffle_is_at_chance():
     X, Y = planted()
     cats = {c: "cat" for c in X.index}
     table = norm_decoding(X, Y, mapper="plsr", folds=5, categories=cats, settings=SETTINGS,
-                          n_seeds=2)  # fmt: skip
+                          n_seeds=2, controls=[*DEFAULT_CONTROLS, "shuffle_rows"])  # fmt: skip
     assert list(table.columns) == ["control", "metric", "mean", "std"]
-    assert set(table["control"]) == {"sys", "upper", "shuffle", "shuf_upper", "rand", "taxonomy"}
+    assert set(table["control"]) == {
+        "sys", "upper", "shuffle", "shuf_upper", "rand", "taxonomy", "taxonomy_kept",
+        "shuffle_rows", *(f"{c}@{k}" for c in ("upper", "shuf_upper") for k in (5, 10, 20)),
+    }  # fmt: skip
     assert set(table["metric"]) == {"f1@10", "spearman", "na@10"}
     w = wide(table)
     assert w.loc["sys", "f1@10"] == pytest.approx(1.0)
     assert w.loc["sys", "na@10"] == pytest.approx(1.0)
     assert w.loc["upper", "f1@10"] == pytest.approx(1.0)
-    assert w.loc["shuf_upper", "f1@10"] == pytest.approx(1.0)  # X := Y_shuffled is still exact
     # chance F1@10 with 10 of 30 features: predicting any 10 gives E|P ∩ G| = 10/3 hits
-    assert w.loc["shuffle", "f1@10"] == pytest.approx(1 / 3, abs=0.08)
-    assert w.loc["taxonomy", "f1@10"] == pytest.approx(1 / 3, abs=0.08)  # one category = shuffle
+    for control in ("shuffle", "shuffle_rows", "taxonomy", "taxonomy_kept"):
+        # one category: both taxonomy permutations are row shuffles
+        assert w.loc[control, "f1@10"] == pytest.approx(1 / 3, abs=0.08)
     # random targets: density 1/3, so F1@10 is near 1/3 as well, NA@10 near 10/60
     assert w.loc["rand", "na@10"] < 0.4
     assert w.loc["shuffle", "na@10"] < 0.4
@@ -65,8 +69,28 @@ def test_taxonomy_control_recovers_category_only_targets():
     groups = dict(zip(Y.index, cats.astype(str), strict=True))
     w = wide(norm_decoding(X, Y, folds=5, settings=SETTINGS, categories=groups))
     assert w.loc["sys", "f1@10"] == pytest.approx(1.0)
-    assert w.loc["taxonomy", "f1@10"] == pytest.approx(1.0)  # within-category swap changes nothing
+    assert w.loc["taxonomy_kept", "f1@10"] == pytest.approx(1.0)  # within-category: no change
+    assert w.loc["taxonomy", "f1@10"] < 0.8  # across categories: taxonomy destroyed
     assert w.loc["shuffle", "f1@10"] < 0.8
+
+
+def test_shuf_upper_is_below_upper_on_structured_norms_with_few_components():
+    """Features that come in bundles (low rank): the paper's ordering of the five columns."""
+    rng = np.random.default_rng(2)
+    n, bundles, per = 120, 6, 8
+    Y = np.zeros((n, bundles * per))
+    for row in Y:
+        for b in rng.choice(bundles, 2, replace=False):
+            row[b * per : (b + 1) * per] = rng.uniform(5, 30)
+    X = Y @ rng.normal(size=(Y.shape[1], 20)) + 5 * rng.normal(size=(n, 20))
+    names = [f"w{i}" for i in range(n)]
+    table = norm_decoding(pd.DataFrame(X, index=names), pd.DataFrame(Y, index=names), folds=5,
+                          categories={c: "a" for c in names}, upper_components=(2, 6),
+                          settings=MapperSettings(n_components=6), n_seeds=2)  # fmt: skip
+    w = wide(table)["f1@10"]
+    assert w["rand"] < w["shuffle"] < w["shuf_upper"] < w["upper"]
+    assert w["shuf_upper"] < w["upper"] - 0.2  # a row relabelling would give equality
+    assert w["upper@2"] < w["upper@6"] == pytest.approx(w["upper"])  # capacity sets the ceiling
 
 
 def test_graded_linear_map_spearman_and_upper_insample():

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ablatio.evaluation.audits.norm_metrics import (
+from ablatio.audit.norm_metrics import (
     f1_at_k,
     neighbourhood_accuracy,
     spearman_rows,
@@ -42,3 +42,29 @@ def test_neighbourhood_accuracy():
     far = -gold[test]  # most dissimilar to its own vector
     assert neighbourhood_accuracy(far, gold, test) == 0.0
     assert neighbourhood_accuracy(gold[test], gold, test, k=1) == 1.0
+
+
+def test_neighbourhood_accuracy_sparse_gold_matches_dense_ranking():
+    rng = np.random.default_rng(7)
+    gold = (rng.random((80, 200)) < 0.04) * rng.integers(5, 31, (80, 200)).astype(float)
+    predicted = gold[:20] + rng.normal(scale=3.0, size=(20, 200))
+    test = np.arange(20)
+    unit = lambda m: m / np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1e-300)  # noqa: E731
+    sims = unit(predicted) @ unit(gold).T
+    expected = ((sims > sims[test, test][:, None]).sum(axis=1) < 10).mean()
+    assert neighbourhood_accuracy(predicted, gold, test) == pytest.approx(expected)
+
+
+def test_spearman_sparse_gold_ranks_equal_rankdata():
+    from scipy.stats import rankdata
+
+    from ablatio.audit.norm_metrics import _sparse_ranks
+
+    rng = np.random.default_rng(8)
+    gold = (rng.random((30, 300)) < 0.05) * rng.integers(5, 8, (30, 300)).astype(float)
+    gold[0] = 0.0  # an empty row
+    np.testing.assert_allclose(_sparse_ranks(gold), rankdata(gold, axis=1))
+    predicted = gold + rng.normal(size=gold.shape)
+    dense = [np.corrcoef(rankdata(p), rankdata(g))[0, 1] for p, g in zip(predicted[1:], gold[1:],
+                                                                         strict=True)]  # fmt: skip
+    assert spearman_rows(predicted, gold) == pytest.approx(np.mean(dense))

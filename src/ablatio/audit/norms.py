@@ -3,8 +3,8 @@ r"""Embedding → feature-norm decoding with controls (RQ2–4 of "LLMs Explain'
 Pipeline: concept embeddings X (n × d) are mapped onto norms Y (n × m) by PLSR or an FFNN
 under k-fold cross-validation over concepts; predictions are scored with F1@10, per-concept
 Spearman ρ and neighbourhood accuracy NA@10. Every control of
-:mod:`ablatio.evaluation.controls` is run through the *same* folds, so the system and its
-controls are compared pairwise per (seed, fold); :mod:`ablatio.evaluation.verdict` decides.
+:mod:`ablatio.audit.controls` is run through the *same* folds, so the system and its
+controls are compared pairwise per (seed, fold); :mod:`ablatio.audit.verdict` decides.
 
 Each seed draws, from its own child of ``random_state``: the fold split, the permutations of
 the shuffle / taxonomy controls and the random targets.
@@ -16,9 +16,10 @@ Examples
 >>> Y = pd.DataFrame(rng.random((40, 12)) * (rng.random((40, 12)) < 0.5))
 >>> X = pd.DataFrame(Y.to_numpy() @ rng.normal(size=(12, 16)), index=Y.index.astype(str))
 >>> Y.index = X.index
->>> table = norm_decoding(X, Y, folds=5, categories={c: "x" for c in X.index})
+>>> table = norm_decoding(X, Y, folds=5, categories={c: "x" for c in X.index},
+...                       upper_components=())
 >>> sorted(table["control"].unique())
-['rand', 'shuf_upper', 'shuffle', 'sys', 'taxonomy', 'upper']
+['rand', 'shuf_upper', 'shuffle', 'sys', 'taxonomy', 'taxonomy_kept', 'upper']
 """
 
 from __future__ import annotations
@@ -30,18 +31,26 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from ablatio._validation import check_random_state
-from ablatio.evaluation.audits.mappers import MAPPERS, MapperSettings, fit_predict
-from ablatio.evaluation.audits.norm_align import MIN_CONCEPTS, MIN_COVERAGE, align
-from ablatio.evaluation.audits.norm_metrics import (
+from ablatio.audit.controls import CONTROLS, DEFAULT_CONTROLS, upper_controls
+from ablatio.audit.mappers import MAPPERS, MapperSettings, fit_predict
+from ablatio.audit.norm_align import MIN_CONCEPTS, MIN_COVERAGE, align
+from ablatio.audit.norm_metrics import (
     METRICS,
     f1_at_k,
     neighbourhood_accuracy,
     spearman_rows,
 )
-from ablatio.evaluation.controls import CONTROLS, DEFAULT_CONTROLS, upper_controls
+from ablatio.audit.pls import plsr_predictions
 from ablatio.exceptions import CoverageError, ParameterError
 
-__all__ = ["norm_decoding", "norm_decoding_scores"]
+__all__ = ["UPPER_COMPONENTS", "norm_decoding", "norm_decoding_scores"]
+
+#: Controls that are upper bounds (scored for several PLSR component counts as well).
+UPPER_NAMES = ("upper", "shuf_upper")
+
+#: PLSR component counts at which the upper bounds are also reported: the ceiling depends on
+#: the mapper's capacity (McRae X := Y F1@10 rises from about .26 at 5 components to .47 at 50).
+UPPER_COMPONENTS = (5, 10, 20)
 
 
 def _folds(n: int, k: int, rng: np.random.Generator) -> list[np.ndarray]:
@@ -56,8 +65,22 @@ def _score(pred: np.ndarray, gold: np.ndarray, test: np.ndarray) -> dict[str, fl
     }
 
 
-def _run(data, mapper, folds, n_seeds, random_state, controls, table, settings, progress) -> list:  # noqa: ANN001, E501
-    """Fit and score every (seed, control, fold); one BLAS thread (small matrices, shared CPUs)."""
+def _predictions(mapper, X, Y, X_test, settings, rng, curve) -> dict[str, np.ndarray]:  # noqa: ANN001
+    """``{"": main prediction, "@k": prediction with k PLSR components for k in curve}``."""
+    if mapper != "plsr" or not curve:
+        return {"": fit_predict(mapper, X, Y, X_test, settings=settings, rng=rng)}
+    preds = plsr_predictions(X, Y, X_test, [settings.n_components, *curve])
+    return {"": preds[settings.n_components], **{f"@{k}": preds[k] for k in curve}}
+
+
+def _run(
+    data, mapper, folds, n_seeds, random_state, controls, table, settings, curve, progress
+) -> list:  # noqa: ANN001, E501
+    """Fit and score every (seed, control, fold); one BLAS thread (small matrices, shared CPUs).
+
+    The upper bounds of a PLSR run are also scored with each component count of ``curve``
+    (rows ``upper@k``, ``shuf_upper@k``), from the same fits.
+    """
     n = len(data.concepts)
     records = []
     total, done = n_seeds * len(controls) * folds, 0
@@ -67,18 +90,20 @@ def _run(data, mapper, folds, n_seeds, random_state, controls, table, settings, 
         for name, rng in zip(controls, control_rngs, strict=True):
             build_rng, fit_rng = rng.spawn(2)
             X, Y, fit = table[name].build(data.X, data.Y, data.groups, build_rng)
+            ks = curve if name in UPPER_NAMES else ()
             full = None
             if fit == "insample":
-                full = fit_predict(mapper, X, Y, X, settings=settings, rng=fit_rng)
+                full = _predictions(mapper, X, Y, X, settings, fit_rng, ks)
             for fold, test in enumerate(splits):
                 if full is None:
                     train = np.setdiff1d(np.arange(n), test, assume_unique=True)
-                    pred = fit_predict(mapper, X[train], Y[train], X[test], settings=settings,
-                                       rng=fit_rng)  # fmt: skip
+                    preds = _predictions(mapper, X[train], Y[train], X[test], settings,
+                                         fit_rng, ks)  # fmt: skip
                 else:
-                    pred = full[test]
-                for metric, score in _score(pred, Y, test).items():
-                    records.append((seed, fold, name, metric, score))
+                    preds = {suffix: pred[test] for suffix, pred in full.items()}
+                for suffix, pred in preds.items():
+                    for metric, score in _score(pred, Y, test).items():
+                        records.append((seed, fold, name + suffix, metric, score))
                 done += 1
                 if progress is not None:
                     progress(done, total)
@@ -99,6 +124,7 @@ def norm_decoding_scores(
     settings: MapperSettings | None = None,
     min_coverage: float = MIN_COVERAGE,
     min_concepts: int = MIN_CONCEPTS,
+    upper_components: Sequence[int] = UPPER_COMPONENTS,
     progress: Callable[[int, int], None] | None = None,
 ) -> pd.DataFrame:
     """Per-(seed, fold, control, metric) scores of the decoding pipeline and its controls.
@@ -137,8 +163,9 @@ def norm_decoding_scores(
     settings = settings or MapperSettings()
     with threadpool_limits(limits=1):
         records = _run(
-            data, mapper, folds, n_seeds, random_state, controls, table, settings, progress
-        )
+            data, mapper, folds, n_seeds, random_state, controls, table, settings,
+            tuple(upper_components), progress,
+        )  # fmt: skip
     scores = pd.DataFrame(records, columns=["seed", "fold", "control", "metric", "score"])
     scores.attrs.update(
         n_concepts=n,
@@ -157,6 +184,7 @@ def summarise(scores: pd.DataFrame) -> pd.DataFrame:
     table = grouped.agg(mean="mean", std="std").reset_index()
     table["metric"] = pd.Categorical(table["metric"], METRICS, ordered=True)
     order = list(dict.fromkeys(scores["control"]))
+    order = [c for c in order if "@" not in c] + [c for c in order if "@" in c]
     table["control"] = pd.Categorical(table["control"], order, ordered=True)
     table = table.sort_values(["control", "metric"]).reset_index(drop=True)
     table["control"] = table["control"].astype(str)
@@ -178,15 +206,16 @@ def norm_decoding(
     settings: MapperSettings | None = None,
     min_coverage: float = MIN_COVERAGE,
     min_concepts: int = MIN_CONCEPTS,
+    upper_components: Sequence[int] = UPPER_COMPONENTS,
 ) -> pd.DataFrame:
     """Decode norms from embeddings and score the system next to its controls.
 
     Parameters
     ----------
     embeddings : pandas.DataFrame of shape (n_words, n_dims)
-        Word vectors (:func:`~ablatio.evaluation.audits.embeddings.load_embeddings`).
+        Word vectors (:func:`~ablatio.audit.embeddings.load_embeddings`).
     norms : pandas.DataFrame of shape (n_concepts, n_features)
-        Feature norms (:func:`~ablatio.evaluation.audits.norm_files.load_norms`).
+        Feature norms (:func:`~ablatio.audit.norm_files.load_norms`).
     mapper : {"plsr", "ffnn"}, default="plsr"
     folds : int, default=10
         k of the k-fold cross-validation over concepts (each fold needs >= 2 concepts).
@@ -194,8 +223,8 @@ def norm_decoding(
     n_seeds : int, default=1
         Repetitions with fresh folds and control draws; mean/std are over folds × seeds.
     controls : sequence of str, default=DEFAULT_CONTROLS
-        Rows of the table (``sys, upper, shuffle, shuf_upper, rand, taxonomy``); also
-        ``"taxonomy_across"``. Definitions in :mod:`ablatio.evaluation.controls`.
+        Rows of the table (``sys, upper, shuffle, shuf_upper, rand, taxonomy,
+        taxonomy_kept``); also ``"shuffle_rows"``. Definitions in :mod:`ablatio.audit.controls`.
     upper : {"identity", "insample"}, default="identity"
         Definition of ``upper`` / ``shuf_upper``: X := Y under CV, or an in-sample fit.
     categories : mapping concept -> category, optional
@@ -207,6 +236,9 @@ def norm_decoding(
         CoverageWarning and they are dropped).
     min_concepts : int, default=20
         Fewest concepts to run on.
+    upper_components : sequence of int, default=(5, 10, 20)
+        PLSR only: the upper bounds are also scored with these component counts (rows
+        ``upper@k``, ``shuf_upper@k``, from the same fits); ``()`` for none.
 
     Returns
     -------
@@ -227,6 +259,7 @@ def norm_decoding(
         settings=settings,
         min_coverage=min_coverage,
         min_concepts=min_concepts,
+        upper_components=upper_components,
     )
     table = summarise(scores)
     table.attrs.update(scores.attrs)

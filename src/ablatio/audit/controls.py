@@ -8,30 +8,40 @@ and a ``build`` function ``(X, Y, groups, rng) -> (X', Y', fit)`` where ``fit`` 
 rows, score the test fold's rows: the memorisation ceiling).
 
 Definitions (the paper's full text is unavailable; these are explicit choices, see
-``docs/audit.md``):
+``docs/audit.md``; the reading of Shuffle is the one under which the paper's whole table —
+Rand < Shuffle < Shuf-Upper < Upper on McRae, Buchanan and Binder — is possible at all):
 
 ``sys``
     X → Y as given.
 ``upper`` (``upper="identity"``, default)
     X := Y: an input carrying all information about the target; the score is the ceiling set
-    by the regressor, the metric and the target's sparsity.
+    by the regressor (its capacity: PLSR components), the metric and the target's sparsity.
 ``upper`` (``upper="insample"``)
     X → Y fitted and scored on the same rows.
-``shuffle``
-    Y's rows permuted across concepts (π uniform): each concept gets another concept's
-    feature vector. Feature frequencies and sparsity are kept, the concept–feature link is not.
+``shuffle`` (default)
+    Every feature column of Y permuted independently across concepts: each feature keeps its
+    frequency and value distribution, which features co-occur in a concept is destroyed, and
+    so is the concept–feature link.
 ``shuf_upper``
-    The upper bound computed on the shuffled target (X := Yπ, or in-sample X → Yπ).
+    The upper bound fitted on that column-shuffled table (X := Y', Y'; or in-sample X → Y').
+    It differs from ``upper`` because the table itself changed; a row permutation would only
+    relabel concepts and leave any X := Y bound unchanged.
+``shuffle_rows`` (opt-in, "concept-label shuffle")
+    Y's rows permuted across concepts (each concept gets another concept's whole vector):
+    frequencies *and* co-occurrence kept, only the concept link broken. The control for "is
+    the mapping specific to the concept?".
 ``rand``
     Y replaced by random values: each cell non-zero with probability equal to Y's density,
     non-zero cells drawn with replacement from Y's non-zero values. No dataset structure.
-``taxonomy``
-    Y's rows permuted *within* taxonomic categories (e.g. WordNet lexicographer files): every
-    concept gets the feature vector of another member of its own category. Only category
-    membership survives; a score close to ``sys`` means the score is explained by taxonomy.
-``taxonomy_across`` (optional)
-    Y's rows permuted so that every concept gets a vector from a *different* category where
-    possible: taxonomy and identity destroyed, frequencies kept.
+``taxonomy`` (taxonomy destroyed)
+    Y's rows permuted so that every concept gets the vector of a concept from a *different*
+    category wherever the category sizes allow: category membership, identity and
+    co-occurrence of the target are decoupled from the input; frequencies kept. (Dropping
+    McRae's taxonomic features at load time, ``exclude_taxonomic=True``, is the other form.)
+``taxonomy_kept``
+    Y's rows permuted *within* categories: every concept gets the vector of another member of
+    its own category. Only category membership survives; a score close to ``sys`` means the
+    score is explained by taxonomy.
 """
 
 from __future__ import annotations
@@ -50,6 +60,7 @@ __all__ = [
     "permute_across_groups",
     "permute_within_groups",
     "random_like",
+    "shuffle_columns",
     "upper_controls",
 ]
 
@@ -77,16 +88,27 @@ def permute_within_groups(groups: np.ndarray, rng: np.random.Generator) -> np.nd
 
 
 def permute_across_groups(groups: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Return a permutation that sends rows to other groups wherever the group sizes allow.
+    """Return a uniform-looking permutation that sends each row to another group where possible.
 
-    Rows are sorted by group (random order inside each group) and rotated by the size of the
-    largest group, so row k receives the row ``max_size`` places later: a different group
-    unless one group holds more than half of the rows.
+    A uniform permutation is drawn, then every row left in its own group swaps its source with
+    a random row for which the swap puts both in other groups. Sources are drawn from all
+    other categories (not a block rotation, which would map whole categories onto whole
+    categories and keep taxonomy). Rows stay in their group only where no such swap exists
+    (one group holding more than half of the rows). A single group gives a derangement.
     """
-    order = np.lexsort((rng.random(groups.size), groups))
-    _, counts = np.unique(groups, return_counts=True)
-    perm = np.empty(groups.size, dtype=np.int64)
-    perm[order] = np.roll(order, -int(counts.max()) % groups.size)
+    n = groups.size
+    perm = rng.permutation(n)
+    if np.unique(groups).size < 2:
+        out = np.empty(n, dtype=np.int64)
+        out[perm] = np.roll(perm, -1)
+        return out
+    for i in rng.permutation(n):
+        if groups[perm[i]] != groups[i]:
+            continue
+        swappable = np.flatnonzero((groups[perm] != groups[i]) & (groups != groups[i]))
+        if swappable.size:
+            j = int(rng.choice(swappable))
+            perm[i], perm[j] = perm[j], perm[i]
     return perm
 
 
@@ -105,7 +127,17 @@ def _sys(X, Y, groups, rng):  # noqa: ANN001, ARG001 - Build signature
     return X, Y, "cv"
 
 
+def shuffle_columns(target: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """``target`` with every column permuted independently across rows."""
+    order = rng.random(target.shape).argsort(axis=0)
+    return np.take_along_axis(target, order, axis=0)
+
+
 def _shuffle(X, Y, groups, rng):  # noqa: ANN001, ARG001
+    return X, shuffle_columns(Y, rng), "cv"
+
+
+def _shuffle_rows(X, Y, groups, rng):  # noqa: ANN001, ARG001
     return X, Y[rng.permutation(Y.shape[0])], "cv"
 
 
@@ -114,11 +146,11 @@ def _rand(X, Y, groups, rng):  # noqa: ANN001, ARG001
 
 
 def _taxonomy(X, Y, groups, rng):  # noqa: ANN001
-    return X, Y[permute_within_groups(groups, rng)], "cv"
-
-
-def _taxonomy_across(X, Y, groups, rng):  # noqa: ANN001
     return X, Y[permute_across_groups(groups, rng)], "cv"
+
+
+def _taxonomy_kept(X, Y, groups, rng):  # noqa: ANN001
+    return X, Y[permute_within_groups(groups, rng)], "cv"
 
 
 def _upper_identity(X, Y, groups, rng):  # noqa: ANN001, ARG001
@@ -130,37 +162,46 @@ def _upper_insample(X, Y, groups, rng):  # noqa: ANN001, ARG001
 
 
 def _shuf_upper_identity(X, Y, groups, rng):  # noqa: ANN001, ARG001
-    target = Y[rng.permutation(Y.shape[0])]
+    target = shuffle_columns(Y, rng)
     return target.astype(float, copy=True), target, "cv"
 
 
 def _shuf_upper_insample(X, Y, groups, rng):  # noqa: ANN001, ARG001
-    return X, Y[rng.permutation(Y.shape[0])], "insample"
+    return X, shuffle_columns(Y, rng), "insample"
 
 
 CONTROLS: dict[str, Control] = {
     "sys": Control("sys", "embeddings X -> norms Y, k-fold CV over concepts", _sys),
-    "shuffle": Control("shuffle", "rows of Y permuted across concepts", _shuffle),
+    "shuffle": Control(
+        "shuffle", "each feature column of Y permuted independently across concepts", _shuffle
+    ),
+    "shuffle_rows": Control(
+        "shuffle_rows", "rows of Y permuted across concepts (concept-label shuffle)", _shuffle_rows
+    ),
     "rand": Control("rand", "Y random with Y's density and non-zero values", _rand),
-    "taxonomy": Control("taxonomy", "rows of Y permuted within taxonomic categories", _taxonomy),
-    "taxonomy_across": Control(
-        "taxonomy_across", "rows of Y permuted into other categories", _taxonomy_across
+    "taxonomy": Control(
+        "taxonomy", "rows of Y permuted into other categories (taxonomy destroyed)", _taxonomy
+    ),
+    "taxonomy_kept": Control(
+        "taxonomy_kept", "rows of Y permuted within categories (taxonomy kept)", _taxonomy_kept
     ),
 }
 
 _UPPERS = {
     "identity": (
         Control("upper", "X := Y (input carries the whole target), k-fold CV", _upper_identity),
-        Control("shuf_upper", "X := Y_shuffled -> Y_shuffled, k-fold CV", _shuf_upper_identity),
+        Control(
+            "shuf_upper", "X := Y' -> Y' on the column-shuffled Y', k-fold CV", _shuf_upper_identity
+        ),
     ),
     "insample": (
         Control("upper", "X -> Y fitted and scored on the same concepts", _upper_insample),
-        Control("shuf_upper", "X -> Y_shuffled fitted and scored in-sample", _shuf_upper_insample),
+        Control("shuf_upper", "X -> column-shuffled Y' fitted in-sample", _shuf_upper_insample),
     ),
 }
 
 #: The controls reported by default, in table order.
-DEFAULT_CONTROLS = ("sys", "upper", "shuffle", "shuf_upper", "rand", "taxonomy")
+DEFAULT_CONTROLS = ("sys", "upper", "shuffle", "shuf_upper", "rand", "taxonomy", "taxonomy_kept")
 
 
 def upper_controls(upper: str) -> dict[str, Control]:

@@ -11,19 +11,29 @@ and attention must track how much token j actually influences position i. Measur
     reachable tokens are those that influence i at the last layer — all tokens for an encoder,
     j ≤ i for a decoder). Averaged over positions and sentences.
 (b) **identity by probe**. A linear probe (ridge classifier on standardised states) trained on
-    the states of some sentences predicts the input token id at each position of the others;
-    top-1 accuracy over test positions whose id occurs in training (``probe_folds``-fold CV
-    over sentences).
-(c) **attention vs influence**. Spearman ρ between the head-averaged attention weights of
-    layer ℓ and the influences :math:`\Delta^\ell_{ji}` over the off-diagonal reachable content
-    pairs (i, j) of a sentence, averaged over sentences.
+    the states of some sentences predicts the input token id at each position of the others
+    (``probe_folds``-fold CV over sentences). Scored on **all** test tokens (an id never seen in
+    training counts as an error; the share of such tokens is reported) and also per token type
+    (mean over ids of their accuracy, so frequent function words do not dominate). Next to it
+    the probe is fitted on a **control task** (Hewitt & Liang 2019): every token type gets a
+    label drawn once from the empirical distribution of the ids, and *selectivity* is
+    accuracy(identity) − accuracy(control). A probe that is as good on the control task only
+    shows that it can memorise types.
+(c) **attention vs influence**. Spearman ρ between the attention weights A[i, j] of layer ℓ
+    and the influences :math:`\Delta^\ell_{ji}` over the off-diagonal reachable content pairs
+    (i, j) of a sentence, averaged over sentences — for the head mean and for every head.
+    Per head the share of attention that goes to special tokens (``[CLS]``, ``[SEP]``, BOS:
+    the attention sinks) is reported as well, over all query positions.
 
-A layer is **flagged** (token-relation readings of its attention are not supported) when
-its identity share is below ``min_identity_share`` (default 0.5: most of what position i
-responds to is no longer token i, so "token i attends to j" names the wrong thing) or when
-attention and influence correlate below ``min_attention_influence`` (default 0.3, the usual
-lower bound of a "moderate" correlation, Cohen 1988: attention ranks then share < 9 % of
-their rank variance with the actual influence).
+Every reading is repeated on a **random-weights baseline**: the same architecture with freshly
+initialised weights (seeded from ``random_state``). An untrained network already keeps token
+identity through its residual stream and lets a probe recover ids perfectly, so a reading only
+means something where the trained model departs from it. The flag thresholds are therefore
+taken from the baseline, layer by layer: a layer is **flagged** (token-relation readings of its
+attention are not supported) when its identity share is below the random network's at that
+layer (the trained weights mix tokens beyond what the architecture does) or when its
+attention–influence ρ is not above the random network's (attention tracks influence no better
+than untrained attention does). Fixed thresholds can still be passed.
 """
 
 from __future__ import annotations
@@ -40,7 +50,16 @@ from scipy.stats import spearmanr
 from ablatio._optional import require
 from ablatio.exceptions import ParameterError
 
-__all__ = ["MODELS", "identity_measurements", "load_model", "load_sentences"]
+__all__ = [
+    "MODELS",
+    "attention_influence",
+    "control_labels",
+    "identity_measurements",
+    "load_model",
+    "load_sentences",
+    "probe_accuracy",
+    "random_weights_model",
+]
 
 MODELS = ("minilm", "smollm2")
 
@@ -53,7 +72,7 @@ _MIN_PAIRS = 3
 
 def load_sentences() -> list[str]:
     """The 212 plain English sentences shipped with ablatio (written for this audit)."""
-    ref = resources.files("ablatio.evaluation.audits") / "data" / "sentences.txt"
+    ref = resources.files("ablatio.audit") / "data" / "sentences.txt"
     return [s for s in ref.read_text(encoding="utf-8").splitlines() if s.strip()]
 
 
@@ -92,7 +111,7 @@ def load_model(name: str) -> tuple[Any, Any]:
 
 
 def _forward(model: Any, ids: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Hidden states (layers+1, batch, L, d) and head-mean attentions (layers, batch, L, L)."""
+    """Hidden states (layers+1, batch, L, d) and attentions (layers, batch, heads, L, L)."""
     torch = require("torch", extra="torch")
     with torch.no_grad():
         out = model(
@@ -102,7 +121,7 @@ def _forward(model: Any, ids: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray,
             output_attentions=True,
         )
     states = torch.stack(out.hidden_states).float().numpy()
-    attn = torch.stack([a.mean(dim=1) for a in out.attentions]).float().numpy()
+    attn = torch.stack(list(out.attentions)).float().numpy()
     return states, attn
 
 
@@ -150,11 +169,15 @@ def identity_measurements(
     -------
     dict
         ``delta``: list of arrays (layers+1, |C|, |C|) with ``delta[l, j, i]``; ``attention``:
-        list of arrays (layers, |C|, |C|) with ``attention[l, i, j]``; ``states``: list of
-        arrays (layers+1, |C|, d) of unablated content states; ``ids``: content token ids.
+        list of arrays (layers, heads, |C|, |C|) with ``attention[l, h, i, j]``; ``special``:
+        list of arrays (layers, heads) of the attention mass on non-content (special) positions,
+        averaged over all query positions; ``states``: list of arrays (layers+1, |C|, d) of
+        unablated content states; ``ids``: content token ids.
     """
     positions = [np.flatnonzero(np.asarray(k, dtype=bool)) for k in content]
-    out: dict[str, list[np.ndarray]] = {"delta": [], "attention": [], "states": [], "ids": []}
+    out: dict[str, list[np.ndarray]] = {
+        "delta": [], "attention": [], "special": [], "states": [], "ids": []
+    }  # fmt: skip
     for chunk in _chunks([p.size + 1 for p in positions], batch_size):
         width = max(len(token_ids[s]) for s in chunk)
         rows: list[np.ndarray] = []
@@ -175,7 +198,10 @@ def identity_measurements(
             pos = positions[s]
             h = hidden[:, offset : offset + pos.size + 1][:, :, pos, :]
             out["delta"].append(np.linalg.norm(h[:, 1:] - h[:, :1], axis=-1))
-            out["attention"].append(attn[:, offset][:, pos][:, :, pos])
+            full = attn[:, offset, :, : len(token_ids[s]), : len(token_ids[s])]
+            out["attention"].append(full[:, :, pos][:, :, :, pos])
+            other = np.setdiff1d(np.arange(len(token_ids[s])), pos)
+            out["special"].append(full[..., other].sum(axis=-1).mean(axis=-1))
             out["states"].append(h[:, 0])
             out["ids"].append(np.asarray(token_ids[s], dtype=np.int64)[pos])
     return out
@@ -199,48 +225,90 @@ def identity_shares(deltas: list[np.ndarray], eps: float) -> tuple[np.ndarray, n
 def attention_influence(
     deltas: list[np.ndarray], attns: list[np.ndarray], eps: float
 ) -> np.ndarray:
-    """Per-layer mean Spearman ρ between attention A[i, j] and influence Δ[j, i] (NaN at 0)."""
+    """Mean over sentences of Spearman ρ between attention A[i, j] and influence Δ[j, i].
+
+    ``attns`` hold (layers, |C|, |C|) (one value per layer; layer 0 is NaN) or (layers, heads,
+    |C|, |C|) arrays (returns (layers + 1, heads)).
+    """
+    per_head = attns[0].ndim == 4
     n_layers = attns[0].shape[0]
-    rhos = np.full((len(deltas), n_layers + 1), np.nan)
+    heads = attns[0].shape[1] if per_head else 1
+    rhos = np.full((len(deltas), n_layers + 1, heads), np.nan)
     for s, (delta, attn) in enumerate(zip(deltas, attns, strict=True)):
         reach = delta[-1].T > eps  # reach[i, j]: j influences i at the last layer
         np.fill_diagonal(reach, False)
         if reach.sum() < _MIN_PAIRS:
             continue
         for layer in range(1, n_layers + 1):
-            a = attn[layer - 1][reach]
             d = delta[layer].T[reach]
-            if np.ptp(a) > 0 and np.ptp(d) > 0:
-                rhos[s, layer] = spearmanr(a, d).statistic
-    with np.errstate(invalid="ignore"):
-        return np.array([np.nanmean(col) if np.isfinite(col).any() else np.nan for col in rhos.T])
+            if np.ptp(d) == 0:
+                continue
+            for head in range(heads):
+                a = (attn[layer - 1, head] if per_head else attn[layer - 1])[reach]
+                if np.ptp(a) > 0:
+                    rhos[s, layer, head] = spearmanr(a, d).statistic
+    counts = np.isfinite(rhos).sum(axis=0)
+    means = np.where(counts > 0, np.nansum(rhos, axis=0) / np.maximum(counts, 1), np.nan)
+    return means if per_head else means[:, 0]
+
+
+def control_labels(ids: list[np.ndarray], rng: np.random.Generator) -> list[np.ndarray]:
+    """Hewitt & Liang (2019) control task: each token type gets one label drawn from the
+    empirical distribution of the ids; returns the labels of every position."""
+    every = np.concatenate(ids)
+    types = np.unique(every)
+    mapping = dict(zip(types.tolist(), rng.choice(every, size=types.size).tolist(), strict=True))
+    return [np.array([mapping[int(i)] for i in sentence], dtype=np.int64) for sentence in ids]
 
 
 def probe_accuracy(
-    states: list[np.ndarray], ids: list[np.ndarray], *, folds: int, alpha: float,
-    rng: np.random.Generator,
-) -> np.ndarray:  # fmt: skip
-    """Per-layer top-1 accuracy of a ridge-classifier probe, cross-validated over sentences."""
+    states: list[np.ndarray], labels: list[np.ndarray], *, folds: int, alpha: float,
+    rng: np.random.Generator, types: list[np.ndarray] | None = None,
+) -> dict[str, np.ndarray]:  # fmt: skip
+    """Per-layer accuracy of a ridge-classifier probe, cross-validated over sentences.
+
+    Returns ``all`` (top-1 over every test position; labels never seen in training count as
+    errors), ``types`` (mean over token types of their accuracy; ``types`` gives the type of
+    each position, default the labels) and ``unseen`` (share of test positions whose label
+    was not in the training fold).
+    """
     from sklearn.linear_model import RidgeClassifier
 
     n_layers = states[0].shape[0]
     fold_of = rng.permutation(len(states)) % folds
-    correct = np.zeros(n_layers)
-    counted = 0
-    labels = [np.asarray(i) for i in ids]
+    types = labels if types is None else types
+    hits: list[list[np.ndarray]] = [[] for _ in range(n_layers)]
+    kinds, unseen = [], 0
     for fold in range(folds):
         train = [s for s in range(len(states)) if fold_of[s] != fold]
         test = [s for s in range(len(states)) if fold_of[s] == fold]
         y_train = np.concatenate([labels[s] for s in train])
         y_test = np.concatenate([labels[s] for s in test])
-        seen = np.isin(y_test, y_train)
-        counted += int(seen.sum())
-        if not seen.any() or np.unique(y_train).size < 2:
-            continue
+        kinds.append(np.concatenate([types[s] for s in test]))
+        unseen += int((~np.isin(y_test, y_train)).sum())
         for layer in range(n_layers):
+            if np.unique(y_train).size < 2:
+                hits[layer].append(np.zeros(y_test.size, dtype=bool))
+                continue
             X_train = np.vstack([states[s][layer] for s in train])
-            X_test = np.vstack([states[s][layer] for s in test])[seen]
+            X_test = np.vstack([states[s][layer] for s in test])
             mean, sd = X_train.mean(axis=0), X_train.std(axis=0) + _SD_FLOOR
             probe = RidgeClassifier(alpha=alpha).fit((X_train - mean) / sd, y_train)
-            correct[layer] += (probe.predict((X_test - mean) / sd) == y_test[seen]).sum()
-    return correct / counted if counted else np.full(n_layers, np.nan)
+            hits[layer].append(probe.predict((X_test - mean) / sd) == y_test)
+    kind = np.concatenate(kinds)
+    correct = [np.concatenate(h) for h in hits]
+    by_type = [np.mean([c[kind == t].mean() for t in np.unique(kind)]) for c in correct]
+    return {
+        "all": np.array([c.mean() for c in correct]),
+        "types": np.array(by_type),
+        "unseen": np.full(n_layers, unseen / kind.size),
+    }
+
+
+def random_weights_model(model: Any, seed: int) -> Any:
+    """The same architecture with freshly initialised weights (global torch RNG untouched)."""
+    torch = require("torch", extra="torch")
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        clone = type(model)(model.config)
+    return clone.to(dtype=next(model.parameters()).dtype).eval()

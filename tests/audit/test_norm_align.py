@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ablatio.evaluation.audits.norm_align import align, concept_words, wordnet_category
+from ablatio.audit.norm_align import align, concept_words, wordnet_category
 from ablatio.exceptions import CoverageWarning, ParameterError
 
 

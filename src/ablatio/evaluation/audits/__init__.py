@@ -1,1 +1,0 @@
-"""Post-mortem audits (norm decoding, token identity); the public names live in ablatio.audit."""
