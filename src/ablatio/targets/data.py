@@ -146,9 +146,12 @@ def _call_user(
 
 
 class _Retrainer:
-    """Picklable job shipped to backend workers: retrain once per mask of a chunk.
+    """Picklable job shipped to workers: retrain once per mask of a chunk, BLAS single-threaded.
 
-    Returns ``float64 (n_masks, 2)``: the value and whether the prior fallback was used.
+    Returns ``float64 (n_masks, 2)``: the value and whether the prior fallback was used. One
+    BLAS thread everywhere makes the values independent of where they run (a multi-threaded
+    BLAS sums in another order, so a fit in the driver and in a Ray worker differed in the
+    last bits).
     """
 
     def __init__(self, target: DataTarget) -> None:
@@ -161,7 +164,14 @@ class _Retrainer:
         self.score, self.floor = target.score, target.proba_floor
 
     def __call__(self, masks: np.ndarray) -> np.ndarray:
+        from threadpoolctl import threadpool_limits
+
         out = np.empty((len(masks), 2), dtype=np.float64)
+        with threadpool_limits(limits=1):
+            self._fill(masks, out)
+        return out
+
+    def _fill(self, masks: np.ndarray, out: np.ndarray) -> None:
         for i, mask in enumerate(masks):
             kept = [self.groups[k] for k in np.flatnonzero(mask)]
             rows = np.sort(np.concatenate(kept)) if kept else np.zeros(0, dtype=np.int64)
@@ -169,7 +179,6 @@ class _Retrainer:
                 out[i] = _call_user(self.train_and_score, rows)
             else:
                 out[i] = _retrain(*self.args, rows, self.score, self.floor)
-        return out
 
 
 class DataTarget(Target):
@@ -206,7 +215,7 @@ class DataTarget(Target):
         :class:`~ablatio.backends.ray.RayBackend` on a cluster), in chunks of ``chunk_size``
         masks; values are the same as serial, bit for bit.
     chunk_size : int, default=4
-        Masks retrained by one backend task.
+        Masks retrained by one backend or joblib task.
     random_state : int, Generator or None
         Seeds the k-means grouping.
 
@@ -329,40 +338,20 @@ class DataTarget(Target):
 
     def __call__(self, masks: np.ndarray) -> np.ndarray:
         """Retrain once per mask ``bool (n_masks, n_players)``; values ``float64 (n_masks,)``."""
+        job = _Retrainer(self)
+        step = self.chunk_size
+        chunks = [masks[s : s + step] for s in range(0, len(masks), step)]
         if self.backend is not None:
-            step = self.chunk_size
-            chunks = [masks[s : s + step] for s in range(0, len(masks), step)]
-            parts = list(self.backend.map(_Retrainer(self), chunks))
-            done = np.concatenate(parts) if parts else np.zeros((0, 2))
-            self.n_fallbacks += int(done[:, 1].sum())
-            return done[:, 0].copy()
-        from joblib import Parallel, delayed
-
-        jobs = []
-        for mask in masks:
-            rows = self.rows(mask)
-            if self.train_and_score is not None:
-                jobs.append(delayed(_call_user)(self.train_and_score, rows))
-            else:
-                jobs.append(
-                    delayed(_retrain)(
-                        self.estimator,
-                        self.X,
-                        self.y,
-                        self.X_test,
-                        self.true_col,
-                        self.classes,
-                        rows,
-                        self.score,
-                        self.proba_floor,
-                    )  # fmt: skip
-                )
-        if self.n_jobs == 1:
-            results = [fn(*args, **kwargs) for fn, args, kwargs in jobs]
+            parts = list(self.backend.map(job, chunks))
+        elif self.n_jobs == 1:
+            parts = [job(masks)]
         else:
-            results = Parallel(n_jobs=self.n_jobs)(jobs)
-        self.n_fallbacks += sum(fell_back for _, fell_back in results)
-        return np.array([value for value, _ in results], dtype=np.float64)
+            from joblib import Parallel, delayed
+
+            parts = Parallel(n_jobs=self.n_jobs)(delayed(job)(chunk) for chunk in chunks)
+        done = np.concatenate(parts) if parts else np.zeros((0, 2))
+        self.n_fallbacks += int(done[:, 1].sum())
+        return done[:, 0].copy()
 
     def fingerprint(self) -> str:
         """Hash of the data, groups, estimator parameters (or callable name) and score."""
