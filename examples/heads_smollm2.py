@@ -17,10 +17,11 @@ prompt run once with its options continued from the prompt's key/value cache, on
 (faster than two on a shared 2-core machine). Every ablation goes through a SQLite cache in
 ``--cache-dir`` (held-out evaluations into an .npz there), so a killed run resumes.
 
-Full budget (≈ 60 min on an idle 2-core machine, ~3x longer under heavy load):
+Full budget (estimated ≈ 60 min on an idle 2-core machine for both ablations, not measured):
     PYTHONPATH=src python examples/heads_smollm2.py --budget 2000 --questions 20 --held-out 60
 Run recorded in docs/targets.md (loaded machine):
-    PYTHONPATH=src nice python examples/heads_smollm2.py --budget 400 --questions 10 --held-out 30
+    PYTHONPATH=src nice python examples/heads_smollm2.py --budget 300 --questions 10 --held-out 20 \
+        --n-test 30
 """
 
 from __future__ import annotations
