@@ -44,6 +44,7 @@ def main() -> None:
     expected = serial(masks)
     serial_s = time.perf_counter() - start
 
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # local cluster: no shared token file
     ray_dir_existed = (Path.home() / ".ray").exists()
     start = time.perf_counter()
     ray.init(num_cpus=args.workers, include_dashboard=False, log_to_driver=False)

@@ -65,10 +65,13 @@ def test_bad_chunk_size_raises(data):
 
 
 @pytest.mark.slow
-def test_ray_backend_explanation_is_bit_identical(data, tmp_path):
+def test_ray_backend_explanation_is_bit_identical(data, tmp_path, monkeypatch):
     ray = pytest.importorskip("ray")
     from ablatio.backends.ray import RayBackend
 
+    # Ray's token file ~/.ray/auth_token is shared by every local cluster of this user: another
+    # test run removing it made the GCS abort at start; a local test cluster needs no token
+    monkeypatch.setenv("RAY_AUTH_MODE", "disabled")
     existed = _RAY_DIR.exists()
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
