@@ -4,6 +4,9 @@
   ``n_jobs=1`` vs ``n_jobs=2`` (joblib processes) on the same masks.
 * Head target: MiniLM (72 heads, paraphrase margin on 20 pairs) and optionally SmolLM2
   (270 heads, 10 questions x 3 options) with 1, 4 and 16 head masks per forward pass.
+* SmolLM2 multiple choice (``--smollm2``): one sequence per option (before) vs each question's
+  prompt run once with its options continued from the prompt's key/value cache (after), 16
+  masks per forward, one torch thread; same masks, values compared.
 
 Timings are wall-clock on whatever machine runs this; compare the ratios within one run.
 
@@ -73,6 +76,31 @@ def head_target(name: str, n_masks: int, rng: np.random.Generator) -> dict:
     return out
 
 
+def shared_prompt(n_masks: int, rng: np.random.Generator) -> dict:
+    import torch
+
+    from ablatio.targets.head_tasks import load_mcq, multiple_choice_target
+    from ablatio.targets.shipped import load_shipped_model
+
+    torch.set_num_threads(1)
+    model, tokenizer = load_shipped_model("smollm2")
+    masks = rng.random((n_masks, 270)) < 0.5
+    out, values = {}, {}
+    for _ in range(2):  # alternate twice: load on a shared machine drifts
+        for share in (False, True):
+            target = multiple_choice_target(
+                model, tokenizer, load_mcq()[:10], metric="logodds", ablation="mean",
+                share_prompt=share, masks_per_forward=16,
+            )  # fmt: skip
+            start = time.perf_counter()
+            values[share] = target(masks)
+            key = f"share_prompt={share}"
+            out[key] = max(out.get(key, 0.0), n_masks / (time.perf_counter() - start))
+    out["max_abs_diff_shared_vs_per_option"] = float(np.max(np.abs(values[True] - values[False])))
+    out["speedup_shared_prompt"] = out["share_prompt=True"] / out["share_prompt=False"]
+    return out
+
+
 def markdown(results: dict) -> str:
     lines = [
         "# Target throughput (ablations per second)",
@@ -84,7 +112,7 @@ def markdown(results: dict) -> str:
     ]
     for target, figures in results["targets"].items():
         for key, value in figures.items():
-            if key.startswith(("n_jobs", "masks_per")):
+            if key.startswith(("n_jobs", "masks_per", "share_prompt")):
                 lines.append(f"| {target} | {key} | {value:.2f} |")
     lines += ["", "| target | speed-up | factor |", "|---|---|---|"]
     for target, figures in results["targets"].items():
@@ -100,6 +128,9 @@ def main() -> None:
     parser.add_argument("--data-masks", type=int, default=128)
     parser.add_argument("--smollm2", action="store_true", help="also time SmolLM2 (slow)")
     parser.add_argument("--smollm2-masks", type=int, default=16)
+    parser.add_argument(
+        "--only-shared-prompt", action="store_true", help="only the SmolLM2 MCQ comparison"
+    )
     parser.add_argument("--out", default=str(HERE / "results" / "targets_throughput"))
     args = parser.parse_args()
     import os
@@ -107,6 +138,17 @@ def main() -> None:
     import torch
 
     rng = np.random.default_rng(0)
+    if args.only_shared_prompt:
+        results = {
+            "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+            "torch 1 thread",
+            "load_average": [round(x, 2) for x in os.getloadavg()],
+            "targets": {"SmolLM2 MCQ (270 heads, 10 questions)": shared_prompt(32, rng)},
+        }
+        Path(args.out + "_smollm2.json").write_text(json.dumps(results, indent=1))
+        Path(args.out + "_smollm2.md").write_text(markdown(results))
+        print(markdown(results))
+        return
     results = {
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
         f"torch {torch.__version__} ({torch.get_num_threads()} threads)",
@@ -116,6 +158,7 @@ def main() -> None:
     results["targets"]["heads MiniLM (72)"] = head_target("minilm", args.masks, rng)
     if args.smollm2:
         results["targets"]["heads SmolLM2 (270)"] = head_target("smollm2", args.smollm2_masks, rng)
+        results["targets"]["SmolLM2 MCQ (270 heads, 10 questions)"] = shared_prompt(32, rng)
     Path(args.out + ".json").write_text(json.dumps(results, indent=1))
     Path(args.out + ".md").write_text(markdown(results))
     print(markdown(results))

@@ -111,3 +111,34 @@ def test_generation_raises_no_deprecation_on_this_transformers(tiny_llama, smol_
         warnings.simplefilter("error", FutureWarning)
         warnings.simplefilter("error", DeprecationWarning)
         TorchCausalLM(tiny_llama, smol_tokenizer, batch_size=2).generate(PROMPTS[:2], 3)
+
+
+@pytest.mark.parametrize("batch_size", [1, 3])
+def test_prefix_reuse_gives_the_same_values_with_fewer_tokens(
+    tiny_llama, smol_tokenizer, batch_size
+):
+    prompts = ["the trolley problem, " + p for p in PROMPTS]  # a long common start
+    fed = []
+    hook = tiny_llama.get_input_embeddings().register_forward_hook(
+        lambda _m, args, _o: fed.append(args[0].numel())
+    )
+    try:
+        plain = TorchCausalLM(tiny_llama, smol_tokenizer, batch_size=batch_size, reuse_prefix=False)
+        reuse = TorchCausalLM(tiny_llama, smol_tokenizer, batch_size=batch_size)
+        expected = plain.logprob(prompts, " Yes.")
+        n_plain, fed[:] = sum(fed), []
+        np.testing.assert_allclose(reuse.logprob(prompts, " Yes."), expected, rtol=1e-5)
+        assert sum(fed) < n_plain  # the shared prefix ran once
+        both = reuse.logprob_many(prompts, ["Yes", "No"])
+        np.testing.assert_allclose(both, plain.logprob_many(prompts, ["Yes", "No"]), rtol=1e-5)
+    finally:
+        hook.remove()
+    assert reuse._common_prefix([[1, 2, 3], [1, 2, 4]], keep=1) == 0  # below min_prefix
+    assert (
+        TorchCausalLM(tiny_llama, smol_tokenizer, min_prefix=2)._common_prefix(
+            [[1, 2, 3, 5], [1, 2, 4]], keep=1
+        )
+        == 2
+    )
+    with pytest.raises(ParameterError, match="min_prefix"):
+        TorchCausalLM(tiny_llama, smol_tokenizer, min_prefix=0)

@@ -23,9 +23,12 @@ _RAY_DIR = Path.home() / ".ray"
 def local_ray():
     """A 2-CPU local runtime for the module; removes ~/.ray if Ray created it."""
     existed = _RAY_DIR.exists()
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    yield
-    ray.shutdown()
+    with pytest.MonkeyPatch.context() as env:
+        # a local cluster needs no token: a shared ~/.ray/auth_token can vanish under another run
+        env.setenv("RAY_AUTH_MODE", "disabled")
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+        yield
+        ray.shutdown()
     if not existed:
         shutil.rmtree(_RAY_DIR, ignore_errors=True)
 

@@ -13,6 +13,7 @@ from ablatio.evaluation.heads_analysis import (
     prune_by_single_ablation,
     variance_by_depth,
 )
+from ablatio.exceptions import ParameterError
 
 # 6 heads: 0 helps; 1 and 2 are each harmless alone but jointly hurt (their pair is negative);
 # 3 hurts alone a little. Single ablations cannot see the 1x2 term.
@@ -65,3 +66,15 @@ def test_variance_by_depth_splits_fourier_energy():
     np.testing.assert_allclose(result["across"], [0.5 / 6, 0.5 / 6])
     moebius = variance_by_depth(fourier.to_moebius(), layers)
     np.testing.assert_allclose(moebius["within"], result["within"])
+
+
+def test_exact_count_pruning_continues_past_the_optimum():
+    # heads 0 and 1 hurt (removing them raises the value), the others help by 1, 2, 3
+    inter = Interactions(
+        [(), (0,), (1,), (2,), (3,), (4,)], [5.0, -1.0, -0.5, 1.0, 2.0, 3.0], n_players=5
+    )
+    assert prune_by_interactions(inter).tolist() == [0, 1]
+    assert prune_by_interactions(inter, n_remove=4).tolist() == [0, 1, 2, 3]
+    assert prune_by_interactions(inter, n_remove=1).tolist() == [0]
+    with pytest.raises(ParameterError, match="n_remove == 6"):
+        prune_by_interactions(inter, n_remove=6)

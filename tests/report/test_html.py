@@ -133,3 +133,18 @@ def test_segments_must_match_the_parts(explanation):
 def test_index_values_render_without_waterfall(explanation):
     html = render_html(explanation.index("stii", 2))
     assert "chart-top" in html and "chart-graph" in html and "chart-waterfall" not in html
+
+
+def test_depth_section_draws_one_bar_per_layer_and_share():
+    inter = ablatio.Interactions([(), (0,), (0, 1)], [1.0, 0.5, 0.25], n_players=2)
+    depth = {
+        "layers": [0, 7],
+        "first_order": [0.6, 0.0],
+        "within": [0.3, 0.0],
+        "across": [0.05, 0.05],
+    }
+    page = render_html(inter, depth=depth)
+    section = page[page.index("Explained variance by depth") :]
+    assert section.count("<rect") == 2 * 3 + 3  # 2 layers x 3 shares, plus the legend
+    assert "layer 7 within: 0.000" in section and "layer 0 first_order: 0.600" in section
+    assert "Explained variance by depth" not in render_html(inter)

@@ -30,3 +30,18 @@ def test_top_bars_follow_the_terms():
     bars = fig.axes[0].patches
     assert sorted(abs(b.get_width()) for b in bars) == sorted(abs(inter.top(4).coefficients))
     assert plot_waterfall(inter.index("stii", 2)) is None
+
+
+def test_depth_bars_stack_the_three_shares():
+    from ablatio.report.plots import plot_depth
+
+    depth = {
+        "layers": [0, 1],
+        "first_order": [0.5, 0.1],
+        "within": [0.0, 0.2],
+        "across": [0.1, 0.1],
+    }
+    fig = plot_depth(depth)
+    heights = [round(p.get_height(), 6) for p in fig.axes[0].patches]
+    assert heights == [0.5, 0.1, 0.0, 0.2, 0.1, 0.1]  # first-order, within, across per layer
+    assert [round(p.get_y(), 6) for p in fig.axes[0].patches][2:4] == [0.5, 0.1]

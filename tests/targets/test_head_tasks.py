@@ -12,6 +12,7 @@ from ablatio.exceptions import ParameterError  # noqa: E402
 from ablatio.targets.head_tasks import (  # noqa: E402
     load_mcq,
     multiple_choice_target,
+    question_values,
     similarity_target,
 )
 
@@ -111,3 +112,62 @@ def test_shipped_questions_are_well_formed():
     assert len(questions) == 100
     assert len({q["question"] for q in questions}) == 100
     assert all(len(q["options"]) == 3 and q["answer"] in (0, 1, 2) for q in questions)
+
+
+class OneTokenOptions(CharTokenizer):
+    """Options (texts starting with a space) are one token each; prompts one per character."""
+
+    def __call__(self, text, add_special_tokens=True, **kwargs):
+        if isinstance(text, str) and text.startswith(" "):
+            return {"input_ids": [1 + len(text) % (VOCAB - 1)]}
+        return super().__call__(text, add_special_tokens, **kwargs)
+
+
+@pytest.mark.parametrize("tokenizer", [CharTokenizer(), OneTokenOptions()])
+@pytest.mark.parametrize("ablation", ["zero", "mean"])
+@pytest.mark.parametrize("metric", ["logprob", "logodds", "accuracy"])
+def test_shared_prompt_equals_one_sequence_per_option(llama, tokenizer, ablation, metric):
+    common = {"metric": metric, "ablation": ablation, "masks_per_forward": 3}
+    shared = multiple_choice_target(llama, tokenizer, QUESTIONS * 2, **common)
+    plain = multiple_choice_target(llama, tokenizer, QUESTIONS * 2, share_prompt=False, **common)
+    assert shared.forward is not None and plain.forward is None
+    masks = np.random.default_rng(3).random((7, shared.n_players)) < 0.5
+    masks[0] = True
+    np.testing.assert_allclose(shared(masks), plain(masks), atol=1e-6)
+    if metric != "accuracy":
+        assert len(np.unique(shared(masks).round(6))) > 3  # the masks change the value
+    assert shared.fingerprint() != plain.fingerprint()
+
+
+def test_logodds_and_question_values(llama):
+    tok = CharTokenizer()
+    logprob = multiple_choice_target(llama, tok, QUESTIONS)
+    logodds = multiple_choice_target(llama, tok, QUESTIONS, metric="logodds")
+    masks = np.random.default_rng(4).random((5, logprob.n_players)) < 0.5
+    per_q = question_values(logprob, masks)
+    assert per_q.shape == (5, len(QUESTIONS))
+    np.testing.assert_allclose(per_q.mean(axis=1), logprob(masks), atol=1e-12)
+    # two options: log-odds = log p - log(1 - p)
+    p = np.exp(per_q)
+    np.testing.assert_allclose(question_values(logodds, masks), np.log(p / (1 - p)), atol=1e-9)
+    scores = logprob.row_scores(masks)
+    again = question_values(logprob, masks, "logodds", scores=scores)
+    np.testing.assert_allclose(again, question_values(logodds, masks), atol=1e-12)
+    accuracy = multiple_choice_target(llama, tok, QUESTIONS, metric="accuracy")
+    np.testing.assert_array_equal(
+        question_values(logprob, masks, "accuracy").mean(1), accuracy(masks)
+    )
+    with pytest.raises(ParameterError, match="metric == 'f1'"):
+        question_values(logprob, masks, "f1")
+    with pytest.raises(ParameterError, match="multiple_choice_target"):
+        question_values(similarity_target_for_error(), masks)
+
+
+def similarity_target_for_error():
+    torch.manual_seed(0)
+    config = transformers.BertConfig(
+        hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=16,
+        vocab_size=VOCAB,
+    )  # fmt: skip
+    bert = transformers.BertModel(config, add_pooling_layer=False).eval()
+    return similarity_target(bert, CharTokenizer(), [("ab", "ba"), ("cd", "dc")])

@@ -137,3 +137,21 @@ def test_fingerprint_is_stable_and_sensitive(llama):
     a = HeadTarget(model, inputs, score=_last_logit).fingerprint()
     assert a == HeadTarget(model, inputs, score=_last_logit).fingerprint()
     assert a != HeadTarget(model, inputs, score=_last_logit, ablation="mean").fingerprint()
+
+
+def test_custom_forward_with_mean_ablation_needs_a_reference(llama):
+    model, inputs = llama
+    plain = HeadTarget(model, inputs, score=_last_logit, ablation="mean")
+    staged = HeadTarget(
+        model,
+        inputs,
+        score=_last_logit,
+        ablation="mean",
+        reference=inputs,
+        forward=lambda m, batch: m(**batch),
+    )
+    masks = np.random.default_rng(1).random((4, 2 * N_HEADS)) < 0.5
+    np.testing.assert_allclose(staged(masks), plain(masks), atol=1e-12)
+    assert staged.row_scores(masks).shape == (4, 3)
+    with pytest.raises(ParameterError, match="reference="):
+        HeadTarget(model, inputs, score=_last_logit, ablation="mean", forward=lambda m, b: m(**b))

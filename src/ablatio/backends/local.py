@@ -7,6 +7,7 @@ setting is restored afterwards). torch and transformers are imported lazily.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import inspect
 from collections.abc import Iterator, Sequence
@@ -77,6 +78,13 @@ class TorchCausalLM:
         Prompts per forward pass.
     threads : int, optional
         torch CPU threads during a call (default: leave torch's setting).
+    reuse_prefix : bool, default=True
+        Scoring runs the token prefix common to all prompts of a call (the chat template's
+        opening, plus any unablated start of the text) once and continues every prompt from its
+        key/value cache; same values up to float rounding. Prefixes shorter than
+        ``min_prefix`` tokens are not worth it and are recomputed.
+    min_prefix : int, default=8
+        Shortest common prefix that is reused.
     """
 
     def __init__(
@@ -88,8 +96,14 @@ class TorchCausalLM:
         system: str | None = None,
         batch_size: int = 16,
         threads: int | None = None,
+        reuse_prefix: bool = True,
+        min_prefix: int = 8,
     ) -> None:
         check_batching(batch_size, threads)
+        if not isinstance(min_prefix, int) or min_prefix < 1:
+            msg = f"min_prefix == {min_prefix!r}, must be a positive int"
+            raise ParameterError(msg)
+        self.reuse_prefix, self.min_prefix = bool(reuse_prefix), min_prefix
         self.model = model.eval()
         self.tokenizer = tokenizer
         self.chat = bool(chat) and bool(getattr(tokenizer, "chat_template", None))
@@ -183,15 +197,55 @@ class TorchCausalLM:
         k = len(cont)
         with torch_threads(self.threads) as torch:
             target = torch.tensor(cont, dtype=torch.long)
-            for start in range(0, len(rows), self.batch_size):
-                ids, attn, pos = self._batch(rows[start : start + self.batch_size], torch)
-                logits = self.model(
-                    input_ids=ids, attention_mask=attn, position_ids=pos, logits_to_keep=k + 1
-                ).logits[:, :k, :]
-                logp = torch.log_softmax(logits.float(), dim=-1)
-                picked = logp.gather(2, target.expand(len(ids), k).unsqueeze(-1)).squeeze(-1)
-                out[start : start + len(ids)] = picked.sum(dim=1).double().numpy()
+            for start, logits in self._last_logits(rows, k + 1, torch):
+                logp = torch.log_softmax(logits[:, :k, :].float(), dim=-1)
+                picked = logp.gather(2, target.expand(len(logp), k).unsqueeze(-1)).squeeze(-1)
+                out[start : start + len(logp)] = picked.sum(dim=1).double().numpy()
         return out
+
+    def _last_logits(self, rows: list[list[int]], keep: int, torch: Any) -> Iterator[Any]:
+        """``(start, logits (b, keep, vocab))`` of the last ``keep`` positions, batch by batch.
+
+        With ``reuse_prefix``, the prefix ``P`` common to all rows (leaving each row at least
+        ``keep`` tokens) runs once; each batch continues from a copy of its key/value cache,
+        its remainders left-padded between the prefix and the tokens (attention mask
+        ``1^P 0^pad 1^len``, positions ``P, P+1, ...``).
+        """
+        shared = self._common_prefix(rows, keep) if self.reuse_prefix else 0
+        cache = None
+        if shared:
+            ids = torch.tensor([rows[0][:shared]], dtype=torch.long)
+            cache = _reuse_cache(self.model, self.model(input_ids=ids, use_cache=True))
+        for start in range(0, len(rows), self.batch_size):
+            chunk = [row[shared:] for row in rows[start : start + self.batch_size]]
+            ids, attn, pos = self._batch(chunk, torch)
+            extra: dict[str, Any] = {}
+            if cache is not None:
+                ((key, value),) = cache.items()
+                copied = copy.deepcopy(value)
+                copied.batch_repeat_interleave(len(chunk))
+                extra = {key: copied}
+                attn = torch.cat([torch.ones((len(chunk), shared), dtype=attn.dtype), attn], 1)
+                pos = pos + shared
+            yield (
+                start,
+                self.model(
+                    input_ids=ids,
+                    attention_mask=attn,
+                    position_ids=pos,
+                    logits_to_keep=keep,
+                    **extra,
+                ).logits,
+            )
+
+    def _common_prefix(self, rows: list[list[int]], keep: int) -> int:
+        """Length of the token prefix shared by all rows, or 0 when below ``min_prefix``."""
+        limit = min(len(row) for row in rows) - keep
+        first = rows[0]
+        shared = 0
+        while shared < limit and all(row[shared] == first[shared] for row in rows):
+            shared += 1
+        return shared if shared >= self.min_prefix else 0
 
     def logprob_many(self, prompts: Sequence[str], continuations: Sequence[str]) -> np.ndarray:
         """Log-probabilities ``(n_prompts, n_continuations)``; one pass if all are one token.
@@ -209,13 +263,9 @@ class TorchCausalLM:
         out = np.empty((len(rows), len(ids)), dtype=np.float64)
         with torch_threads(self.threads) as torch:
             wanted = torch.tensor([i[0] for i in ids], dtype=torch.long)
-            for start in range(0, len(rows), self.batch_size):
-                batch, attn, pos = self._batch(rows[start : start + self.batch_size], torch)
-                logits = self.model(
-                    input_ids=batch, attention_mask=attn, position_ids=pos, logits_to_keep=1
-                ).logits[:, -1, :]
-                logp = torch.log_softmax(logits.float(), dim=-1)[:, wanted]
-                out[start : start + len(batch)] = logp.double().numpy()
+            for start, logits in self._last_logits(rows, 1, torch):
+                logp = torch.log_softmax(logits[:, -1, :].float(), dim=-1)[:, wanted]
+                out[start : start + len(logp)] = logp.double().numpy()
         return out
 
     def generate(self, prompts: Sequence[str], max_new_tokens: int) -> list[str]:

@@ -36,13 +36,17 @@ def _mask_without(n: int, removed: np.ndarray) -> np.ndarray:
     return mask
 
 
-def prune_by_interactions(interactions: Interactions, max_remove: int | None = None) -> np.ndarray:
+def prune_by_interactions(
+    interactions: Interactions, max_remove: int | None = None, *, n_remove: int | None = None
+) -> np.ndarray:
     """Heads whose joint removal raises the recovered value, chosen greedily.
 
     Starting from all heads kept, repeatedly remove the head whose removal raises the
     predicted value :math:`\\hat f(N \\setminus R)` most, while some removal raises it (and at
     most ``max_remove`` heads). The removed set :math:`R` has negative joint contribution
     :math:`\\hat f(N) - \\hat f(N \\setminus R) < 0`, interactions between heads included.
+    With ``n_remove``, exactly that many heads are removed: the greedy step continues with the
+    removal that lowers the predicted value least once none raises it.
 
     Returns
     -------
@@ -50,7 +54,12 @@ def prune_by_interactions(interactions: Interactions, max_remove: int | None = N
         Removed heads, in the order chosen.
     """
     n = interactions.n_players
+    if n_remove is not None and not 0 <= n_remove <= n:
+        msg = f"n_remove == {n_remove}, must be between 0 and the {n} players"
+        raise ParameterError(msg)
     limit = n if max_remove is None else max_remove
+    if n_remove is not None:
+        limit = n_remove
     kept = np.ones(n, dtype=bool)
     removed: list[int] = []
     current = float(interactions.predict(kept[None])[0])
@@ -60,7 +69,7 @@ def prune_by_interactions(interactions: Interactions, max_remove: int | None = N
         trial[np.arange(len(candidates)), candidates] = False
         values = interactions.predict(trial)
         best = int(np.argmax(values))
-        if values[best] <= current:
+        if values[best] <= current and n_remove is None:
             break
         current = float(values[best])
         kept[candidates[best]] = False

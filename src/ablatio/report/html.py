@@ -25,6 +25,7 @@ from ablatio.report.svg import (
     NEGATIVE,
     POSITIVE,
     bar_chart,
+    depth_chart,
     graph_chart,
     rgb,
     waterfall_chart,
@@ -187,6 +188,17 @@ def _as_interactions(value: Any) -> Interactions:
     return inner
 
 
+def _depth(depth: Mapping[str, Any] | None) -> str:
+    if depth is None:
+        return ""
+    return (
+        "<h2>Explained variance by depth</h2><p class='muted'>Per layer: share of the explained "
+        "variance (Fourier energy) in first-order terms, interactions within the layer and "
+        "interactions across layers (split among the layers involved).</p>"
+        f"<div class='chart' id='chart-depth'>{depth_chart(depth)}</div>"
+    )
+
+
 def _settings(settings: Mapping[str, Any]) -> str:
     rows = "".join(
         f"<tr><td>{escape(str(k))}</td><td>{escape(json.dumps(v, default=str))}</td></tr>"
@@ -206,6 +218,7 @@ def render_html(
     top_k: int = 20,
     verdict: str | None = None,
     verdict_reasons: Sequence[str] = (),
+    depth: Mapping[str, Any] | None = None,
 ) -> str:
     """The report page as one HTML string (no external resources, no script).
 
@@ -227,6 +240,9 @@ def render_html(
         Number of terms in the table, bar chart and graph.
     verdict, verdict_reasons : str and sequence of str, optional
         The reality check's verdict (:func:`ablatio.reality_check`) and its justification.
+    depth : mapping, optional
+        Attention-head targets: the result of
+        :func:`~ablatio.evaluation.heads_analysis.variance_by_depth`, drawn as stacked bars.
     """
     if not isinstance(top_k, int) or top_k < 1:
         msg = f"top_k == {top_k!r}, must be a positive int"
@@ -263,6 +279,7 @@ def render_html(
         " Lines: pairwise terms; dashed spokes to a grey hub: higher-order terms. Red "
         "positive, blue negative.</p>"
         f"<div class='chart' id='chart-graph'>{graph_chart(graph)}</div>"
+        + _depth(depth)
         + _settings(settings)
         + "</body></html>"
     )

@@ -8,6 +8,7 @@ from the same records as the HTML report (:mod:`ablatio.report.figures`);
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +16,16 @@ from ablatio._optional import require
 from ablatio.interactions import Interactions
 from ablatio.report.figures import interaction_graph, top_terms, waterfall
 from ablatio.report.plot_api import cut_label as _cut
-from ablatio.report.svg import NEGATIVE, NEUTRAL, POSITIVE
+from ablatio.report.svg import DEPTH_COLORS, NEGATIVE, NEUTRAL, POSITIVE
 
-__all__ = ["FIGURE_DPI", "plot_interaction_graph", "plot_top", "plot_waterfall", "save_figures"]
+__all__ = [
+    "FIGURE_DPI",
+    "plot_depth",
+    "plot_interaction_graph",
+    "plot_top",
+    "plot_waterfall",
+    "save_figures",
+]
 
 #: Resolution of the saved PNGs.
 FIGURE_DPI = 150
@@ -58,6 +66,23 @@ def plot_top(inter: Interactions, k: int = 20) -> Any:
     ax.set_xlabel(f"coefficient ({inter.basis})")
     ax.set_title("Top interactions")
     return _plain(fig)
+
+
+def plot_depth(depth: Mapping[str, Any], title: str = "Explained variance by depth") -> Any:
+    """Stacked bars per layer of :func:`~ablatio.evaluation.heads_analysis.variance_by_depth`."""
+    layers = list(depth["layers"])
+    fig = _figure(7.0, 3.6)
+    ax = fig.add_subplot()
+    bottom = [0.0] * len(layers)
+    for key, color in DEPTH_COLORS.items():
+        values = [float(v) for v in depth[key]]
+        ax.bar(layers, values, bottom=bottom, color=color, label=key.replace("_", "-"))
+        bottom = [b + v for b, v in zip(bottom, values, strict=True)]
+    ax.set_xlabel("layer")
+    ax.set_ylabel("share of explained variance")
+    ax.set_title(title)
+    ax.legend(frameon=False)
+    return fig
 
 
 def plot_waterfall(inter: Interactions, k: int = 10) -> Any | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from html import escape
 
 from ablatio.report.figures import Graph, Step
@@ -12,7 +12,9 @@ __all__ = [
     "NEGATIVE",
     "NEUTRAL",
     "POSITIVE",
+    "DEPTH_COLORS",
     "bar_chart",
+    "depth_chart",
     "graph_chart",
     "rgb",
     "waterfall_chart",
@@ -24,6 +26,8 @@ POSITIVE = "#c0392b"
 NEGATIVE = "#2471a3"
 #: Totals in the waterfall and hyperedge hubs.
 NEUTRAL = "#566573"
+#: Fills of the first-order, within-layer and across-layer shares in the depth chart.
+DEPTH_COLORS = {"first_order": "#7f8c8d", "within": "#c0392b", "across": "#2471a3"}
 #: Pixel geometry shared by the charts.
 _WIDTH = 760
 _ROW = 22
@@ -91,6 +95,41 @@ def bar_chart(rows: Sequence[tuple[str, float]], label: str = "bar chart") -> st
             f'<rect x="{x:.1f}" y="{y + 3}" width="{max(w, 1.0):.1f}" height="{_ROW - 6}" '
             f'fill="{_color(value)}"/>'
             f'<text x="{x0 + max(shown, 0.0) * per + 4:.1f}" y="{y + 15}">{_fmt(value)}</text></g>'
+        )
+    return _svg(_WIDTH, height, body, label)
+
+
+def depth_chart(depth: Mapping[str, Sequence[float]], label: str = "variance by depth") -> str:
+    """Stacked horizontal bars per layer: first-order, within-layer and across-layer shares.
+
+    ``depth`` is :func:`ablatio.evaluation.heads_analysis.variance_by_depth`'s result; bar
+    lengths are shares of the total explained variance (scaled to the largest layer).
+    """
+    layers = list(depth["layers"])
+    parts = [(key, [float(v) for v in depth[key]]) for key in DEPTH_COLORS]
+    totals = [sum(values[i] for _, values in parts) for i in range(len(layers))]
+    per = (_WIDTH - 120 - 2 * _PAD) / (max(totals, default=0.0) or 1.0)
+    row = 14
+    height = row * len(layers) + 2 * _PAD + 20
+    body = []
+    for i, layer in enumerate(layers):
+        y, x = _PAD + i * row, 70.0
+        body.append(f'<text x="64" y="{y + 11}" text-anchor="end">layer {int(layer)}</text>')
+        for key, values in parts:
+            w = values[i] * per
+            body.append(
+                f'<rect x="{x:.1f}" y="{y + 2}" width="{w:.1f}" height="{row - 3}" '
+                f'fill="{DEPTH_COLORS[key]}"><title>layer {int(layer)} {key}: '
+                f"{values[i]:.3f}</title></rect>"
+            )
+            x += w
+        body.append(f'<text x="{x + 4:.1f}" y="{y + 11}">{totals[i]:.3f}</text>')
+    legend_y = height - _PAD
+    for j, key in enumerate(DEPTH_COLORS):
+        body.append(
+            f'<rect x="{70 + 150 * j}" y="{legend_y - 9}" width="10" height="10" '
+            f'fill="{DEPTH_COLORS[key]}"/><text x="{84 + 150 * j}" y="{legend_y}">'
+            f"{key.replace('_', '-')}</text>"
         )
     return _svg(_WIDTH, height, body, label)
 

@@ -3,8 +3,10 @@
 The parts are groups of training examples (given by the user, or k-means clusters). A mask
 keeps a subset of groups; the value is a chosen output of a model retrained from scratch on the
 kept examples and evaluated on test points. Retrainings of one batch run in parallel with
-joblib, and :class:`~ablatio.games.game.Game` stores every finished batch in its SQLite cache,
-so an interrupted run resumes where it stopped.
+joblib processes, or on any :class:`~ablatio.backends.base.Backend` (e.g. a Ray cluster,
+``backend="ray"``: the data is shipped once per batch, each worker retrains a chunk of masks);
+:class:`~ablatio.games.game.Game` stores every finished batch in its SQLite cache, so an
+interrupted run resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import numpy as np
 
 from ablatio._identity import callable_id
 from ablatio._validation import RandomState, check_random_state
+from ablatio.backends.base import Backend, get_backend
 from ablatio.exceptions import ParameterError
 from ablatio.targets.base import Target
 
@@ -143,6 +146,42 @@ def _call_user(
     return float(np.mean(train_and_score(rows))), False
 
 
+class _Retrainer:
+    """Picklable job shipped to workers: retrain once per mask of a chunk, BLAS single-threaded.
+
+    Returns ``float64 (n_masks, 2)``: the value and whether the prior fallback was used. One
+    BLAS thread everywhere makes the values independent of where they run (a multi-threaded
+    BLAS sums in another order, so a fit in the driver and in a Ray worker differed in the
+    last bits).
+    """
+
+    def __init__(self, target: DataTarget) -> None:
+        self.groups = target.groups
+        self.train_and_score = target.train_and_score
+        self.args = (
+            target.estimator, target.X, target.y, target.X_test, target.true_col,
+            target.classes,
+        )  # fmt: skip
+        self.score, self.floor = target.score, target.proba_floor
+
+    def __call__(self, masks: np.ndarray) -> np.ndarray:
+        from threadpoolctl import threadpool_limits
+
+        out = np.empty((len(masks), 2), dtype=np.float64)
+        with threadpool_limits(limits=1):
+            self._fill(masks, out)
+        return out
+
+    def _fill(self, masks: np.ndarray, out: np.ndarray) -> None:
+        for i, mask in enumerate(masks):
+            kept = [self.groups[k] for k in np.flatnonzero(mask)]
+            rows = np.sort(np.concatenate(kept)) if kept else np.zeros(0, dtype=np.int64)
+            if self.train_and_score is not None:
+                out[i] = _call_user(self.train_and_score, rows)
+            else:
+                out[i] = _retrain(*self.args, rows, self.score, self.floor)
+
+
 class DataTarget(Target):
     """Value of a model retrained on the kept groups of training examples.
 
@@ -171,10 +210,16 @@ class DataTarget(Target):
     proba_floor : float, default=1e-6
         Probabilities are clipped below at this value before taking logarithms.
     n_jobs : int, default=1
-        Retrainings run in parallel with joblib (``-1``: all cores). With 1, the built-in
-        retrainings run one after the other with single-threaded BLAS/OpenMP: these small
-        fits gain nothing from threads, and on a loaded 2-core machine the default threads
-        made each one ~40x slower (joblib's workers are limited the same way).
+        Retrainings run in parallel with joblib (``-1``: all cores); ignored with ``backend``.
+        Every retraining runs with single-threaded BLAS/OpenMP wherever it runs: these small
+        fits gain nothing from threads (on a loaded 2-core machine the default threads made
+        each one ~40x slower), and one thread makes the values independent of the backend.
+    backend : {"ray", "processes", "threads"} or Backend, optional
+        Run the retrainings of each call on this backend instead of joblib (e.g. a
+        :class:`~ablatio.backends.ray.RayBackend` on a cluster), in chunks of ``chunk_size``
+        masks; values are the same as serial, bit for bit.
+    chunk_size : int, default=4
+        Masks retrained by one backend or joblib task.
     random_state : int, Generator or None
         Seeds the k-means grouping.
 
@@ -217,8 +262,13 @@ class DataTarget(Target):
         score: str = "margin",
         proba_floor: float = 1e-6,
         n_jobs: int = 1,
+        backend: str | Backend | None = None,
+        chunk_size: int = 4,
         random_state: RandomState = None,
     ) -> None:
+        if not isinstance(chunk_size, int) or chunk_size < 1:
+            msg = f"chunk_size == {chunk_size!r}, must be a positive int"
+            raise ParameterError(msg)
         if (estimator is None) == (train_and_score is None):
             msg = "pass exactly one of estimator= (scikit-learn) or train_and_score= (callable)"
             raise ParameterError(msg)
@@ -241,6 +291,8 @@ class DataTarget(Target):
             raise ParameterError(msg)
         self.estimator, self.train_and_score = estimator, train_and_score
         self.score, self.proba_floor, self.n_jobs = score, proba_floor, n_jobs
+        self.backend = None if backend is None else get_backend(backend)
+        self.chunk_size = chunk_size
         self.classes = np.unique(self.y)
         if estimator is not None and not np.isin(self.y_test, self.classes).all():
             msg = "y_test holds classes absent from y: the true class would have no probability"
@@ -290,36 +342,20 @@ class DataTarget(Target):
 
     def __call__(self, masks: np.ndarray) -> np.ndarray:
         """Retrain once per mask ``bool (n_masks, n_players)``; values ``float64 (n_masks,)``."""
-        from joblib import Parallel, delayed
-
-        jobs = []
-        for mask in masks:
-            rows = self.rows(mask)
-            if self.train_and_score is not None:
-                jobs.append(delayed(_call_user)(self.train_and_score, rows))
-            else:
-                jobs.append(
-                    delayed(_retrain)(
-                        self.estimator,
-                        self.X,
-                        self.y,
-                        self.X_test,
-                        self.true_col,
-                        self.classes,
-                        rows,
-                        self.score,
-                        self.proba_floor,
-                    )  # fmt: skip
-                )
-        if self.n_jobs == 1:
-            from threadpoolctl import threadpool_limits  # a scikit-learn dependency
-
-            with threadpool_limits(limits=1 if self.train_and_score is None else None):
-                results = [fn(*args, **kwargs) for fn, args, kwargs in jobs]
+        job = _Retrainer(self)
+        step = self.chunk_size
+        chunks = [masks[s : s + step] for s in range(0, len(masks), step)]
+        if self.backend is not None:
+            parts = list(self.backend.map(job, chunks))
+        elif self.n_jobs == 1:
+            parts = [job(masks)]
         else:
-            results = Parallel(n_jobs=self.n_jobs)(jobs)
-        self.n_fallbacks += sum(fell_back for _, fell_back in results)
-        return np.array([value for value, _ in results], dtype=np.float64)
+            from joblib import Parallel, delayed
+
+            parts = Parallel(n_jobs=self.n_jobs)(delayed(job)(chunk) for chunk in chunks)
+        done = np.concatenate(parts) if parts else np.zeros((0, 2))
+        self.n_fallbacks += int(done[:, 1].sum())
+        return done[:, 0].copy()
 
     def fingerprint(self) -> str:
         """Hash of the data, groups, estimator parameters (or the callable's identity) and score."""

@@ -6,6 +6,10 @@ replaces the slices of ablated heads by zero or by their mean over a reference b
 takes a ``(rows, n_heads)`` keep-mask, so one forward pass evaluates several head masks: the
 evaluation batch is replicated once per mask (rows ``r * B .. r * B + B - 1`` belong to mask
 ``r``). transformers 5.x ignores ``head_mask``; hooks work on every version.
+
+A custom ``forward`` may run the model several times per evaluation (e.g. a shared prompt
+once, then its continuations from the prompt's key/value cache): every hooked call whose batch
+is a multiple ``k * rows * B`` of the evaluation rows gets each keep-row repeated ``k`` times.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ ABLATIONS = ("zero", "mean")
 
 Score = Callable[[Any, Mapping[str, Any]], Any]
 Reduce = Callable[[Any], Any]
+Forward = Callable[[Any, Mapping[str, Any]], Any]
 
 
 @dataclass(frozen=True)
@@ -109,6 +114,11 @@ class HeadTarget(Target):
         Only heads of these layers are parts (default: every layer).
     masks_per_forward : int, default=8
         Head masks evaluated in one forward pass (batch ``masks_per_forward * B``).
+    forward : callable, optional
+        ``forward(model, batch) -> outputs`` (default ``model(**batch)``), for tasks that run
+        the model in stages; the first tensor of ``inputs`` sets the rows ``B`` and later calls
+        may use ``k * B`` rows per mask (rows ordered mask, then evaluation row, then copy).
+        With ``ablation="mean"`` it needs an explicit ``reference`` (run as ``model(**ref)``).
     name : str, default=""
         Identifies model and task in :meth:`fingerprint` (e.g. the checkpoint name).
 
@@ -138,6 +148,7 @@ class HeadTarget(Target):
         reference: Mapping[str, Any] | None = None,
         layers: Sequence[int] | None = None,
         masks_per_forward: int = 8,
+        forward: Forward | None = None,
         name: str = "",
     ) -> None:
         self.torch = require("torch", extra="torch")
@@ -147,7 +158,11 @@ class HeadTarget(Target):
         if not isinstance(masks_per_forward, int) or masks_per_forward < 1:
             msg = f"masks_per_forward == {masks_per_forward!r}, must be a positive int"
             raise ParameterError(msg)
+        if forward is not None and ablation == "mean" and reference is None:
+            msg = "ablation='mean' with a custom forward needs reference= (plain model inputs)"
+            raise ParameterError(msg)
         self.model = model.eval()
+        self.forward = forward
         self.inputs, self.extras = dict(inputs), dict(extras or {})
         self.score, self.reduce = score, reduce
         self.ablation, self.masks_per_forward, self.name = ablation, masks_per_forward, name
@@ -186,7 +201,7 @@ class HeadTarget(Target):
         handles = [a.module.register_forward_pre_hook(record) for a in self.layers]
         try:
             with self.torch.no_grad():
-                self.model(**batch)
+                self.model(**batch)  # a custom forward always comes with a plain reference
         finally:
             for handle in handles:
                 handle.remove()
@@ -200,6 +215,8 @@ class HeadTarget(Target):
             if keep is None:
                 return None
             x = args[0]
+            if x.shape[0] != keep.shape[0]:  # a later stage with k rows per evaluation row
+                keep = keep.repeat_interleave(x.shape[0] // keep.shape[0], dim=0)
             heads = x.reshape(*x.shape[:-1], layer.n_heads, layer.head_dim)
             view = (x.shape[0],) + (1,) * (x.dim() - 2) + (layer.n_heads, 1)
             if self._fills is None:
@@ -211,8 +228,8 @@ class HeadTarget(Target):
 
         return ablate
 
-    def _forward(self, masks: np.ndarray) -> np.ndarray:
-        """Values of up to ``masks_per_forward`` masks in one forward pass."""
+    def _forward(self, masks: np.ndarray) -> Any:
+        """Row scores ``(rows, B, ...)`` of up to ``masks_per_forward`` masks in one pass."""
         torch = self.torch
         rows = len(masks)
         keep = []
@@ -228,21 +245,37 @@ class HeadTarget(Target):
         ]
         try:
             with torch.no_grad():
-                outputs = self.model(**batch)
+                if self.forward is None:
+                    outputs = self.model(**batch)
+                else:
+                    outputs = self.forward(self.model, batch)
                 scores = self.score(outputs, {**batch, **_replicate(self.extras, rows)})
-                scores = scores.reshape(rows, self.batch_rows, *scores.shape[1:])
-                values = scores.mean(dim=1) if self.reduce is None else self.reduce(scores)
         finally:
             self._keep = None
             for handle in handles:
                 handle.remove()
-        return values.double().cpu().numpy().reshape(rows)
+        return scores.reshape(rows, self.batch_rows, *scores.shape[1:])
+
+    def _values(self, masks: np.ndarray) -> np.ndarray:
+        scores = self._forward(masks)
+        with self.torch.no_grad():
+            values = scores.mean(dim=1) if self.reduce is None else self.reduce(scores)
+        return values.double().cpu().numpy().reshape(len(masks))
 
     def __call__(self, masks: np.ndarray) -> np.ndarray:
         """Task scores ``float64 (n_masks,)`` of head masks ``bool (n_masks, n_players)``."""
         step = self.masks_per_forward
-        parts = [self._forward(masks[s : s + step]) for s in range(0, len(masks), step)]
+        parts = [self._values(masks[s : s + step]) for s in range(0, len(masks), step)]
         return np.concatenate(parts) if parts else np.zeros(0)
+
+    def row_scores(self, masks: np.ndarray) -> np.ndarray:
+        """Per-row scores ``float64 (n_masks, B, ...)`` before ``reduce`` (e.g. per question)."""
+        step = self.masks_per_forward
+        parts = [
+            self._forward(masks[s : s + step]).double().cpu().numpy()
+            for s in range(0, len(masks), step)
+        ]
+        return np.concatenate(parts)
 
     def fingerprint(self) -> str:
         """Hash of the name, model weights (per-tensor sums), inputs, layers, ablation, score."""
@@ -250,9 +283,11 @@ class HeadTarget(Target):
         with self.torch.no_grad():
             weights = [float(p.double().sum()) for p in self.model.parameters()]
         digest.update(f"{self.name}|{type(self.model).__name__}|{weights}".encode())
+        staged = () if self.forward is None else (self.forward,)
         funcs = [
             callable_id(self.score, "HeadTarget's score"),
             callable_id(self.reduce, "HeadTarget's reduce"),
+            *(callable_id(f, "HeadTarget's forward") for f in staged),
         ]
         digest.update(f"{self.layer_ids}|{self.ablation}|{funcs}".encode())
         for key, value in sorted({**self.inputs, **self.extras}.items()):
