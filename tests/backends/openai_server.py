@@ -13,8 +13,8 @@ randomly initialised Llama) on ``/v1/completions`` (with ``echo`` + ``logprobs``
 ``no_logprobs``    leave ``logprobs`` out of the answers
 ``required_key``   answer 401 (quoting the key received) unless this bearer key is sent
 ``quote_auth``     how the 401 body quotes the Authorization header: ``"plain"``, ``"json"``
-                   (every ``/`` escaped as ``\\/``), ``"percent"``, ``"padded"`` (after 280
-                   characters of text, so a 300-character cut falls inside the key)
+                   (every ``/`` escaped as ``\\/``), ``"percent"``, ``"padded"`` (the key starts at
+                   character 280, so a 300-character cut falls inside it)
 ``drip``           seconds between the bytes of each answer (headers first, then the body)
 ``raw_reply``      ``(headers, body)`` sent verbatim for every request (e.g. a gzip bomb);
                    with ``Transfer-Encoding: chunked`` no length is announced
@@ -168,8 +168,10 @@ class OpenAIServer:
         """A 401 body quoting the Authorization header as ``quote_auth`` says."""
         if self.quote_auth == "percent":
             auth = urllib.parse.quote(auth, safe="")
-        pad = "x" * 280 + " " if self.quote_auth == "padded" else ""
-        text = json.dumps({"error": {"message": f"{pad}invalid key: {auth}"}})
+        head = '{"error": {"message": "'
+        pad = "x" * (280 - len(head) - len("invalid key: Bearer ") - 1) + " "
+        message = f"{pad if self.quote_auth == 'padded' else ''}invalid key: {auth}"
+        text = json.dumps({"error": {"message": message}})
         if self.quote_auth == "json":
             text = text.replace("/", "\\/")
         return text.encode()
