@@ -20,6 +20,9 @@ randomly initialised Llama) on ``/v1/completions`` (with ``echo`` + ``logprobs``
                    with ``Transfer-Encoding: chunked`` no length is announced
 ``bad_logprob``    JSON value sent instead of every log-probability (``True``, ``"-1"``, NaN)
 ``logprob_shift``  ``{model name: shift}`` added to every log-probability of that model
+``echo_shifted``   echo each prompt token's log-probability one position late (the value of
+                   the token under the *next* position's distribution), as llama-cpp-python's
+                   server does for models that add no BOS token
 
 Connections are HTTP/1.1 keep-alive; ``client_ports`` records the client port of every
 request, so ``len(set(client_ports))`` counts TCP connections.
@@ -61,6 +64,7 @@ class OpenAIServer:
         self.raw_reply: tuple[dict[str, str], bytes] | None = None
         self.bad_logprob: Any = None
         self.logprob_shift: dict[str, float] = {}
+        self.echo_shifted = False
         self.client_ports: list[int] = []
         self.n_requests = 0
         self.auth_headers: list[str | None] = []
@@ -187,20 +191,30 @@ class OpenAIServer:
         lm = self.lm
         with self._model_lock:
             generated = lm.generate([prompt], body.get("max_tokens") or 1)[0]
-            echo = self._echo(prompt, body["model"]) if body.get("echo") else None
+            if body.get("echo"):
+                echo = self._echo(prompt, body["model"])
+            else:  # the generated tokens only: their generation-time log-probabilities
+                full = self._echo(prompt + generated, body["model"], shifted=False)
+                keep = [i for i, o in enumerate(full["text_offset"]) if o >= len(prompt)]
+                echo = {
+                    "tokens": [full["tokens"][i] for i in keep],
+                    "token_logprobs": [full["token_logprobs"][i] for i in keep],
+                    "text_offset": [full["text_offset"][i] for i in keep],
+                }
         choice: dict[str, Any] = {"index": 0, "text": generated, "finish_reason": "length"}
         choice["logprobs"] = None if self.no_logprobs or body.get("logprobs") is None else echo
         return {"object": "text_completion", "model": body["model"], "choices": [choice]}
 
-    def _echo(self, prompt: str, model_name: str) -> dict[str, Any]:
+    def _echo(self, prompt: str, model_name: str, *, shifted: bool | None = None) -> dict[str, Any]:
         tok, model = self.lm.tokenizer, self.lm.model
         enc = tok(prompt, add_special_tokens=False, return_offsets_mapping=True)
         ids = enc["input_ids"]
         with torch.inference_mode():
             logp = torch.log_softmax(model(torch.tensor([ids])).logits[0].float(), -1)
         values: list[Any] = [None]
+        late = self.echo_shifted if shifted is None else shifted
         for t in range(1, len(ids)):
-            values.append(self._logprob(float(logp[t - 1, ids[t]]), model_name))
+            values.append(self._logprob(float(logp[t if late else t - 1, ids[t]]), model_name))
         return {
             "tokens": [prompt[a:b] for a, b in enc["offset_mapping"]],
             "token_logprobs": values,

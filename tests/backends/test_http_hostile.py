@@ -197,7 +197,8 @@ def test_one_kept_alive_connection_serves_every_batch(server, local):
             ep.logprob([f"batch {i}"], " yes"), local.logprob([f"batch {i}"], " yes"), rtol=1e-4
         )
     ep.close()
-    assert len(server.client_ports) == 5 and len(set(server.client_ports)) == 1
+    assert len(server.client_ports) == 2 + 5  # the echo check's two requests, then 5 batches
+    assert len(set(server.client_ports)) == 1
 
 
 # -- 5. log-probs must be finite numbers -------------------------------------------------------
@@ -215,14 +216,40 @@ def test_one_kept_alive_connection_serves_every_batch(server, local):
 def test_non_numeric_logprobs_are_refused_never_cached_and_asked_again(server, tmp_path, mode, bad):
     server.bad_logprob = bad
     path = tmp_path / "r.sqlite"
-    ep = OpenAIEndpoint(server.base_url, "tiny", mode=mode, cache=path, **FAST)
+    ep = OpenAIEndpoint(server.base_url, "tiny", mode=mode, cache=path, verify_echo=False, **FAST)
     with pytest.raises(EvaluationError, match="as a log-probability.*not (a number|finite)"):
         ep.logprob(["is it?"], " yes")
     assert len(ep.cache) == 0
     ep.close()
     server.bad_logprob = None  # the server is fixed: the next run asks again and succeeds
     sent = server.n_requests
-    again = OpenAIEndpoint(server.base_url, "tiny", mode=mode, cache=path, **FAST)
+    again = OpenAIEndpoint(
+        server.base_url, "tiny", mode=mode, cache=path, verify_echo=False, **FAST
+    )
     assert np.isfinite(again.logprob(["is it?"], " yes")).all()
     assert server.n_requests == sent + 1
+    again.close()
+
+
+# -- echoed prompt log-probs must be the generation-time ones ----------------------------------
+def test_a_server_echoing_shifted_logprobs_is_detected(server):
+    server.echo_shifted = True  # llama-cpp-python's server for models without a BOS token
+    ep = OpenAIEndpoint(server.base_url, "tiny", **FAST)
+    with pytest.raises(EvaluationError, match="not the generation-time ones.*mode='chat'"):
+        ep.logprob(["pull the lever", "do not pull the lever now"], " yes")
+    ep.close()
+
+
+def test_the_echo_check_runs_once_and_is_cached(server, local, tmp_path):
+    path = tmp_path / "r.sqlite"
+    ep = OpenAIEndpoint(server.base_url, "tiny", cache=path, **FAST)
+    for prompts in (["pull the lever"], ["do not pull the lever", "now"]):
+        np.testing.assert_allclose(
+            ep.logprob(prompts, " yes"), local.logprob(prompts, " yes"), rtol=1e-4
+        )
+    assert ep.n_requests == 2 + 3  # the check's two requests, then one per prompt
+    ep.close()
+    again = OpenAIEndpoint(server.base_url, "tiny", cache=path, **FAST)
+    again.logprob(["pull the lever"], " yes")
+    assert again.n_requests == 0
     again.close()

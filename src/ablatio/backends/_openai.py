@@ -14,7 +14,13 @@ from typing import Any
 
 from ablatio.exceptions import EvaluationError
 
-__all__ = ["chat_first_token_logprob", "echo_logprob", "generated_text", "logprob_number"]
+__all__ = [
+    "chat_first_token_logprob",
+    "echo_logprob",
+    "first_generated_logprob",
+    "generated_text",
+    "logprob_number",
+]
 
 
 def _no_logprobs(where: str) -> EvaluationError:
@@ -76,6 +82,22 @@ def echo_logprob(response: dict[str, Any], start: int, end: int) -> float:
         msg = "the echoed tokens do not cover the continuation: the server ignored echo=true"
         raise EvaluationError(msg)
     return total
+
+
+def first_generated_logprob(response: dict[str, Any]) -> list[Any]:
+    """``[text, log-probability]`` of the first generated token (``["", 0.0]`` if none)."""
+    logprobs = _choice(response).get("logprobs")
+    tokens = logprobs.get("tokens") if isinstance(logprobs, dict) else None
+    values = logprobs.get("token_logprobs") if isinstance(logprobs, dict) else None
+    if not (isinstance(tokens, list) and isinstance(values, list)):
+        where = "no token_logprobs for the generated token"
+        raise _no_logprobs(where)
+    if not tokens or not values:
+        return ["", 0.0]  # the model ended at once: nothing generated
+    if not isinstance(tokens[0], str):
+        msg = f"malformed generated token {tokens[0]!r}"
+        raise EvaluationError(msg)
+    return [tokens[0], logprob_number(values[0], f"generated token {tokens[0]!r}")]
 
 
 def chat_first_token_logprob(response: dict[str, Any], continuation: str) -> float:

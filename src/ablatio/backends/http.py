@@ -47,7 +47,12 @@ import numpy as np
 
 from ablatio._optional import require
 from ablatio._validation import RandomState, check_random_state
-from ablatio.backends._openai import chat_first_token_logprob, echo_logprob, generated_text
+from ablatio.backends._openai import (
+    chat_first_token_logprob,
+    echo_logprob,
+    first_generated_logprob,
+    generated_text,
+)
 from ablatio.backends._responses import ResponseCache, request_key
 from ablatio.exceptions import EvaluationError, ParameterError
 
@@ -63,6 +68,8 @@ _QUOTE = 300
 _PARSED_PREFIX = "parsed:"
 #: Default ``max_response_bytes``: 8 MiB, far above any scoring response.
 DEFAULT_MAX_RESPONSE_BYTES = 8 * 2**20
+#: Largest gap (nats) between a token's echoed and generated log-probability, ``a + r |lp|``.
+ECHO_TOLERANCE = (0.05, 0.01)
 #: ``Authorization: Bearer/Basic <credential>`` wherever a server quotes it.
 _AUTH_HEADER = re.compile(r"(?i)\b(bearer|basic)(\s+|%20|\+)[A-Za-z0-9._~+/=%\\-]+")
 
@@ -168,6 +175,13 @@ class OpenAIEndpoint:
         Keep each raw response JSON in ``cache``. Completions-mode responses echo the prompt
         tokens, so the default keeps only the parsed number (log-probability) or generated
         text per request hash; set True to keep the raw responses for auditing.
+    verify_echo : bool, default=True
+        Completions mode: before the first score, check once that the server's *echoed*
+        prompt log-probabilities are the generation-time ones. The greedy next token ``g``
+        after the first prompt is generated with its log-probability, then ``prompt + g`` is
+        scored by echo; a gap above ``0.05 + 0.01 |log p|`` nats is an EvaluationError
+        (e.g. llama-cpp-python's server shifts echoed values by one token for models that
+        add no BOS token). Costs two requests per endpoint (cached with ``cache``).
     random_state : int, Generator or None
         Seed of the backoff jitter.
 
@@ -195,6 +209,7 @@ class OpenAIEndpoint:
         top_logprobs: int = 20,
         cache: str | Path | None = None,
         store_responses: bool = False,
+        verify_echo: bool = True,
         random_state: RandomState = None,
     ) -> None:
         url, credentials = _split_credentials(base_url)
@@ -236,6 +251,8 @@ class OpenAIEndpoint:
         self.top_logprobs = top_logprobs
         self.cache = None if cache is None else ResponseCache(cache)
         self.store_responses = bool(store_responses)
+        self.verify_echo = bool(verify_echo)
+        self._echo_checked = False
         self._credentials = credentials
         self._rng = check_random_state(random_state)
         self._lock = threading.Lock()
@@ -284,6 +301,12 @@ class OpenAIEndpoint:
             )
             return np.array(values, dtype=np.float64)
         heads = [self.prompt_template.format(prompt=p) for p in prompts]
+        if self.verify_echo and not self._echo_checked and heads:
+            self._check_echo(max(heads, key=len))
+        return self._echo_scores(heads, continuation)
+
+    def _echo_scores(self, heads: list[str], continuation: str) -> np.ndarray:
+        """Echoed log-probability of ``continuation`` after each raw prompt ``head``."""
         bodies = [
             {
                 "model": self.model,
@@ -305,6 +328,40 @@ class OpenAIEndpoint:
             _is_logprob,
         )
         return np.array(values, dtype=np.float64)
+
+    def _check_echo(self, head: str) -> None:
+        """EvaluationError if echoed prompt log-probs differ from generation-time ones."""
+        probe = {
+            "model": self.model,
+            "prompt": head,
+            "max_tokens": 1,
+            "temperature": 0,
+            "logprobs": 1,
+        }
+        ((token, generated),) = self._run(
+            "/completions",
+            [probe],
+            lambda _, r: first_generated_logprob(r),
+            [{"read": "first_generated_logprob"}],
+            lambda v: isinstance(v, list) and len(v) == 2 and _is_text(v[0]) and _is_logprob(v[1]),
+        )
+        if not token:
+            self._echo_checked = True  # nothing to compare (the model ended at once)
+            return
+        echoed = float(self._echo_scores([head], token)[0])
+        absolute, relative = ECHO_TOLERANCE
+        if abs(echoed - generated) > absolute + relative * abs(generated):
+            msg = (
+                f"{self.base_url} echoes prompt log-probabilities that are not the generation-"
+                f"time ones: the greedy next token {token!r} after the first prompt has "
+                f"log p = {generated:.4f} when generated but {echoed:.4f} when echoed, so "
+                "completions-mode scores would be wrong (llama-cpp-python's server does this "
+                "for models without a BOS token). Use mode='chat' (first-token scores from "
+                "generation-time top_logprobs) or a server with exact echo (vLLM); "
+                "verify_echo=False skips this check"
+            )
+            raise EvaluationError(msg)
+        self._echo_checked = True
 
     def generate(self, prompts: Sequence[str], max_new_tokens: int) -> list[str]:
         """Greedy (temperature 0) answer to each prompt."""
