@@ -26,7 +26,8 @@ __all__ = [
 def _no_logprobs(where: str) -> EvaluationError:
     msg = (
         f"the endpoint returned no log-probabilities ({where}): it does not support them for "
-        "this request. Use mode='completions' on a server with echo+logprobs (vLLM, llama.cpp), "
+        "this request. Use mode='completions' only on a server that echoes prompt "
+        "log-probabilities (vLLM), mode='chat' for first-token scores (llama.cpp's server), "
         "or explain a score of the generated text with GenerationTarget"
     )
     return EvaluationError(msg)
