@@ -23,6 +23,10 @@ FILES = [
     "tests/reliability/test_properties.py",
     "tests/backends/test_http.py",
     "tests/backends/test_http_privacy.py",
+    "tests/backends/test_http_hostile.py",
+    "tests/backends/test_http_cache_key.py",
+    "tests/backends/test_llama_cpp_server.py",
+    "tests/games/test_game_timeout.py",
 ]
 
 

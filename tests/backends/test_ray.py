@@ -105,17 +105,16 @@ def test_cli_backend_ray_reuses_the_running_runtime(local_ray):
     assert ray.is_initialized()  # a runtime the backend found is left running
 
 
-def _hang_when_all_ablated(masks):
-    """Sum of kept parts; never returns for the all-ablated mask (a hung model)."""
-    import time
-
-    if not masks.any(axis=1).all():
-        time.sleep(3600)
-    return masks.sum(axis=1).astype(float)
-
-
 def test_timeout_kills_a_hung_task_and_keeps_finished_batches(local_ray, tmp_path):
     from ablatio.games.cache import AblationCache
+
+    def _hang_when_all_ablated(masks):  # local: Ray pickles it by value
+        """Sum of kept parts; never returns for the all-ablated mask (a hung model)."""
+        import time
+
+        if not masks.any(axis=1).all():
+            time.sleep(3600)
+        return masks.sum(axis=1).astype(float)
 
     path = tmp_path / "hang.sqlite"
     backend = RayBackend(max_in_flight=2)
