@@ -100,10 +100,9 @@ class _Loop:
     def __init__(self, max_concurrency: int, timeout: float) -> None:
         httpx = require("httpx", extra="http")
         self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(
-            target=self.loop.run_forever, name="ablatio-http", daemon=True
-        )
+        self.thread = threading.Thread(target=self._serve, name="ablatio-http", daemon=True)
         self.thread.start()
+        self._closed = False
 
         async def setup() -> tuple[Any, asyncio.Semaphore]:
             limits = httpx.Limits(
@@ -115,21 +114,31 @@ class _Loop:
 
         self.client, self.limit = self.run(setup())
 
+    def _serve(self) -> None:
+        self.loop.run_forever()
+        self.loop.close()
+
     def run(self, coro: Coroutine[Any, Any, Any]) -> Any:
         """Run ``coro`` on the loop and wait for its result (from any other thread)."""
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
 
     def close(self) -> None:
-        """Close the client's connections, stop the loop and its thread."""
-        if self.loop.is_closed():
+        """Close the client's connections, then stop the loop; its thread closes it."""
+        if self._closed or not self.thread.is_alive():
             return
-        if self.thread.is_alive():
+        self._closed = True
+
+        async def shutdown() -> None:
             try:
-                self.run(self.client.aclose())
+                await self.client.aclose()
             finally:
-                self.loop.call_soon_threadsafe(self.loop.stop)
-                self.thread.join()
-        self.loop.close()
+                self.loop.stop()
+
+        if threading.current_thread() is self.thread:  # e.g. garbage collected on the loop
+            self.loop.create_task(shutdown())
+            return
+        asyncio.run_coroutine_threadsafe(shutdown(), self.loop)
+        self.thread.join()
 
 
 class OpenAIEndpoint:

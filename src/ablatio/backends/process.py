@@ -99,12 +99,12 @@ class ProcessBackend(Backend):
         pool, self._pool = self._pool, None
         if pool is None:
             return
-        processes = list(getattr(pool, "_processes", {}).values())
+        processes = list((getattr(pool, "_processes", None) or {}).values())
         for process in processes:
             process.kill()
         for process in processes:
             process.join()
-        pool.shutdown(wait=True, cancel_futures=True)
+        pool.shutdown(wait=bool(processes), cancel_futures=True)
 
     def close(self) -> None:
         """Stop the worker processes."""
