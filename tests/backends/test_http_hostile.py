@@ -160,33 +160,47 @@ def test_an_echoed_key_never_reaches_the_error(server, monkeypatch, quoting):
     assert _leaked(str(info.value), SECRET) == []
 
 
-def test_url_credentials_are_sent_but_never_shown_anywhere(server, tmp_path):
+@pytest.mark.parametrize("how", ["url", "api-key"])
+def test_credentials_are_sent_but_never_shown_anywhere(server, tmp_path, monkeypatch, how):
+    """Run, save, fail: no artefact (reprs, errors, cache, run files) holds the secret."""
+    import ablatio
     from ablatio.report.run import RunRecord, write_run
 
     user, password = "alice", "pa/ss:w0rd-TOPSECRET"
-    netloc = f"{user}:{urllib.parse.quote(password, safe='')}@"
-    url = server.base_url.replace("http://", "http://" + netloc)
+    url, key_env = server.base_url, "ABLATIO_UNSET"
+    if how == "url":
+        netloc = f"{user}:{urllib.parse.quote(password, safe='')}@"
+        url = url.replace("http://", "http://" + netloc)
+        secrets = [password, f"{user}:{password}"]
+    else:
+        key_env = "ABLATIO_TEST_KEY"
+        monkeypatch.setenv(key_env, SECRET)
+        server.required_key = SECRET
+        secrets = [SECRET]
     path = tmp_path / "run.sqlite"
     ep = OpenAIEndpoint(
-        url, "tiny", prompt_template="Q: {prompt}", api_key_env="ABLATIO_UNSET", cache=path, **FAST
+        url, "tiny", prompt_template="Q: {prompt}", api_key_env=key_env, cache=path, **FAST
     )
     target = CausalLMTarget("pull the lever now", ep, target=" yes")
     with Game(target, cache=path) as game:
-        import ablatio
-
         result = ablatio.explain(game, method="exact", random_state=0)
-    basic = base64.b64encode(f"{user}:{password}".encode()).decode()
-    assert server.auth_headers[-1] == f"Basic {basic}"  # sent as basic auth
-    record = RunRecord(title="t", target={"lm": ep.fingerprint(), "repr": repr(ep)}, method="exact")
+    if how == "url":  # sent as basic auth
+        basic = base64.b64encode(f"{user}:{password}".encode()).decode()
+        assert server.auth_headers[-1] == f"Basic {basic}"
+    else:
+        assert server.auth_headers[-1] == f"Bearer {SECRET}"
+    record = RunRecord(title="t", target={"lm": ep.fingerprint(), "repr": repr(ep)}, method="x")
     write_run(tmp_path / "out", result.interactions, record, png=False)
-    server.required_key = "k"  # now every request is refused, quoting the basic auth header
-    with pytest.raises(EvaluationError) as info:
+    server.required_key = "k"  # now every request is refused, quoting the credentials sent
+    with pytest.raises(EvaluationError, match="HTTP 401") as info:
         ep.logprob(["another prompt"], " no")
     ep.close()
     shown = [repr(ep), ep.fingerprint(), ep.base_url, str(info.value), repr(game), str(vars(ep))]
     files = [p.read_bytes().decode("latin-1") for p in tmp_path.rglob("*") if p.is_file()]
+    assert any(name.endswith("run.json") for name in map(str, tmp_path.rglob("*")))
     for text in shown + files:
-        assert _leaked(text, password) == [] and _leaked(text, f"{user}:{password}") == []
+        for secret in secrets:
+            assert _leaked(text, secret) == []
 
 
 # -- 4. one client per run ---------------------------------------------------------------------

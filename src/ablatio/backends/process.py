@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ablatio.backends.base import Backend, ValueFunction, timed_out
-from ablatio.exceptions import ParameterError
+from ablatio.exceptions import EvaluationError, ParameterError
 
 #: Seconds allowed for starting the worker processes before a timed run (not counted in it).
 _STARTUP_S = 300.0
@@ -71,8 +71,13 @@ class ProcessBackend(Backend):
         pool = self._executor()
         if timeout is not None and batches:
             starting = [pool.submit(_ready) for _ in range(self.max_workers)]
-            for future in starting:
-                future.result(timeout=_STARTUP_S)
+            try:
+                for future in starting:
+                    future.result(timeout=_STARTUP_S)
+            except FutureTimeout:
+                self._kill()
+                msg = f"the worker processes did not start within {_STARTUP_S:.0f} s"
+                raise EvaluationError(msg) from None
         window = self.max_in_flight or 2 * self.max_workers
         pending: deque[Future[Any]] = deque()
         submitted = collected = 0
