@@ -66,6 +66,8 @@ Parser = Callable[[int, dict[str, Any]], Any]
 _QUOTE = 300
 #: Key prefix of cache rows holding a parsed value instead of a raw response.
 _PARSED_PREFIX = "parsed:"
+#: Seconds allowed for closing an endpoint's connections.
+_CLOSE_S = 5.0
 #: Default ``max_response_bytes``: 8 MiB, far above any scoring response.
 DEFAULT_MAX_RESPONSE_BYTES = 8 * 2**20
 #: Largest gap (nats) between a token's echoed and generated log-probability, ``a + r |lp|``.
@@ -122,23 +124,27 @@ class _Loop:
         """Run ``coro`` on the loop and wait for its result (from any other thread)."""
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
 
-    def close(self) -> None:
-        """Close the client's connections, then stop the loop; its thread closes it."""
+    def close(self, wait: bool = True) -> None:
+        """Close the client's connections, then stop the loop; its thread closes it.
+
+        Never blocks for long: closing the connections is bounded by ``_CLOSE_S`` seconds,
+        and ``wait=False`` (garbage collection, possibly on any thread) does not wait at all.
+        """
         if self._closed or not self.thread.is_alive():
             return
         self._closed = True
 
         async def shutdown() -> None:
             try:
-                await self.client.aclose()
+                await asyncio.wait_for(self.client.aclose(), _CLOSE_S)
+            except (asyncio.TimeoutError, OSError):
+                pass  # the sockets are dropped with the loop anyway
             finally:
                 self.loop.stop()
 
-        if threading.current_thread() is self.thread:  # e.g. garbage collected on the loop
-            self.loop.create_task(shutdown())
-            return
-        asyncio.run_coroutine_threadsafe(shutdown(), self.loop)
-        self.thread.join()
+        self.loop.call_soon_threadsafe(lambda: self.loop.create_task(shutdown()))
+        if wait and threading.current_thread() is not self.thread:
+            self.thread.join(2 * _CLOSE_S)
 
 
 class OpenAIEndpoint:
@@ -439,7 +445,7 @@ class OpenAIEndpoint:
                 delays = self._rng.uniform(0.5, 1.0, size=(len(todo), self.max_retries + 1))
                 if self._loop is None:
                     self._loop = _Loop(self.max_concurrency, self.timeout)
-                    weakref.finalize(self, self._loop.close)
+                    weakref.finalize(self, self._loop.close, False)
                 loop = self._loop
             jobs = [(url, bodies[i], keys[i], delays[j], i, parse) for j, i in enumerate(todo)]
             fetched = loop.run(self._fetch_all(loop, jobs))
