@@ -29,6 +29,10 @@ FILES = [
     "tests/cli/test_exit_codes.py",
     "tests/cli/test_outputs.py",
     "tests/report/test_hostile_text.py",
+    "tests/backends/test_http_hostile.py",
+    "tests/backends/test_http_cache_key.py",
+    "tests/backends/test_llama_cpp_server.py",
+    "tests/games/test_game_timeout.py",
 ]
 
 

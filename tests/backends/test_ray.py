@@ -106,3 +106,28 @@ def test_cli_backend_ray_reuses_the_running_runtime(local_ray):
         "fit_time": json.loads(distributed.stdout)["fit_time"]
     }
     assert ray.is_initialized()  # a runtime the backend found is left running
+
+
+def test_timeout_kills_a_hung_task_and_keeps_finished_batches(local_ray, tmp_path):
+    from ablatio.games.cache import AblationCache
+
+    def _hang_when_all_ablated(masks):  # local: Ray pickles it by value
+        """Sum of kept parts; never returns for the all-ablated mask (a hung model)."""
+        import time
+
+        if not masks.any(axis=1).all():
+            time.sleep(3600)
+        return masks.sum(axis=1).astype(float)
+
+    path = tmp_path / "hang.sqlite"
+    backend = RayBackend(max_in_flight=2)
+    with Game(
+        _hang_when_all_ablated, n=3, batch_size=1, cache=path, backend=backend, timeout=5
+    ) as g:
+        assert g([[1, 1, 1]]).tolist() == [3.0]  # workers warm
+        with pytest.raises(EvaluationError, match=r"batch 2 of 3 .*timeout=5.0s.*Ray worker"):
+            g([[0, 1, 1], [0, 0, 0], [1, 1, 0]])
+        assert g([[0, 0, 1]]).tolist() == [1.0]
+        fingerprint = g.fingerprint
+    with AblationCache(path, fingerprint=fingerprint, n_players=3) as cache:
+        assert len(cache) == 3

@@ -24,9 +24,17 @@ __all__ = ["ResponseCache", "request_key"]
 _BUSY_TIMEOUT_S = 30.0
 
 
-def request_key(url: str, body: dict[str, Any]) -> str:
-    """sha256 of the endpoint URL and the canonical JSON request body."""
-    blob = json.dumps({"url": url, "body": body}, sort_keys=True, separators=(",", ":"))
+def request_key(url: str, body: dict[str, Any], reading: dict[str, Any] | None = None) -> str:
+    """sha256 of the endpoint URL, the canonical JSON request body and how it is read.
+
+    ``reading`` names what is taken from the response when the cache stores that value rather
+    than the raw response: e.g. the continuation scored and where it starts in the prompt.
+    Everything that determines the stored value is in the key.
+    """
+    parts: dict[str, Any] = {"url": url, "body": body}
+    if reading is not None:
+        parts["reading"] = reading
+    blob = json.dumps(parts, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
@@ -68,10 +76,11 @@ class ResponseCache:
         return None if row is None else json.loads(row[0])
 
     def put(self, key: str, response: dict[str, Any]) -> None:
-        """Store one response (an existing key is left unchanged)."""
+        """Store one response (replacing a row of the same key that failed validation)."""
         with self._lock:
             self._conn.execute(
-                "INSERT OR IGNORE INTO responses VALUES (?, ?)", [key, json.dumps(response)]
+                "INSERT OR REPLACE INTO responses VALUES (?, ?)",
+                [key, json.dumps(response, allow_nan=False)],
             )
 
     def __len__(self) -> int:

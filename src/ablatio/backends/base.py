@@ -14,15 +14,23 @@ from typing import Any
 
 import numpy as np
 
-from ablatio.exceptions import ParameterError
+from ablatio.exceptions import EvaluationError, ParameterError
 
-__all__ = ["Backend", "SerialBackend", "ThreadBackend", "get_backend"]
+__all__ = ["Backend", "SerialBackend", "ThreadBackend", "check_timeout", "get_backend"]
 
 ValueFunction = Callable[[np.ndarray], Any]
 
 
 class Backend(ABC):
-    """Evaluates ``fn`` on each batch of masks and yields the raw results in batch order."""
+    """Evaluates ``fn`` on each batch of masks and yields the raw results in batch order.
+
+    A backend that can stop a running worker sets ``can_stop_workers = True`` and accepts
+    ``map(fn, batches, timeout=seconds)``: it waits at most ``timeout`` seconds for each
+    result, then stops the worker and raises :class:`~ablatio.exceptions.EvaluationError`.
+    """
+
+    #: Whether ``map`` accepts ``timeout=`` (the backend can stop a hung worker).
+    can_stop_workers = False
 
     @abstractmethod
     def map(self, fn: ValueFunction, batches: Sequence[np.ndarray]) -> Iterator[Any]:
@@ -68,6 +76,33 @@ class ThreadBackend(Backend):
             finally:
                 for future in futures:
                     future.cancel()
+
+
+def check_timeout(timeout: float | None, backend: Backend) -> float | None:
+    """A valid per-batch timeout for ``backend``, or a ParameterError saying why not."""
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout < 1e9:
+        msg = f"timeout == {timeout!r}, must be None or a number of seconds > 0"
+        raise ParameterError(msg)
+    if not backend.can_stop_workers:
+        msg = (
+            f"timeout={timeout} cannot be enforced by {type(backend).__name__}: a value function "
+            "running in this process (or its threads) cannot be interrupted. Use "
+            "backend='processes' or backend='ray', whose workers can be stopped"
+        )
+        raise ParameterError(msg)
+    return float(timeout)
+
+
+def timed_out(number: int, n_batches: int, timeout: float, worker: str) -> EvaluationError:
+    """The error of a batch that gave no result within ``timeout`` seconds."""
+    msg = (
+        f"batch {number} of {n_batches} gave no result within timeout={timeout}s; its {worker} "
+        "was stopped. Every batch finished before it is kept in the cache; raise timeout= "
+        "if the value function is only slow"
+    )
+    return EvaluationError(msg)
 
 
 def get_backend(backend: str | Backend | None) -> Backend:

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from ablatio._optional import require
-from ablatio.backends.base import Backend, ValueFunction
+from ablatio.backends.base import Backend, ValueFunction, timed_out
 from ablatio.exceptions import ParameterError
 
 __all__ = ["RayBackend"]
@@ -53,7 +53,13 @@ class RayBackend(Backend):
         CPUs Ray reserves per task (``num_gpus``-style resources go in ``init_kwargs``).
     init_kwargs : dict, optional
         Extra arguments of ``ray.init`` when this backend starts or connects to Ray.
+
+    With ``map(..., timeout=t)`` (``Game(timeout=t)``) each result is awaited at most ``t``
+    seconds after the previous one; on a timeout the task's worker is killed
+    (``ray.cancel(force=True)``) and the other pending tasks are cancelled.
     """
+
+    can_stop_workers = True
 
     def __init__(
         self,
@@ -87,22 +93,33 @@ class RayBackend(Backend):
             self._remote = ray.remote(num_cpus=self.num_cpus)(_evaluate)
         return ray
 
-    def map(self, fn: ValueFunction, batches: Sequence[np.ndarray]) -> Iterator[Any]:
+    def map(
+        self, fn: ValueFunction, batches: Sequence[np.ndarray], *, timeout: float | None = None
+    ) -> Iterator[Any]:
         if not batches:
             return
         ray = self._ray()
         fn_ref = ray.put(fn)
         pending: deque[Any] = deque()
-        submitted = 0
+        submitted = collected = 0
         try:
             while submitted < len(batches) or pending:
                 while submitted < len(batches) and len(pending) < self.max_in_flight:
                     pending.append(self._remote.remote(fn_ref, batches[submitted]))
                     submitted += 1
-                yield ray.get(pending.popleft())
+                ref = pending.popleft()
+                try:
+                    result = ray.get(ref, timeout=timeout)
+                except ray.exceptions.GetTimeoutError:
+                    ray.cancel(ref, force=True)
+                    raise timed_out(
+                        collected + 1, len(batches), timeout or 0.0, "Ray worker"
+                    ) from None
+                collected += 1
+                yield result
         finally:
             for ref in pending:
-                ray.cancel(ref)
+                ray.cancel(ref, force=timeout is not None)
 
     def close(self) -> None:
         """Shut Ray down if this backend started it (a runtime it found is left running)."""

@@ -18,7 +18,7 @@ from ablatio._validation import (
     check_n_players,
     check_values,
 )
-from ablatio.backends.base import Backend, get_backend
+from ablatio.backends.base import Backend, check_timeout, get_backend
 from ablatio.exceptions import (
     AblatioError,
     BudgetExceededError,
@@ -115,8 +115,13 @@ class Game:
     progress : callable or bool, optional
         Called with a :class:`Progress` after every evaluated batch; ``True`` shows a
         progress bar (tqdm) counting distinct ablations, closed by :meth:`close`.
-    backend : {"serial", "threads", "ray"} or Backend, optional
+    backend : {"serial", "threads", "processes", "ray"} or Backend, optional
         Where batches run (default: serially in this thread).
+    timeout : float, optional
+        Seconds to wait for each batch's result before stopping its worker and raising
+        :class:`~ablatio.exceptions.EvaluationError` (batches finished before it stay in the
+        cache). Needs a backend that can stop a worker (``"processes"``, ``"ray"``): a
+        function running in this process or its threads cannot be interrupted.
 
     Attributes
     ----------
@@ -161,6 +166,7 @@ class Game:
         normalize: bool = False,
         progress: Callable[[Progress], None] | bool | None = None,
         backend: str | Backend | None = None,
+        timeout: float | None = None,
     ) -> None:
         if not callable(fn):
             msg = f"fn must be callable (masks -> values), got {type(fn).__name__}"
@@ -197,6 +203,7 @@ class Game:
                 cache, fingerprint=self.fingerprint, n_players=self.n_players, meta=identity
             )
         self.backend = get_backend(backend)
+        self.timeout = check_timeout(timeout, self.backend)
         self._memo: dict[bytes, float] = {}
         self._requested: set[bytes] = set()
         self._trackers: list[QueryTracker] = []
@@ -275,7 +282,11 @@ class Game:
         pending_keys = [keys[i] for i in todo]
         batches = [pending[s : s + self.batch_size] for s in range(0, len(todo), self.batch_size)]
         done = 0
-        results = self.backend.map(self.fn, batches)
+        if self.timeout is None:
+            results = self.backend.map(self.fn, batches)
+        else:
+            # check_timeout admitted only backends whose map takes timeout= (can_stop_workers)
+            results = self.backend.map(self.fn, batches, timeout=self.timeout)  # type: ignore[call-arg]
         for batch, raw in zip(batches, _guard(results, len(batches)), strict=True):
             values = check_values(raw, batch)
             batch_keys = pending_keys[done : done + len(batch)]
