@@ -25,6 +25,7 @@ Warnings (the result is still returned, with its quality stated)::
 
     AblatioWarning (UserWarning)             base of every warning ablatio raises
     ├── RecoveryWarning                      a method's measured held-out R² says it did not recover
+    ├── LowBudgetWarning                     budget below a method's design; a smaller answer ran
     └── CoverageWarning                      items missing from one data set were dropped
 """
 
@@ -44,6 +45,7 @@ __all__ = [
     "CoverageWarning",
     "DataFormatError",
     "EvaluationError",
+    "LowBudgetWarning",
     "MaskError",
     "NonFiniteValueError",
     "NotFittedError",
@@ -125,6 +127,10 @@ class AblatioWarning(UserWarning):
 
 class RecoveryWarning(AblatioWarning):
     """A method could not recover the game well; the message states its held-out R²."""
+
+
+class LowBudgetWarning(AblatioWarning):
+    """The budget is below a method's own design; a smaller honest answer was returned."""
 
 
 class DataFormatError(AblatioError, ValueError):

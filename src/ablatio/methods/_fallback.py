@@ -30,15 +30,27 @@ class FallbackResult:
 def _method(name: str | None, budget: int, max_order: int, rng: np.random.Generator):
     from ablatio.methods import METHODS  # the registry imports this module's users
 
-    # registered methods take these keywords (Method's own signature is generic)
+    # registered methods take these keywords (Method's own signature is generic); the
+    # fallback's own best-of stage is off: its decoded terms are what the caller wants
     cls: type[Any] | None = METHODS.get(name) if name is not None else None
-    return None if cls is None else cls(budget=budget, max_order=max_order, random_state=rng)
+    if cls is None:
+        return None
+    method = cls(budget=budget, max_order=max_order, random_state=rng)
+    if "best_of_below" in method.get_params():
+        method.set_params(best_of_below=None)
+    return method
+
+
+def _min_budget(method: Any, n_players: int) -> int:
+    """The fallback's own design minimum (below it SPEX would only run ProxySPEX again)."""
+    design = getattr(method, "design_min_budget", None)
+    return int(design(n_players) if design is not None else method.min_budget(n_players))
 
 
 def fallback_min_budget(name: str | None, n_players: int, max_order: int) -> int | None:
     """Smallest budget of the registered fallback ``name`` (None if it is not registered)."""
     method = _method(name, 1, max_order, np.random.default_rng(0))
-    return None if method is None else method.min_budget(n_players)
+    return None if method is None else _min_budget(method, n_players)
 
 
 def run_fallback(
@@ -46,7 +58,7 @@ def run_fallback(
 ) -> FallbackResult | None:
     """Fit the registered method ``name`` on ``game`` within ``budget``; None if impossible."""
     method = _method(name, budget, max_order, rng)
-    if method is None or budget < method.min_budget(game.n_players):
+    if method is None or budget < _min_budget(method, game.n_players):
         return None
     recorded: list[tuple[np.ndarray, np.ndarray]] = []
 

@@ -29,6 +29,7 @@ from ablatio.designs.distinct import distinct_uniform_masks
 from ablatio.exceptions import ParameterError, RecoveryWarning
 from ablatio.games.game import Game
 from ablatio.interactions import Interactions
+from ablatio.methods._best_of import choose
 from ablatio.methods._fallback import fallback_min_budget, run_fallback
 from ablatio.methods._fourier_selection import (
     cv_prefix,
@@ -94,6 +95,12 @@ class ProxySPEX(Method):
         data-driven choice of candidate terms, which makes CV optimistic).
     ridge : float, default=0.0
         L2 penalty of the final refit (0: ordinary least squares, exact without noise).
+    best_of_below : float or None, default=0.99
+        When the held-out estimate ``min(cv_r2_, held_out_r2_)`` is below this, refit the
+        alternatives on the same ablations (first order, first order + detected pairs, ridge
+        refit of the support; :mod:`ablatio.methods._best_of`) and return the one with the
+        best honest held-out estimate (``model_``). ``None`` always returns the CV-chosen
+        support.
     n_threads : int or None, default=1
         BLAS/OpenMP threads for the proxy and the refits (None: the libraries' defaults).
         One thread is fastest for these small dense problems and cannot oversubscribe a
@@ -114,6 +121,13 @@ class ProxySPEX(Method):
         the final ``cv_r2_`` when there was no uniform second stage).
     recovered_ : bool
         ``min(cv_r2_, held_out_r2_) >= warn_r2``.
+    holdout_r2_ : float
+        Held-out estimate of the returned model (``min(cv_r2_, held_out_r2_)`` for the
+        CV-chosen support, leave-one-out for a best-of alternative).
+    model_ : str
+        ``"decoded"``, ``"decoded_ridge"``, ``"first_order"`` or ``"first_order+pairs"``.
+    model_scores_ : dict of str to float
+        Held-out estimate of every candidate the best-of stage compared.
     stages_ : list of str
         What the fit did (``"proxy"``, ``"stop"``, ``"uniform"``, ``"spex"``).
 
@@ -154,6 +168,7 @@ class ProxySPEX(Method):
         "fallback_r2": [Interval(float, None, 1)],
         "warn_r2": [Interval(float, None, 1)],
         "ridge": [Interval(float, 0, None)],
+        "best_of_below": [None, Interval(float, None, 1)],
         "n_threads": [None, Interval(int, 1, None)],
         "random_state": ["random_state"],
     }
@@ -176,6 +191,7 @@ class ProxySPEX(Method):
         fallback_r2: float = 0.9,
         warn_r2: float = 0.8,
         ridge: float = 0.0,
+        best_of_below: float | None = 0.99,
         n_threads: int | None = 1,
         random_state: Any = None,
     ) -> None:
@@ -194,6 +210,7 @@ class ProxySPEX(Method):
         self.fallback_r2 = fallback_r2
         self.warn_r2 = warn_r2
         self.ridge = ridge
+        self.best_of_below = best_of_below
         self.n_threads = n_threads
         self.random_state = random_state
 
@@ -248,11 +265,19 @@ class ProxySPEX(Method):
         self.cv_r2_ = r2
         self.held_out_r2_ = r2 if fresh_r2 is None else fresh_r2
         self.recovered_ = bool(min(r2, self.held_out_r2_) >= self.warn_r2)
+        fourier = Interactions._build(tuples_to_terms(terms), coef, n, "fourier")
+        fourier = fourier.prune(_ZERO_TOL * float(np.abs(coef).max(initial=0.0)))
+        own = min(self.cv_r2_, self.held_out_r2_)
+        choice = choose(X, y, fourier, own, self.best_of_below)
+        self.model_, self.holdout_r2_, self.model_scores_ = (
+            choice.model,
+            choice.holdout_r2,
+            choice.scores,
+        )
+        self.fourier_ = fourier if choice.model == "decoded" else choice.interactions.to_fourier()
         if not self.recovered_:
             self._warn(X.shape[0])
-        fourier = Interactions._build(tuples_to_terms(terms), coef, n, "fourier")
-        self.fourier_ = fourier.prune(_ZERO_TOL * float(np.abs(coef).max(initial=0.0)))
-        return self.fourier_.to_moebius()
+        return choice.interactions
 
     def _first_stage_size(self, n: int) -> int:
         """``first_stage × budget``, shrunk so that the fallback still fits in the rest."""
@@ -277,7 +302,8 @@ class ProxySPEX(Method):
         msg = (
             f"ProxySPEX: game not recovered: held-out R² = {r2:.3f} < warn_r2 = "
             f"{self.warn_r2} (cross-validated R² {self.cv_r2_:.3f} on {n_samples} ablations"
-            f"{fresh}; stages {'+'.join(self.stages_)}). The game may be non-hierarchical "
+            f"{fresh}; stages {'+'.join(self.stages_)}; returned model {self.model_!r} with "
+            f"held-out R² {self.holdout_r2_:.3f}). The game may be non-hierarchical "
             "(e.g. parities, which trees cannot see): raise budget so that the SPEX fallback "
             "runs (or runs larger), or use method='spex'"
         )

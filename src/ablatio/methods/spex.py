@@ -20,9 +20,10 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ablatio.designs.aliasing import AliasingDesign, draw_aliasing_design, n_distinct_masks
-from ablatio.exceptions import ParameterError, RecoveryWarning
+from ablatio.exceptions import LowBudgetWarning, ParameterError, RecoveryWarning
 from ablatio.games.game import Game
 from ablatio.interactions import Interactions
+from ablatio.methods._best_of import Recorder, choose
 from ablatio.methods._spex_fit import (
     DEFAULT_GROUPS,
     MIN_LEVEL,
@@ -160,6 +161,11 @@ class SPEX(Method):
     warn_below : float, default=0.9
         Warn with :class:`~ablatio.exceptions.RecoveryWarning` when the cross-group held-out
         R² (fit on the other groups, scored on one group's uniform masks) is below this.
+    best_of_below : float or None, default=0.99
+        When the held-out R² is below this, refit the alternatives on the same ablations
+        (first order, first order + detected pairs, ridge refit of the support;
+        :mod:`ablatio.methods._best_of`) and return the one with the best honest held-out
+        estimate (``model_``). ``None`` always returns the decoded support.
 
     Attributes
     ----------
@@ -168,14 +174,25 @@ class SPEX(Method):
     fourier_ : Interactions
         The same function in the Fourier basis (what SPEX recovers).
     holdout_r2_ : float
-        Cross-group held-out R² (``nan`` with one group).
+        Held-out R² of the returned model: cross-group for the decoded support (``nan`` with
+        one group), leave-one-out for a best-of alternative.
+    model_ : str
+        Which model was returned: ``"decoded"``, ``"decoded_ridge"``, ``"first_order"``,
+        ``"first_order+pairs"``, or ``"proxyspex/..."`` below the smallest design.
+    model_scores_ : dict of str to float
+        Held-out estimate of every candidate the best-of stage compared.
     t_, b_, n_groups_ : int
-        BCH capability, level and number of groups used.
+        BCH capability, level and number of groups used (0 when no design fit the budget).
     n_queries_ : int
         Distinct ablations used (``<= budget``).
 
     Notes
     -----
+    Below the smallest design (``min_budget(n, max_order)`` of :mod:`ablatio.methods.spex`)
+    SPEX warns with :class:`~ablatio.exceptions.LowBudgetWarning` and spends the budget on
+    uniform ablations explained by ProxySPEX (then the best-of stage); only budgets below
+    ProxySPEX's minimum raise :class:`~ablatio.exceptions.BudgetTooSmallError`.
+
     Query ``m_{c,i,ℓ} = M_c^⊤ ℓ ⊕ d_i``; the transform over ``ℓ`` gives buckets
     ``U_c[i, j] = Σ_{M_c k = j} F(k) (-1)^{⟨d_i, k⟩}`` of ``f(m) = Σ_k F(k) (-1)^{⟨m, k⟩}``.
     Distinct ablations: ``(p + 1)(C 2^b - C + 1)`` with ``p = p(n, t)`` the BCH parity length.
@@ -211,6 +228,7 @@ class SPEX(Method):
         "max_rounds": [Interval(int, 1, None)],
         "stop_r2": [None, Interval(float, None, 1)],
         "warn_below": [Interval(float, None, 1)],
+        "best_of_below": [None, Interval(float, None, 1)],
     }
 
     def __init__(
@@ -229,6 +247,7 @@ class SPEX(Method):
         max_rounds: int = 8,
         stop_r2: float | None = 0.99999,
         warn_below: float = 0.9,
+        best_of_below: float | None = 0.99,
     ) -> None:
         self.budget = budget
         self.max_order = max_order
@@ -243,9 +262,21 @@ class SPEX(Method):
         self.max_rounds = max_rounds
         self.stop_r2 = stop_r2
         self.warn_below = warn_below
+        self.best_of_below = best_of_below
 
     def min_budget(self, n_players: int) -> int:
-        """Distinct ablations of the smallest design: ``t = max_order``, ``b = 3``."""
+        """Smallest budget anything can be fitted with (the uniform fallback's minimum).
+
+        The smallest aliasing design (``t = max_order``, ``b = 3``) needs
+        ``min_budget(n, max_order)`` of :mod:`ablatio.methods.spex`; below it SPEX falls
+        back to ProxySPEX on uniform ablations with a warning.
+        """
+        from ablatio.methods.proxyspex import ProxySPEX
+
+        return ProxySPEX().min_budget(n_players)
+
+    def design_min_budget(self, n_players: int) -> int:
+        """Distinct ablations of the smallest aliasing design: ``t = max_order``, ``b = 3``."""
         return min_budget(n_players, self.max_order, self.n_groups, self.t)
 
     def _fit(self, game: Game, rng: np.random.Generator) -> Interactions:
@@ -253,8 +284,12 @@ class SPEX(Method):
             msg = f"t == {self.t} < max_order == {self.max_order}: raise t or lower max_order"
             raise ParameterError(msg)
         budget = self.budget if self.budget is not None else _default_budget(game.n_players, self)
+        smallest = self.design_min_budget(game.n_players)
+        if budget < smallest:
+            return self._below_design(game, budget, smallest, rng)
+        recorder = Recorder(game)
         fit = spex_recover(
-            game,
+            recorder.wrapped(),
             budget,
             self.max_order,
             rng,
@@ -268,17 +303,60 @@ class SPEX(Method):
             max_rounds=self.max_rounds,
             stop_r2=self.stop_r2,
         )
-        self.fourier_ = fit.interactions
-        self.holdout_r2_ = fit.holdout_r2
+        choice = choose(*recorder.data(), fit.interactions, fit.holdout_r2, self.best_of_below)
+        self.model_, self.holdout_r2_, self.model_scores_ = (
+            choice.model,
+            choice.holdout_r2,
+            choice.scores,
+        )
+        self.fourier_ = fit.interactions if choice.model == "decoded" else None
         self.t_, self.b_, self.n_groups_ = fit.plan.t, fit.plan.b, fit.plan.n_groups
         if np.isfinite(fit.holdout_r2) and fit.holdout_r2 < self.warn_below:
+            returned = (
+                ""
+                if choice.model == "decoded"
+                else f"; returned the best-of model {choice.model!r} (held-out R² "
+                f"{choice.holdout_r2:.3f})"
+            )
             msg = (
                 f"SPEX did not recover the game: cross-group held-out R² = {fit.holdout_r2:.3f} "
                 f"< warn_below = {self.warn_below} (budget {budget}, t={fit.plan.t}, "
-                f"b={fit.plan.b}); raise budget or max_order, or the game is not sparse"
+                f"b={fit.plan.b}){returned}; raise budget or max_order, or the game is not sparse"
             )
             warnings.warn(msg, RecoveryWarning, stacklevel=3)
-        return fit.interactions.to_moebius()
+        if self.fourier_ is None:
+            self.fourier_ = choice.interactions.to_fourier()
+        return choice.interactions
+
+    def _below_design(
+        self, game: Game, budget: int, smallest: int, rng: np.random.Generator
+    ) -> Interactions:
+        """ProxySPEX (uniform ablations, then best-of) when no aliasing design fits."""
+        from ablatio.methods.proxyspex import ProxySPEX
+
+        proxy = ProxySPEX(
+            budget=budget,
+            max_order=self.max_order,
+            fallback=None,
+            best_of_below=self.best_of_below,
+            random_state=rng,
+        )
+        with warnings.catch_warnings():  # restated below with the budget context
+            warnings.simplefilter("ignore", RecoveryWarning)
+            proxy.fit(game)
+        self.model_ = f"proxyspex/{proxy.model_}"
+        self.holdout_r2_ = proxy.holdout_r2_
+        self.model_scores_ = proxy.model_scores_
+        self.fourier_ = proxy.fourier_
+        self.t_ = self.b_ = self.n_groups_ = 0
+        msg = (
+            f"budget={budget} < {smallest} ablations of SPEX's smallest design for "
+            f"n={game.n_players}, max_order={self.max_order}: explained {proxy.n_queries_} "
+            f"uniform ablations with ProxySPEX instead (model {self.model_!r}, held-out R² "
+            f"{self.holdout_r2_:.3f}); raise budget to {smallest} for SPEX's own design"
+        )
+        warnings.warn(msg, LowBudgetWarning, stacklevel=3)
+        return proxy.interactions_
 
 
 #: Level of the design used when no budget is given.
