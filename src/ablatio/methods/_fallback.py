@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ablatio.exceptions import RecoveryWarning
+from ablatio.exceptions import LowBudgetWarning, RecoveryWarning
 from ablatio.games.game import Game
 
 __all__ = ["FallbackResult", "fallback_min_budget", "run_fallback"]
@@ -69,6 +69,7 @@ def run_fallback(
 
     with warnings.catch_warnings():  # its own R² check is superseded by the joint refit
         warnings.simplefilter("ignore", RecoveryWarning)
+        warnings.simplefilter("ignore", LowBudgetWarning)  # the caller chose this budget
         method.fit(Game(record, game.n_players, batch_size=max(game.batch_size, 1)))
     found = method.interactions_.to_fourier()
     masks = np.concatenate([m for m, _ in recorded])

@@ -43,6 +43,8 @@ __all__ = ["SPEX", "min_budget", "spex_recover"]
 MAX_PEEL_ITER, STALL_ITER = 100, 15
 #: Levels tried in turn by the nested (early-stopping) design: ``b - 2``, ``b - 1``, ``b``.
 NESTED_LEVELS = 3
+#: Groups of the reduced design used when the budget is below the usual smallest design.
+REDUCED_GROUPS = 2
 
 
 def spex_recover(
@@ -188,9 +190,11 @@ class SPEX(Method):
 
     Notes
     -----
-    Below the smallest design (``min_budget(n, max_order)`` of :mod:`ablatio.methods.spex`)
-    SPEX warns with :class:`~ablatio.exceptions.LowBudgetWarning` and spends the budget on
-    uniform ablations explained by ProxySPEX (then the best-of stage); only budgets below
+    Below the usual smallest design (``min_budget(n, max_order)`` of
+    :mod:`ablatio.methods.spex`, 3 groups) SPEX warns with
+    :class:`~ablatio.exceptions.LowBudgetWarning` and runs a reduced design with
+    ``REDUCED_GROUPS = 2`` groups; below that (:meth:`design_min_budget`) it spends the budget
+    on uniform ablations explained by ProxySPEX (then the best-of stage). Only budgets below
     ProxySPEX's minimum raise :class:`~ablatio.exceptions.BudgetTooSmallError`.
 
     Query ``m_{c,i,ℓ} = M_c^⊤ ℓ ⊕ d_i``; the transform over ``ℓ`` gives buckets
@@ -276,24 +280,36 @@ class SPEX(Method):
         return ProxySPEX().min_budget(n_players)
 
     def design_min_budget(self, n_players: int) -> int:
-        """Distinct ablations of the smallest aliasing design: ``t = max_order``, ``b = 3``."""
-        return min_budget(n_players, self.max_order, self.n_groups, self.t)
+        """Distinct ablations of the smallest aliasing design SPEX runs (``t = max_order``,
+        ``b = 3``; ``REDUCED_GROUPS`` groups when ``n_groups`` is automatic)."""
+        groups = REDUCED_GROUPS if self.n_groups is None else self.n_groups
+        return min_budget(n_players, self.max_order, groups, self.t)
 
     def _fit(self, game: Game, rng: np.random.Generator) -> Interactions:
         if self.t is not None and self.t < self.max_order:
             msg = f"t == {self.t} < max_order == {self.max_order}: raise t or lower max_order"
             raise ParameterError(msg)
         budget = self.budget if self.budget is not None else _default_budget(game.n_players, self)
-        smallest = self.design_min_budget(game.n_players)
-        if budget < smallest:
-            return self._below_design(game, budget, smallest, rng)
+        n_groups = self.n_groups
+        usual = min_budget(game.n_players, self.max_order, n_groups, self.t)
+        if budget < self.design_min_budget(game.n_players):
+            return self._below_design(game, budget, usual, rng)
+        if budget < usual:  # only with automatic n_groups: the reduced design fits
+            n_groups = REDUCED_GROUPS
+            msg = (
+                f"budget={budget} < {usual} ablations of SPEX's usual smallest design for "
+                f"n={game.n_players}, max_order={self.max_order}: ran the reduced design with "
+                f"{REDUCED_GROUPS} groups (fewer buckets, weaker peeling); raise budget to "
+                f"{usual} for the usual design"
+            )
+            warnings.warn(msg, LowBudgetWarning, stacklevel=3)
         recorder = Recorder(game)
         fit = spex_recover(
             recorder.wrapped(),
             budget,
             self.max_order,
             rng,
-            n_groups=self.n_groups,
+            n_groups=n_groups,
             t=self.t,
             decoder=self.decoder,
             chase_depth=self.chase_depth,
