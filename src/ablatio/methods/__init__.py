@@ -7,6 +7,7 @@ from ablatio.methods.base import Method, clone
 from ablatio.methods.exact import Exact
 from ablatio.methods.faithbanzhaf import FaithBanzhaf
 from ablatio.methods.faithshap import FaithShap
+from ablatio.methods.hierarchical import Hierarchical
 from ablatio.methods.kernelshap import KernelSHAP
 from ablatio.methods.lime import LIME
 from ablatio.methods.moebius_gt import MobiusRecovery
@@ -22,6 +23,7 @@ __all__ = [
     "Exact",
     "FaithBanzhaf",
     "FaithShap",
+    "Hierarchical",
     "KernelSHAP",
     "Method",
     "MobiusRecovery",
