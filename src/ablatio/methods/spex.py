@@ -217,7 +217,11 @@ class SPEX(Method):
     """
 
     name: ClassVar[str] = "spex"
-    _check_tags: ClassVar[dict[str, Any]] = {"exact": "max_order", "exact_budget": 2000}
+    _check_tags: ClassVar[dict[str, Any]] = {
+        "exact": "max_order",
+        "exact_budget": 2000,
+        "budget": 2000,  # the generic checks run the usual design, not the low-budget path
+    }
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "budget": [None, Interval(int, 1, None)],
         "max_order": [Interval(int, 1, None)],
