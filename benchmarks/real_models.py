@@ -45,6 +45,8 @@ import argparse
 import json
 import os
 import platform
+import signal
+import sys
 import tempfile
 import time
 import warnings
@@ -294,18 +296,35 @@ def top_k_removal(inter: Interactions, ctx: dict) -> float:
     return float((curve.actual[0] - curve.actual[-1]) / effect)
 
 
+class TimeLimitError(Exception):
+    """A method ran past ``--time-limit`` seconds (reported as not finished)."""
+
+
+def _on_alarm(signum: int, frame: Any) -> None:
+    raise TimeLimitError
+
+
 def evaluate_cell(
     task: str, n: int, budget: int, spec: str, order: int, args: argparse.Namespace, ctx: dict
 ) -> Row:
     row = Row(task, n, budget, spec, order)
     counter = Counter(ctx["game"])
+    print(f"  running {spec} at budget {budget} ...", file=sys.stderr, flush=True)
     start = time.perf_counter()
+    signal.signal(signal.SIGALRM, _on_alarm)
+    signal.alarm(args.time_limit)
     try:
         inter, note, model = run_method(spec, counter, n, budget, order, args.seed)
+    except TimeLimitError:
+        row.note = f"time-out: not finished within {args.time_limit} s (machine loaded)"
+        row.n_queries = len(counter.seen)
+        return row
     except Exception as exc:  # noqa: BLE001 - a peer's failure is a result, not a crash
         row.note = f"error: {type(exc).__name__}: {str(exc)[:160]}"
         row.n_queries = len(counter.seen)
         return row
+    finally:
+        signal.alarm(0)
     row.wall_s = time.perf_counter() - start
     row.decode_s = row.wall_s - counter.eval_s
     row.n_queries = len(counter.seen)
@@ -440,6 +459,7 @@ def main() -> None:
     p.add_argument("--max-order", type=int, default=0, help="0: 3 for n <= 512, else 2")
     p.add_argument("--n-test", type=int, default=500)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--time-limit", type=int, default=300, help="seconds per method and cell")
     p.add_argument("--cache-dir", default=str(Path(tempfile.gettempdir()) / "ablatio_real"))
     p.add_argument("--out", default=str(OUT / "real_models"))
     run(p.parse_args())

@@ -12,6 +12,7 @@ GROUPS = [list(range(s * 25, (s + 1) * 25)) for s in range(40)]
 PLANTED = Interactions([(), (5, 6), (130,), (5, 131)], [0.5, 2.0, 1.5, -1.0], n_players=1000)
 
 
+@pytest.mark.slow
 def test_refines_the_influential_segments_and_recovers_word_terms():
     """Two of 40 segments matter; the coarse stage finds them, the fine stage resolves their
     words, and the result over the 1000 parts is the planted function."""
