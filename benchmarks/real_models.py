@@ -455,6 +455,28 @@ def summary(rows: list[dict]) -> list[str]:
     return out
 
 
+def compact(rows: list[dict]) -> str:
+    """One line per cell: held-out R² of every method (``t/o`` time-out, ``err`` error)."""
+    order = [*ABLATIO, *MARGINAL, *PEERS]
+    head = "| task, n | budget | " + " | ".join(order) + " |"
+    lines = [head, "|" + "---|" * (len(order) + 2)]
+    for cell in sorted({(r["task"], r["n"], r["budget"]) for r in rows}):
+        got = {r["method"]: r for r in rows if (r["task"], r["n"], r["budget"]) == cell}
+
+        def show(name: str, got: dict = got) -> str:
+            r = got.get(name)
+            if r is None:
+                return "—"
+            if r["note"].startswith("time-out"):
+                return "t/o"
+            if r["note"].startswith("error"):
+                return "err"
+            return _fmt(r["r2"])
+
+        lines.append(f"| {cell[0]}, {cell[1]} | {cell[2]} | " + " | ".join(map(show, order)) + " |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--task", default="sentiment", choices=("sentiment", "minilm", "short"))
@@ -467,7 +489,12 @@ def main() -> None:
     p.add_argument("--time-limit", type=int, default=300, help="seconds per method and cell")
     p.add_argument("--cache-dir", default=str(Path(tempfile.gettempdir()) / "ablatio_real"))
     p.add_argument("--out", default=str(OUT / "real_models"))
-    run(p.parse_args())
+    p.add_argument("--compact", action="store_true", help="print the README table and exit")
+    args = p.parse_args()
+    if args.compact:
+        print(compact(json.loads(Path(args.out).with_suffix(".json").read_text())["rows"]))
+        return
+    run(args)
 
 
 if __name__ == "__main__":
