@@ -321,7 +321,13 @@ def evaluate_cell(
         row.n_queries = len(counter.seen)
         return row
     except Exception as exc:  # noqa: BLE001 - a peer's failure is a result, not a crash
-        row.note = f"error: {type(exc).__name__}: {str(exc)[:160]}"
+        elapsed = time.perf_counter() - start
+        late = elapsed >= args.time_limit  # numba turns the alarm into a SystemError
+        row.note = (
+            f"time-out: not finished within {args.time_limit} s (machine loaded)"
+            if late
+            else f"error: {type(exc).__name__}: {str(exc)[:160]}"
+        )
         row.n_queries = len(counter.seen)
         return row
     finally:
