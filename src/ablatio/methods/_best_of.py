@@ -35,6 +35,14 @@ __all__ = ["SWITCH_MARGIN", "BestOf", "Recorder", "best_of", "choose"]
 SWITCH_MARGIN = 0.005
 #: Columns of a ridge candidate may not exceed this multiple of the number of ablations.
 MAX_COLUMN_RATIO = 4.0
+#: A ridge candidate is skipped when its thin SVD costs more than this many
+#: ``rows · columns · min(rows, columns)`` (about a minute on one core), e.g. first order at
+#: n = 4096 with 8000 ablations.
+MAX_SVD_WORK = 5e10
+
+
+def _affordable(m: int, p: int) -> bool:
+    return m * p * min(m, p) <= MAX_SVD_WORK
 
 
 @dataclass(frozen=True)
@@ -126,14 +134,14 @@ def best_of(
     if m >= 3:
         fourier = decoded.to_fourier()
         k = sum(1 for t in fourier.terms if t)
-        if 0 < k <= MAX_COLUMN_RATIO * m:
+        if 0 < k <= MAX_COLUMN_RATIO * m and _affordable(m, k):
             fit, r2 = _decoded_ridge(masks, values, fourier)
             candidates["decoded_ridge"] = fit
             scores["decoded_ridge"] = min(r2, own) if np.isfinite(decoded_r2) else r2
-        if n <= MAX_COLUMN_RATIO * m:
+        if n <= MAX_COLUMN_RATIO * m and _affordable(m, n):
             candidates["first_order"], scores["first_order"] = _first_order(masks, values)
             pairs = _detected_pairs(decoded, int(MAX_COLUMN_RATIO * m) - n)
-            if pairs:
+            if pairs and _affordable(m, n + len(pairs)):
                 fit, r2 = _first_order_pairs(masks, values, pairs)
                 candidates["first_order+pairs"], scores["first_order+pairs"] = fit, r2
     best = max(scores, key=lambda name: scores[name])
