@@ -176,8 +176,9 @@ class Hierarchical(Method):
         fine, _ = self._stage(game, [list(p) for p in players], self.budget - spent, fine_rng)
         self.mixed_ = fine.interactions_
         self.holdout_r2_ = float(getattr(fine, "holdout_r2_", float("nan")))
-        terms = [tuple(sorted(i for p in term for i in players[p])) for term in self.mixed_.terms]
-        return Interactions._build(tuples_to_terms(terms), self.mixed_.coefficients, n, "moebius")
+        mixed = self.mixed_.to_moebius()  # a segment player is the AND of its parts
+        terms = [tuple(sorted(i for p in term for i in players[p])) for term in mixed.terms]
+        return Interactions._build(tuples_to_terms(terms), mixed.coefficients, n, "moebius")
 
     def _stage(
         self,
