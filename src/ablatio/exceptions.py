@@ -26,6 +26,7 @@ Warnings (the result is still returned, with its quality stated)::
 
     AblatioWarning (UserWarning)             base of every warning ablatio raises
     ├── RecoveryWarning                      a method's measured held-out R² says it did not recover
+    ├── LowBudgetWarning                     budget below a method's design; a smaller answer ran
     ├── CoverageWarning                      items missing from one data set were dropped
     └── DuplicateNormWarning                 repeated (concept, feature) norm rows were merged
 """
@@ -48,6 +49,7 @@ __all__ = [
     "DuplicateNormWarning",
     "EvaluationError",
     "GameIdentityError",
+    "LowBudgetWarning",
     "MaskError",
     "NonFiniteValueError",
     "NotFittedError",
@@ -137,6 +139,10 @@ class AblatioWarning(UserWarning):
 
 class RecoveryWarning(AblatioWarning):
     """A method could not recover the game well; the message states its held-out R²."""
+
+
+class LowBudgetWarning(AblatioWarning):
+    """The budget is below a method's own design; a smaller honest answer was returned."""
 
 
 class DataFormatError(AblatioError, ValueError):

@@ -72,3 +72,24 @@ def test_missing_models_module_exits_2(cli, monkeypatch):
     monkeypatch.setitem(sys.modules, "ablatio.models", None)
     result = cli("explain", "text", "--prompt", "hello world")
     assert result.exit_code == 2 and "ablatio.models" in result.stderr
+
+
+def test_levels_explain_coarse_to_fine_with_nested_highlighting(cli, tmp_path):
+    pytest.importorskip("vaderSentiment")
+    prompt = "The plot was dull. The acting was not good at all! Credits rolled."
+    result = cli("explain", "text", "--prompt", prompt, "--model", "vader", "--levels",
+                 "sentences,words", "--method", "proxyspex", "--budget", "400", "--out", tmp_path,
+                 "--quiet", "--no-png", "--n-test", "20")  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    run = json.loads((tmp_path / "run.json").read_text())
+    assert run["method"] == "hierarchical" and len(run["segments"]) == 13
+    assert run["groups"] == [[0, 1, 2, 3], [4, 5, 6, 7, 8, 9, 10], [11, 12]]
+    html = (tmp_path / "report.html").read_text()
+    assert html.count("class='grp'") == 3 and html.count("class='seg'") == 13
+    found = Interactions.load(tmp_path / "interactions.json")
+    assert found.n_players == 13
+
+
+def test_bad_levels_are_a_usage_error():
+    with pytest.raises(ParameterError, match="--levels"):
+        text_target(prompt="x y", levels="words")

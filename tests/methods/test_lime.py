@@ -24,7 +24,7 @@ def test_additive_game_is_recovered_without_ridge():
 
 def test_matches_sklearn_ridge_with_lime_weights():
     game = sparse_and_game(9, n_terms=10, max_order=3, random_state=1)
-    est = LIME(budget=120, random_state=4).fit(game)
+    est = LIME(budget=120, kernel_width=25.0, alpha=1.0, random_state=4).fit(game)
     masks, counts = lime_masks(9, 120, np.random.default_rng(4))
     weights = counts * lime_kernel(masks, 25.0)
     ridge = Ridge(alpha=1.0).fit(masks.astype(float), game(masks), sample_weight=weights)
@@ -56,7 +56,37 @@ def test_faithfulness_improves_with_budget():
 def test_budget_too_small_and_determinism():
     game = _additive(6)
     with pytest.raises(BudgetTooSmallError, match="7"):
-        LIME(budget=6).fit(game)
+        LIME(budget=6, alpha=0.0).fit(game)
     a = LIME(budget=30, random_state=3).fit(game).interactions_
     b = LIME(budget=30, random_state=3).fit(game).interactions_
     assert a == b
+
+
+def _dense_small_scale(n: int, seed: int):
+    """Dense additive value function with outputs of standard deviation ~0.04."""
+    slopes = np.random.default_rng(seed).normal(size=n) * 0.08 / np.sqrt(n)
+    return ablatio.Game(lambda masks: 0.5 + masks @ slopes, n=n), slopes
+
+
+@pytest.mark.slow
+def test_chosen_penalty_scales_to_large_n_and_small_outputs():
+    """n = 1000 slopes from 800 ablations of outputs with sd 0.04: LIME's fixed alpha=1 and
+    kernel width 25 overfit; the leave-one-out choice matches a cross-validated ridge."""
+    from sklearn.linear_model import RidgeCV
+
+    n, budget = 1000, 800
+    game, slopes = _dense_small_scale(n, 0)
+    test = np.random.default_rng(9).random((2000, n)) < 0.5
+    y = game(test)
+
+    def r2(pred):
+        return 1 - np.sum((y - pred) ** 2) / np.sum((y - y.mean()) ** 2)
+
+    est = LIME(budget=budget, random_state=0).fit(game)
+    fixed = LIME(budget=budget, kernel_width=25.0, alpha=1.0, random_state=0).fit(game)
+    masks, _ = lime_masks(n, budget, np.random.default_rng(0))
+    ridge = RidgeCV(alphas=np.logspace(-4, 4, 17)).fit(masks.astype(float), game(masks))
+    assert r2(est.predict(test)) >= r2(ridge.predict(test.astype(float))) - 0.01
+    assert r2(est.predict(test)) > 0.5
+    assert r2(est.predict(test)) > r2(fixed.predict(test)) + 0.05
+    assert np.isfinite(est.holdout_r2_) and est.alpha_ > 0

@@ -7,7 +7,12 @@ import pytest
 
 import ablatio
 from ablatio import SPEX, Game, RecoveryWarning
-from ablatio.exceptions import BudgetTooSmallError, NonFiniteValueError, ParameterError
+from ablatio.exceptions import (
+    BudgetTooSmallError,
+    LowBudgetWarning,
+    NonFiniteValueError,
+    ParameterError,
+)
 from ablatio.games.synthetic import hierarchical_game, sparse_and_game, sparse_parity_game
 from ablatio.methods import clone
 from ablatio.methods.spex import min_budget
@@ -64,14 +69,27 @@ def test_queries_stay_within_budget_and_sizes_follow_it():
     assert small.t_ >= 2
 
 
-def test_budget_too_small_states_the_minimum():
+def test_below_the_smallest_design_answers_with_a_warning():
+    """n = 256 at 500 ablations (< 616 of the usual design): a reduced 2-group design;
+    at 400 (< 420 of the reduced design): ProxySPEX on uniform ablations; both warned."""
     need = min_budget(256, 3)
-    assert SPEX(max_order=3).min_budget(256) == need
-    game = sparse_and_game(256, n_terms=5, max_order=3, random_state=0)
-    with pytest.raises(BudgetTooSmallError, match=f"< {need} ablations SPEX needs") as info:
-        SPEX(budget=need - 1, max_order=3).fit(game)
-    assert info.value.minimum == need
-    SPEX(budget=need, max_order=3, random_state=0, warn_below=-np.inf).fit(game)
+    assert need == 616 and SPEX(max_order=3).design_min_budget(256) == min_budget(256, 3, 2)
+    for kind, game in (
+        ("parity", sparse_parity_game(256, n_terms=20, max_order=3, random_state=0)),
+        ("hierarchical", hierarchical_game(256, 20, 3, random_state=0)),
+    ):
+        with pytest.warns(LowBudgetWarning, match=f"budget=500 < {need}"):
+            spex = SPEX(budget=500, max_order=3, random_state=0).fit(game)
+        assert spex.n_queries_ <= 500 and spex.n_groups_ == 2, kind
+        assert ablatio.faithfulness(spex, game, random_state=1) > 0.99, kind
+    with pytest.warns(LowBudgetWarning, match="with ProxySPEX instead"):
+        spex = SPEX(budget=400, max_order=3, random_state=0).fit(game)
+    assert spex.model_.startswith("proxyspex/") and spex.n_queries_ <= 400
+    assert ablatio.faithfulness(spex, game, random_state=1) > 0.95
+    floor = SPEX(max_order=3).min_budget(256)
+    with pytest.raises(BudgetTooSmallError, match=f"< {floor} ablations") as info:
+        SPEX(budget=floor - 1, max_order=3).fit(game)
+    assert info.value.minimum == floor
 
 
 def test_nan_outputs_raise_a_clear_error():

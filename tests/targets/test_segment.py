@@ -75,3 +75,16 @@ def test_delete_keeps_text_between_sparse_user_spans():
         "A runaway trolley is heading to.",
         "A runaway is heading to.",
     ]
+
+
+def test_levels_group_words_by_sentence():
+    from ablatio.targets.segment import segment_levels
+
+    text = "Not good. The actors were brilliant! Fine"
+    coarse, fine, groups = segment_levels(text, ("sentences", "words"))
+    assert coarse.parts == ("Not good.", "The actors were brilliant!", "Fine")
+    assert fine.parts == ("Not", "good.", "The", "actors", "were", "brilliant!", "Fine")
+    assert groups == ((0, 1), (2, 3, 4, 5), (6,))
+    for bad in (("words",), ("sentences", "lines"), "sentences,words"):
+        with pytest.raises(ParameterError, match="levels"):
+            segment_levels(text, bad)

@@ -95,3 +95,14 @@ def test_embedding_target_full_text_is_one_and_query(tiny_bert_config, bert_toke
     q = enc(["dogs"])[0]
     np.testing.assert_allclose(query(masks), e @ q, rtol=1e-6)
     assert query.fingerprint() != target.fingerprint()
+
+
+def test_two_levels_make_words_the_players_and_record_sentences():
+    from ablatio.targets.text import ScoreTarget
+
+    target = ScoreTarget("Bad plot. Great cast and music.", lambda t: [len(s) for s in t],
+                         unit=("sentences", "words"))  # fmt: skip
+    assert target.n_players == 6 and target.groups == ((0, 1), (2, 3, 4, 5))
+    assert target.coarse_segments.parts == ("Bad plot.", "Great cast and music.")
+    plain = ScoreTarget("Bad plot. Great cast and music.", len)
+    assert plain.groups is None and plain.coarse_segments is None

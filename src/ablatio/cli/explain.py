@@ -19,7 +19,7 @@ from ablatio.evaluation.reality_check import RealityCheck, reality_check
 from ablatio.exceptions import AblatioError, ParameterError
 from ablatio.explain import Explanation, explain
 from ablatio.games.game import Game
-from ablatio.methods import make_method
+from ablatio.methods import Method, make_method
 from ablatio.report._bidi import show_bidi
 from ablatio.report.run import REPORT_FILE, RunRecord, check_out_dir, write_run
 
@@ -230,11 +230,13 @@ def run_explain(
                 bar.phase(method, total, game.n_queries, game.n_cached)
                 expl = explain(
                     game,
-                    method=method,
-                    budget=budget,
-                    max_order=max_order,
+                    method=method
+                    if spec.groups is None
+                    else _coarse_to_fine(spec, method, budget, max_order, seed, options),
+                    budget=budget if spec.groups is None else None,
+                    max_order=max_order if spec.groups is None else None,
                     random_state=seed,
-                    options=options,
+                    options=options if spec.groups is None else None,
                 )
                 bar.finish(game.n_queries)
                 fitted = game.n_queries
@@ -266,6 +268,7 @@ def run_explain(
             verdict=None if check is None else check.verdict,
             verdict_reasons=[] if check is None else check.reasons,
             segments=None if spec.segments is None else list(spec.segments),
+            groups=None if spec.groups is None else [list(g) for g in spec.groups],
             cache=None if cache is None else str(cache),
             ablatio_version=ablatio.__version__,
         )
@@ -278,6 +281,33 @@ def run_explain(
         emit_json(_payload(record, expl, top, out))
     elif not quiet:
         _summary(record, expl, top, out, view)
+
+
+def _coarse_to_fine(
+    spec: TargetSpec,
+    method: str,
+    budget: int | None,
+    max_order: int | None,
+    seed: int,
+    options: dict[str, Any],
+) -> Method:
+    """The :class:`Hierarchical` wrapper of ``method`` for a target with coarse segments;
+    ``--option`` keys go to the wrapper (coarse_fraction, coverage, max_players)."""
+    from ablatio.methods.hierarchical import Hierarchical
+
+    params: dict[str, Any] = {"method": method, "groups": spec.groups, "random_state": seed}
+    if budget is not None:
+        params["budget"] = budget
+    if max_order is not None:
+        params["max_order"] = max_order
+    unknown = set(options) - set(Hierarchical._param_names())
+    if unknown:
+        msg = (
+            f"--option {sorted(unknown)} unknown with --levels; valid: coarse_fraction, "
+            "coverage, max_players"
+        )
+        raise ParameterError(msg)
+    return Hierarchical(**params, **options)
 
 
 def _jsonable(value: Any) -> bool:

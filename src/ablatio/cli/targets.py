@@ -57,12 +57,16 @@ class TargetSpec:
         The builder's options, recorded in ``run.json`` and the report.
     segments : sequence of str, optional
         One text per part, highlighted in the report (text targets).
+    groups : sequence of sequence of int, optional
+        Coarse segments (the parts of each): the run is explained coarse to fine
+        (:class:`~ablatio.methods.hierarchical.Hierarchical`) and the report nests them.
     """
 
     target: Any
     name: str
     settings: dict[str, Any] = field(default_factory=dict)
     segments: Sequence[str] | None = None
+    groups: Sequence[Sequence[int]] | None = None
 
 
 class TargetUnavailableError(ParameterError):

@@ -46,14 +46,27 @@ def text_target(
     query: Annotated[
         str | None, typer.Option(help="minilm: compare with this text (default: the prompt).")
     ] = None,
+    levels: Annotated[
+        str | None,
+        typer.Option(
+            help="Coarse,fine parts, e.g. sentences,words: explain the coarse segments, then "
+            "refine inside the influential ones (replaces --unit)."
+        ),
+    ] = None,
 ) -> TargetSpec:
     """Explain a model's output on a prompt, part by part (words, sentences or tokens)."""
     if model not in MODELS and not model.startswith("hf:"):
         msg = f"--model == {model!r}; choose one of {MODELS} or hf:<name or folder>"
         raise ParameterError(msg)
+    split: str | tuple[str, ...] = unit
+    if levels is not None:
+        split = tuple(u.strip() for u in levels.split(","))
+        if len(split) != 2 or not all(u in ("words", "sentences", "tokens") for u in split):
+            msg = f"--levels == {levels!r}; give coarse,fine units, e.g. sentences,words"
+            raise ParameterError(msg)
     targets = _module("ablatio.targets")
     models = _module("ablatio.models")
-    segmenting = {"unit": unit, "masking": masking}
+    segmenting = {"unit": split, "masking": masking}
     if model == "vader":
         target = targets.ScoreTarget(prompt, models.vader_scorer(), **segmenting)
     elif model == "minilm":
@@ -62,6 +75,8 @@ def text_target(
         lm = models.load_smollm2() if model == "smollm2" else models.load_causal_lm(model[3:])
         target = targets.CausalLMTarget(prompt, lm, target=answer, **segmenting)
     settings = {"prompt": prompt, "model": model, "unit": unit, "masking": masking,
-                "answer": answer, "query": query}  # fmt: skip
+                "answer": answer, "query": query, "levels": levels}  # fmt: skip
+    groups = getattr(target, "groups", None)
     return TargetSpec(target, name=f"text-{model}", settings=settings,
-                      segments=segment_texts(target))  # fmt: skip
+                      segments=segment_texts(target),
+                      groups=None if groups is None else [list(g) for g in groups])  # fmt: skip

@@ -10,6 +10,7 @@ from ablatio.methods.base import COMMON_PARAMS, Method, clone
 from ablatio.methods.exact import Exact
 from ablatio.methods.faithbanzhaf import FaithBanzhaf
 from ablatio.methods.faithshap import FaithShap
+from ablatio.methods.hierarchical import Hierarchical
 from ablatio.methods.kernelshap import KernelSHAP
 from ablatio.methods.lime import LIME
 from ablatio.methods.permutation import PermutationShapley
@@ -24,6 +25,7 @@ __all__ = [
     "Exact",
     "FaithBanzhaf",
     "FaithShap",
+    "Hierarchical",
     "KernelSHAP",
     "Method",
     "PermutationShapley",

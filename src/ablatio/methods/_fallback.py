@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ablatio.exceptions import RecoveryWarning
+from ablatio.exceptions import LowBudgetWarning, RecoveryWarning
 from ablatio.games.game import Game
 
 __all__ = ["FallbackResult", "fallback_min_budget", "run_fallback"]
@@ -32,13 +32,23 @@ def _method(name: str | None, budget: int, max_order: int, rng: np.random.Genera
 
     if name is None or name not in METHODS:
         return None
-    return make_method(name, budget=budget, max_order=max_order, random_state=rng)
+    method = make_method(name, budget=budget, max_order=max_order, random_state=rng)
+    # the fallback's own best-of stage is off: its decoded terms are what the caller wants
+    if "best_of_below" in method.get_params():
+        method.set_params(best_of_below=None)
+    return method
+
+
+def _min_budget(method: Any, n_players: int) -> int:
+    """The fallback's own design minimum (below it SPEX would only run ProxySPEX again)."""
+    design = getattr(method, "design_min_budget", None)
+    return int(design(n_players) if design is not None else method.min_budget(n_players))
 
 
 def fallback_min_budget(name: str | None, n_players: int, max_order: int) -> int | None:
     """Smallest budget of the registered fallback ``name`` (None if it is not registered)."""
     method = _method(name, 1, max_order, np.random.default_rng(0))
-    return None if method is None else method.min_budget(n_players)
+    return None if method is None else _min_budget(method, n_players)
 
 
 def run_fallback(
@@ -46,7 +56,7 @@ def run_fallback(
 ) -> FallbackResult | None:
     """Fit the registered method ``name`` on ``game`` within ``budget``; None if impossible."""
     method = _method(name, budget, max_order, rng)
-    if method is None or budget < method.min_budget(game.n_players):
+    if method is None or budget < _min_budget(method, game.n_players):
         return None
     recorded: list[tuple[np.ndarray, np.ndarray]] = []
 
@@ -57,6 +67,7 @@ def run_fallback(
 
     with warnings.catch_warnings():  # its own R² check is superseded by the joint refit
         warnings.simplefilter("ignore", RecoveryWarning)
+        warnings.simplefilter("ignore", LowBudgetWarning)  # the caller chose this budget
         method.fit(Game(record, game.n_players, batch_size=max(game.batch_size, 1)))
     found = method.interactions_.to_fourier()
     masks = np.concatenate([m for m, _ in recorded])

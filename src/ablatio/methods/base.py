@@ -305,25 +305,33 @@ class Method(ABC):
     def _fit(self, game: Game, rng: np.random.Generator) -> Interactions:
         """Compute the explanation; every random draw comes from ``rng``."""
 
-    def _warn(self, message: str) -> None:
-        """Record ``message`` in ``warnings_`` and emit it as a RecoveryWarning."""
+    def _warn(self, message: str, category: type[Warning] = RecoveryWarning) -> None:
+        """Record ``message`` in ``warnings_`` and emit it (a RecoveryWarning by default)."""
         self.warnings_.append(message)
-        warnings.warn(message, RecoveryWarning, stacklevel=4)
+        warnings.warn(message, category, stacklevel=4)
 
-    def _score_holdout(self, game: Game, result: Interactions, rng: np.random.Generator) -> None:
-        """Set ``holdout_r2_`` on fresh uniform ablations the fit never requested.
+    def _holdout_sample(
+        self, game: Game, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """Fresh uniform ablations the fit never requested, and their values.
 
         Uses the budget left after the fit, at most ``MAX_HOLDOUT`` masks (methods reserve
-        :func:`holdout_size` of their budget for it); fewer than ``MIN_USEFUL_HOLDOUT`` fresh
-        masks leave ``holdout_r2_`` at ``nan``.
+        :func:`holdout_size` of their budget for it); None when fewer than
+        ``MIN_USEFUL_HOLDOUT`` fresh masks are left.
         """
         left = min(MAX_HOLDOUT, self.budget_ - self._tracker.n_queries)
         if left < MIN_USEFUL_HOLDOUT:
-            return
-        seen = set(self._tracker.seen)
-        masks = distinct_uniform_masks(game.n_players, left, rng, seen)
-        if masks.shape[0] >= MIN_USEFUL_HOLDOUT:
-            self.holdout_r2_ = r2_score(game(masks), result.predict(masks))
+            return None
+        masks = distinct_uniform_masks(game.n_players, left, rng, set(self._tracker.seen))
+        if masks.shape[0] < MIN_USEFUL_HOLDOUT:
+            return None
+        return masks, game(masks)
+
+    def _score_holdout(self, game: Game, result: Interactions, rng: np.random.Generator) -> None:
+        """Set ``holdout_r2_`` on :meth:`_holdout_sample` (left at ``nan`` without one)."""
+        sample = self._holdout_sample(game, rng)
+        if sample is not None:
+            self.holdout_r2_ = r2_score(sample[1], result.predict(sample[0]))
 
     def predict(self, masks: Any) -> np.ndarray:
         """Surrogate values of masks ``(n_masks, n_players)`` from the fitted interactions."""

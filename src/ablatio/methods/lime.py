@@ -11,9 +11,13 @@ from ablatio.games.game import Game
 from ablatio.interactions import Interactions
 from ablatio.methods._common import first_order_surrogate
 from ablatio.methods.base import Interval, Method, Options
-from ablatio.transforms.solve import least_squares
+from ablatio.transforms.solve import least_squares, ridge_loo
 
 __all__ = ["LIME"]
+
+#: Kernel widths tried when ``kernel_width`` is None (LIME's 25 first; distances lie in
+#: ``[0, 100]`` whatever ``n``, so 400 is close to unweighted).
+KERNEL_WIDTHS = (25.0, 50.0, 100.0, 400.0)
 
 
 class LIME(Method):
@@ -22,14 +26,21 @@ class LIME(Method):
     Parameters
     ----------
     budget : int, optional
-        Distinct ablations (at least ``n + 1``, the intercept and one slope per part).
-        ``None`` = the common default (``Method.default_budget``: all ``2^n`` masks up to 4096).
+        Distinct ablations (at least ``n + 1`` with ``alpha=0``, the intercept and one slope
+        per part; any budget from 3 with a penalty). ``None`` = the common default
+        (``Method.default_budget``: all ``2^n`` masks up to n = 12, else 5000).
     max_order : {1, None}, default=None
         LIME fits a linear surrogate.
-    kernel_width : float, default=25.0
-        Width ``w`` of LIME's exponential kernel on the scaled cosine distance.
-    alpha : float, default=1.0
-        Ridge penalty on the slopes (the intercept is not penalised), as ``Ridge(alpha=1)``.
+    kernel_width : float, optional
+        Width ``w`` of LIME's exponential kernel on the scaled cosine distance. ``None``
+        chooses it from ``KERNEL_WIDTHS`` (together with the penalty) by leave-one-out error
+        over the drawn masks; LIME's own default is ``25.0``.
+    alpha : float, optional
+        Ridge penalty on the slopes (the intercept is not penalised), as ``Ridge(alpha=...)``
+        (LIME uses 1.0). ``None`` chooses it by exact leave-one-out on standardised columns
+        (:func:`~ablatio.transforms.solve.ridge_loo`), so it scales with ``n``, the kernel
+        weights and the outputs: a fixed ``alpha=1`` is almost no penalty on kernel-weighted
+        outputs of standard deviation 0.04, and too few masks for ``n`` slopes then overfit.
     n_features : int, optional
         Keep only the ``n_features`` parts with the largest slopes of the full fit and refit on
         them (LIME's ``"highest_weights"`` selection); ``None`` keeps every part.
@@ -42,6 +53,10 @@ class LIME(Method):
         Möbius surrogate ``b + Σ_i c_i m_i`` (intercept and slopes of the weighted fit).
     n_queries_ : int
     fit_time_ : float
+    kernel_width_, alpha_ : float
+        Kernel width and penalty used (``alpha_`` on standardised columns when chosen).
+    holdout_r2_ : float
+        Leave-one-out R² over the drawn masks (``nan`` when ``alpha`` is fixed).
 
     Notes
     -----
@@ -71,8 +86,8 @@ class LIME(Method):
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "budget": [None, Interval(int, 1, None)],
         "max_order": [None, Options((1,))],
-        "kernel_width": [Interval(float, float(np.finfo(np.float64).tiny), None)],
-        "alpha": [Interval(float, 0.0, None)],
+        "kernel_width": [None, Interval(float, float(np.finfo(np.float64).tiny), None)],
+        "alpha": [None, Interval(float, 0.0, None)],
         "n_features": [None, Interval(int, 1, None)],
         "random_state": ["random_state"],
     }
@@ -86,8 +101,8 @@ class LIME(Method):
         *,
         budget: int | None = None,
         max_order: int | None = None,
-        kernel_width: float = 25.0,
-        alpha: float = 1.0,
+        kernel_width: float | None = None,
+        alpha: float | None = None,
         n_features: int | None = None,
         random_state: Any = None,
     ) -> None:
@@ -99,25 +114,39 @@ class LIME(Method):
         self.random_state = random_state
 
     def min_budget(self, n_players: int) -> int:
-        return n_players + 1
+        return n_players + 1 if self.alpha == 0 else min(n_players + 1, 3)
 
     def _fit(self, game: Game, rng: np.random.Generator) -> Interactions:
         n = game.n_players
         budget = self.budget_
         masks, counts = lime_masks(n, budget, rng)
         values = game(masks)
-        weights = counts * lime_kernel(masks, self.kernel_width)
-        beta = self._ridge(masks, values, weights)
+        widths = KERNEL_WIDTHS if self.kernel_width is None else (self.kernel_width,)
+        fits = [
+            (width, *self._ridge(masks, values, counts * lime_kernel(masks, width), counts))
+            for width in widths
+        ]
+        width, r2, alpha, beta = max(fits, key=lambda fit: fit[1] if np.isfinite(fit[1]) else 0)
+        self.kernel_width_, self.holdout_r2_, self.alpha_ = float(width), r2, alpha
         if self.n_features is not None and self.n_features < n:
             keep = np.sort(np.argsort(-np.abs(beta[1:]), kind="stable")[: self.n_features])
-            selected = self._ridge(masks[:, keep], values, weights)
+            weights = counts * lime_kernel(masks, width)
+            self.holdout_r2_, _, selected = self._ridge(masks[:, keep], values, weights, counts)
             beta = np.zeros(n + 1)
             beta[0] = selected[0]
             beta[1 + keep] = selected[1:]
         return first_order_surrogate(float(beta[0]), beta[1:])
 
-    def _ridge(self, masks: np.ndarray, values: np.ndarray, weights: np.ndarray) -> np.ndarray:
-        X = np.hstack([np.ones((masks.shape[0], 1)), masks.astype(np.float64)])
+    def _ridge(
+        self, masks: np.ndarray, values: np.ndarray, weights: np.ndarray, counts: np.ndarray
+    ) -> tuple[float, float, np.ndarray]:
+        """(leave-one-out R², penalty, [intercept, slopes]) of the weighted ridge fit."""
+        X = masks.astype(np.float64)
+        if self.alpha is None:
+            fit = ridge_loo(X, values, weights=weights, score_weights=counts)
+            return fit.loo_r2, fit.alpha, np.concatenate([[fit.intercept], fit.coef])
+        X = np.hstack([np.ones((masks.shape[0], 1)), X])
         penalty = np.full(X.shape[1], float(self.alpha))
         penalty[0] = 0.0
-        return least_squares(X, values, weights=weights, ridge=penalty)
+        beta = least_squares(X, values, weights=weights, ridge=penalty)
+        return float("nan"), float(self.alpha), beta

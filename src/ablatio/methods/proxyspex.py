@@ -29,6 +29,7 @@ import numpy as np
 from ablatio.designs.distinct import distinct_uniform_masks
 from ablatio.games.game import Game
 from ablatio.interactions import Interactions
+from ablatio.methods._best_of import select
 from ablatio.methods._fallback import fallback_min_budget, run_fallback
 from ablatio.methods._fourier_selection import (
     cv_prefix,
@@ -93,6 +94,13 @@ class ProxySPEX(Method):
         (the cross-validated ``train_r2_`` when the budget leaves no held-out ablations).
     ridge : float, default=0.0
         L2 penalty of the final refit (0: ordinary least squares, exact without noise).
+    best_of_below : float or None, default=0.99
+        When the decoded support's held-out R² (``train_r2_`` without held-out ablations)
+        is below this, refit the
+        alternatives on the same ablations (first order, first order + detected pairs, ridge
+        refit of the support; :mod:`ablatio.methods._best_of`) and return the one with the
+        best honest held-out estimate (``model_``). ``None`` always returns the CV-chosen
+        support.
     n_threads : int or None, default=1
         BLAS/OpenMP threads for the proxy and the refits (None: the libraries' defaults).
         One thread is fastest for these small dense problems and cannot oversubscribe a
@@ -116,6 +124,10 @@ class ProxySPEX(Method):
         the support and the number of terms were picked to maximise it).
     recovered_ : bool
         ``holdout_r2_ >= warn_r2`` (``train_r2_`` when there is no held-out estimate).
+    model_ : str
+        ``"decoded"``, ``"decoded_ridge"``, ``"first_order"`` or ``"first_order+pairs"``.
+    model_scores_ : dict of str to float
+        Held-out estimate of every candidate the best-of stage compared.
     stages_ : list of str
         What the fit did (``"proxy"``, ``"stop"``, ``"uniform"``, ``"spex"``).
 
@@ -140,6 +152,8 @@ class ProxySPEX(Method):
 
     name: ClassVar[str] = "proxyspex"
     default_max_order: ClassVar[int | None] = 3
+    model_: str
+    model_scores_: dict[str, float]
     _check_tags: ClassVar[dict[str, Any]] = {"exact": "max_order", "params": {"n_trees": 20}}
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "budget": [None, Interval(int, 1, None)],
@@ -157,6 +171,7 @@ class ProxySPEX(Method):
         "fallback_r2": [Interval(float, None, 1)],
         "warn_r2": [Interval(float, None, 1)],
         "ridge": [Interval(float, 0, None)],
+        "best_of_below": [None, Interval(float, None, 1)],
         "n_threads": [None, Interval(int, 1, None)],
         "random_state": ["random_state"],
     }
@@ -179,6 +194,7 @@ class ProxySPEX(Method):
         fallback_r2: float = 0.9,
         warn_r2: float = 0.8,
         ridge: float = 0.0,
+        best_of_below: float | None = 0.99,
         n_threads: int | None = 1,
         random_state: Any = None,
     ) -> None:
@@ -197,6 +213,7 @@ class ProxySPEX(Method):
         self.fallback_r2 = fallback_r2
         self.warn_r2 = warn_r2
         self.ridge = ridge
+        self.best_of_below = best_of_below
         self.n_threads = n_threads
         self.random_state = random_state
 
@@ -207,15 +224,18 @@ class ProxySPEX(Method):
         budget = self.budget_ - holdout_size(self.budget_)
         if budget < self.min_budget(game.n_players):  # too tight to keep ablations apart
             budget = self.budget_
-        result = self._staged_fit(game, rng, budget)
-        self._score_holdout(game, result, rng.spawn(1)[0])
+        decoded, X, y = self._staged_fit(game, rng, budget)
+        result = select(self, game, rng.spawn(1)[0], X, y, decoded, self.train_r2_)
+        self.fourier_ = decoded if self.model_ == "decoded" else result.to_fourier()
         honest = np.isfinite(self.holdout_r2_)
         self.recovered_ = bool((self.holdout_r2_ if honest else self.train_r2_) >= self.warn_r2)
         if not self.recovered_:
             self._warn_unrecovered(honest)
         return result.to_moebius()
 
-    def _staged_fit(self, game: Game, rng: np.random.Generator, budget: int) -> Interactions:
+    def _staged_fit(
+        self, game: Game, rng: np.random.Generator, budget: int
+    ) -> tuple[Interactions, np.ndarray, np.ndarray]:
         """First stage, then stop / fallback / more uniform ablations, then the final refit."""
         n = game.n_players
         seen: set[bytes] = set()
@@ -248,8 +268,7 @@ class ProxySPEX(Method):
         self._n_samples = X.shape[0]
         fourier = Interactions._build(tuples_to_terms(terms), coef, n, "fourier")
         nonconstant = np.abs(coef[[len(t) > 0 for t in terms]]) if terms else np.zeros(0)
-        self.fourier_ = fourier.prune(_ZERO_TOL * float(nonconstant.max(initial=0.0)))
-        return self.fourier_
+        return fourier.prune(_ZERO_TOL * float(nonconstant.max(initial=0.0))), X, y
 
     def _first_stage_size(self, n: int, budget: int) -> int:
         """``first_stage × budget``, shrunk so that the fallback still fits in the rest."""

@@ -13,15 +13,17 @@ nested: smaller levels run first and SPEX stops once the cross-group held-out R�
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import replace
 from typing import Any, ClassVar
 
 import numpy as np
 
 from ablatio.designs.aliasing import AliasingDesign, draw_aliasing_design
-from ablatio.exceptions import ParameterError
+from ablatio.exceptions import LowBudgetWarning, ParameterError, RecoveryWarning
 from ablatio.games.game import Game
 from ablatio.interactions import Interactions
+from ablatio.methods._best_of import Recorder, select
 from ablatio.methods._spex_fit import (
     DEFAULT_GROUPS,
     MIN_LEVEL,
@@ -41,6 +43,8 @@ __all__ = ["SPEX", "min_budget", "spex_recover"]
 MAX_PEEL_ITER, STALL_ITER = 100, 15
 #: Levels tried in turn by the nested (early-stopping) design: ``b - 2``, ``b - 1``, ``b``.
 NESTED_LEVELS = 3
+#: Groups of the reduced design used when the budget is below the usual smallest design.
+REDUCED_GROUPS = 2
 
 
 def spex_recover(
@@ -161,6 +165,11 @@ class SPEX(Method):
     warn_below : float, default=0.9
         Warn with :class:`~ablatio.exceptions.RecoveryWarning` when ``holdout_r2_`` is below
         this (when the budget leaves no held-out ablations: the cross-group ``train_r2_``).
+    best_of_below : float or None, default=0.99
+        When the decoded support's held-out R² is below this, refit the alternatives on the
+        same ablations (first order, first order + detected pairs, ridge refit of the support;
+        :mod:`ablatio.methods._best_of`) and return the one with the best honest estimate
+        (``model_``). ``None`` always returns the decoded support.
 
     Attributes
     ----------
@@ -175,13 +184,25 @@ class SPEX(Method):
         Cross-group R² (fit on the other groups, scored on one group's uniform masks; ``nan``
         with one group). The support was chosen on every group, so it is optimistic; it
         decides the nested early stop and the candidate searches.
+    model_ : str
+        Which model was returned: ``"decoded"``, ``"decoded_ridge"``, ``"first_order"``,
+        ``"first_order+pairs"``, or ``"proxyspex/..."`` below the smallest design.
+    model_scores_ : dict of str to float
+        Held-out estimate of every candidate the best-of stage compared.
     t_, b_, n_groups_ : int
-        BCH capability, level and number of groups used.
+        BCH capability, level and number of groups used (0 when no design fit the budget).
     n_queries_ : int
         Distinct ablations used (``<= budget``).
 
     Notes
     -----
+    Below the usual smallest design (``min_budget(n, max_order)`` of
+    :mod:`ablatio.methods.spex`, 3 groups) SPEX warns with
+    :class:`~ablatio.exceptions.LowBudgetWarning` and runs a reduced design with
+    ``REDUCED_GROUPS = 2`` groups; below that (:meth:`design_min_budget`) it spends the budget
+    on uniform ablations explained by ProxySPEX (then the best-of stage). Only budgets below
+    ProxySPEX's minimum raise :class:`~ablatio.exceptions.BudgetTooSmallError`.
+
     Query ``m_{c,i,ℓ} = M_c^⊤ ℓ ⊕ d_i``; the transform over ``ℓ`` gives buckets
     ``U_c[i, j] = Σ_{M_c k = j} F(k) (-1)^{⟨d_i, k⟩}`` of ``f(m) = Σ_k F(k) (-1)^{⟨m, k⟩}``.
     Distinct ablations: ``(p + 1)(C 2^b - C + 1)`` with ``p = p(n, t)`` the BCH parity length.
@@ -203,7 +224,13 @@ class SPEX(Method):
 
     name: ClassVar[str] = "spex"
     default_max_order: ClassVar[int | None] = 3
-    _check_tags: ClassVar[dict[str, Any]] = {"exact": "max_order", "exact_budget": 2000}
+    model_: str
+    model_scores_: dict[str, float]
+    _check_tags: ClassVar[dict[str, Any]] = {
+        "exact": "max_order",
+        "exact_budget": 2000,
+        "budget": 2000,  # the generic checks run the usual design, not the low-budget path
+    }
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "budget": [None, Interval(int, 1, None)],
         "max_order": [None, Interval(int, 1, None)],
@@ -218,6 +245,7 @@ class SPEX(Method):
         "max_rounds": [Interval(int, 1, None)],
         "stop_r2": [None, Interval(float, None, 1)],
         "warn_below": [Interval(float, None, 1)],
+        "best_of_below": [None, Interval(float, None, 1)],
     }
 
     def __init__(
@@ -236,6 +264,7 @@ class SPEX(Method):
         max_rounds: int = 8,
         stop_r2: float | None = 0.99999,
         warn_below: float = 0.9,
+        best_of_below: float | None = 0.99,
     ) -> None:
         self.budget = budget
         self.max_order = max_order
@@ -250,12 +279,25 @@ class SPEX(Method):
         self.max_rounds = max_rounds
         self.stop_r2 = stop_r2
         self.warn_below = warn_below
+        self.best_of_below = best_of_below
 
     def min_budget(self, n_players: int) -> int:
-        """Distinct ablations of the smallest design (``t = max_order``, ``b = 3``), at most
-        ``2^n``: a design larger than that repeats masks, which cost nothing."""
+        """Smallest budget anything can be fitted with (the uniform fallback's minimum).
+
+        Below :meth:`design_min_budget` SPEX spends the budget on ProxySPEX over uniform
+        ablations, with a warning.
+        """
+        from ablatio.methods.proxyspex import ProxySPEX
+
+        return ProxySPEX().min_budget(n_players)
+
+    def design_min_budget(self, n_players: int) -> int:
+        """Distinct ablations of the smallest aliasing design SPEX runs (``t = max_order``,
+        ``b = 3``; ``REDUCED_GROUPS`` groups when ``n_groups`` is automatic), at most ``2^n``:
+        a design larger than that repeats masks, which cost nothing."""
         order = self.resolved_max_order(n_players)
-        return min(2**n_players, min_budget(n_players, order, self.n_groups, self.t))
+        groups = REDUCED_GROUPS if self.n_groups is None else self.n_groups
+        return min(2**n_players, min_budget(n_players, order, groups, self.t))
 
     def _fit(self, game: Game, rng: np.random.Generator) -> Interactions:
         if self.t is not None and self.t < self.max_order_:
@@ -263,16 +305,30 @@ class SPEX(Method):
             raise ParameterError(msg)
         n = game.n_players
         budget = self.budget_ - holdout_size(self.budget_)
-        if budget < self.min_budget(n):  # too tight to keep ablations apart
+        if budget < self.design_min_budget(n):  # too tight to keep ablations apart
             budget = self.budget_
         if budget >= 2**n:  # every mask affordable: any design fits (repeats are free)
             budget = max(budget, min_budget(n, self.max_order_, self.n_groups, self.t))
+        n_groups = self.n_groups
+        usual = min_budget(n, self.max_order_, n_groups, self.t)
+        if budget < self.design_min_budget(n):
+            return self._below_design(game, self.budget_, usual, rng)
+        if budget < usual:  # only with automatic n_groups: the reduced design fits
+            n_groups = REDUCED_GROUPS
+            self._warn(
+                f"budget={budget} < {usual} ablations of SPEX's usual smallest design for "
+                f"n={n}, max_order={self.max_order_}: ran the reduced design with "
+                f"{REDUCED_GROUPS} groups (fewer buckets, weaker peeling); raise budget to "
+                f"{usual} for the usual design",
+                LowBudgetWarning,
+            )
+        recorder = Recorder(game)
         fit = spex_recover(
-            game,
+            recorder.wrapped(),
             budget,
             self.max_order_,
             rng,
-            n_groups=self.n_groups,
+            n_groups=n_groups,
             t=self.t,
             decoder=self.decoder,
             chase_depth=self.chase_depth,
@@ -282,17 +338,52 @@ class SPEX(Method):
             max_rounds=self.max_rounds,
             stop_r2=self.stop_r2,
         )
-        self.fourier_ = fit.interactions
         self.train_r2_ = fit.holdout_r2
         self.t_, self.b_, self.n_groups_ = fit.plan.t, fit.plan.b, fit.plan.n_groups
-        self._score_holdout(game, fit.interactions, rng.spawn(1)[0])
+        result = select(
+            self, game, rng.spawn(1)[0], *recorder.data(), fit.interactions, fit.holdout_r2
+        )
+        self.fourier_ = fit.interactions if self.model_ == "decoded" else result.to_fourier()
         honest = np.isfinite(self.holdout_r2_)
         r2 = self.holdout_r2_ if honest else self.train_r2_
         if np.isfinite(r2) and r2 < self.warn_below:
             kind = "held-out" if honest else "cross-group (optimistic, no held-out ablations)"
+            returned = (
+                "" if self.model_ == "decoded" else f"; returned the best-of model {self.model_!r}"
+            )
             self._warn(
                 f"SPEX did not recover the game: {kind} R² = {r2:.3f} < warn_below = "
-                f"{self.warn_below} (budget {self.budget_}, t={fit.plan.t}, b={fit.plan.b}); "
-                "raise budget or max_order, or the game is not sparse"
+                f"{self.warn_below} (budget {self.budget_}, t={fit.plan.t}, b={fit.plan.b})"
+                f"{returned}; raise budget or max_order, or the game is not sparse"
             )
-        return fit.interactions.to_moebius()
+        return result.to_moebius()
+
+    def _below_design(
+        self, game: Game, budget: int, smallest: int, rng: np.random.Generator
+    ) -> Interactions:
+        """ProxySPEX (uniform ablations, then best-of) when no aliasing design fits."""
+        from ablatio.methods.proxyspex import ProxySPEX
+
+        proxy = ProxySPEX(
+            budget=budget,
+            max_order=self.max_order_,
+            fallback=None,
+            best_of_below=self.best_of_below,
+            random_state=rng,
+        )
+        with warnings.catch_warnings():  # restated below with the budget context
+            warnings.simplefilter("ignore", RecoveryWarning)
+            proxy.fit(game)
+        self.model_ = f"proxyspex/{proxy.model_}"
+        self.holdout_r2_, self.train_r2_ = proxy.holdout_r2_, proxy.train_r2_
+        self.model_scores_ = proxy.model_scores_
+        self.fourier_ = proxy.fourier_
+        self.t_ = self.b_ = self.n_groups_ = 0
+        self._warn(
+            f"budget={budget} < {smallest} ablations of SPEX's smallest design for "
+            f"n={game.n_players}, max_order={self.max_order_}: explained {proxy.n_queries_} "
+            f"uniform ablations with ProxySPEX instead (model {self.model_!r}, held-out R² "
+            f"{self.holdout_r2_:.3f}); raise budget to {smallest} for SPEX's own design",
+            LowBudgetWarning,
+        )
+        return proxy.interactions_

@@ -45,7 +45,8 @@ border-bottom:1px solid #eee;font-size:.9em}td.num{text-align:right;font-family:
 .cards{display:flex;gap:1em;flex-wrap:wrap}.card{border:1px solid #ddd;border-radius:6px;
 padding:.5em 1em}.card b{display:block;font-size:1.4em}.text{line-height:2;
 white-space:pre-wrap;border:1px solid #ddd;padding:.7em;border-radius:6px}
-.seg{border-radius:3px;padding:1px 2px}.warn{color:#a04000}.ok{color:#1a7f37}.muted{color:#777}
+.seg{border-radius:3px;padding:1px 2px}.grp{border:2px solid;border-radius:5px;padding:1px 2px}
+.warn{color:#a04000}.ok{color:#1a7f37}.muted{color:#777}
 """
 
 
@@ -101,7 +102,11 @@ def _faithfulness(
     )
 
 
-def _segments(inter: Interactions, segments: Sequence[str] | None) -> str:
+def _segments(
+    inter: Interactions,
+    segments: Sequence[str] | None,
+    groups: Sequence[Sequence[int]] | None = None,
+) -> str:
     if segments is None:
         return ""
     if len(segments) != inter.n_players:
@@ -122,10 +127,37 @@ def _segments(inter: Interactions, segments: Sequence[str] | None) -> str:
             f"<span class='seg' title='{escape(title)}' "
             f"style='background:rgba({red},{green},{blue},{alpha:.3f})'>{escape(text)}</span>"
         )
+    if groups is not None and not all(
+        isinstance(i, int) and 0 <= i < len(segments) for g in groups for i in g
+    ):
+        msg = f"groups must hold part indices in [0, {len(segments)}): one list per segment"
+        raise ParameterError(msg)
+    if groups is None:
+        body = glue.join(spans)
+        note = ""
+    else:
+        body = glue.join(_group_span(g, spans, attr, glue) for g in groups)
+        note = (
+            " Each outer box is a coarse segment, framed by the sum of its parts' Shapley "
+            "values; parts inside refined segments have their own shades."
+        )
     return (
         "<h2>Text</h2><p class='muted'>Each segment is shaded by its Shapley value "
-        f"(red raises, blue lowers the output).</p><div class='text' id='text'>"
-        f"{glue.join(spans)}</div>"
+        f"(red raises, blue lowers the output).{note}</p><div class='text' id='text'>"
+        f"{body}</div>"
+    )
+
+
+def _group_span(group: Sequence[int], spans: list[str], attr: Any, glue: str) -> str:
+    """A coarse segment: a frame whose colour and weight show its total attribution."""
+    total = float(sum(attr[i] for i in group))
+    scale = float(abs(attr).sum()) or 1.0
+    alpha = min(abs(total) / scale * 4, 1.0) * MAX_HIGHLIGHT_ALPHA + 0.1
+    red, green, blue = rgb(POSITIVE if total >= 0 else NEGATIVE)
+    inner = glue.join(spans[i] for i in group)
+    return (
+        f"<span class='grp' title='segment: {total:+.4g}' "
+        f"style='border-color:rgba({red},{green},{blue},{alpha:.3f})'>{inner}</span>"
     )
 
 
@@ -215,6 +247,7 @@ def render_html(
     faithfulness: float | None = None,
     controls: Mapping[str, float] | None = None,
     segments: Sequence[str] | None = None,
+    groups: Sequence[Sequence[int]] | None = None,
     top_k: int = 20,
     verdict: str | None = None,
     verdict_reasons: Sequence[str] = (),
@@ -236,6 +269,9 @@ def render_html(
         R² (or the same score) of each control, shown next to ``faithfulness``.
     segments : sequence of str, optional
         One text per part (text targets): shown with each segment shaded by its attribution.
+    groups : sequence of sequence of int, optional
+        Coarse segments (the parts of each, e.g. the words of each sentence): drawn as framed
+        boxes around their parts (nested highlighting of hierarchical explanations).
     top_k : int, default=20
         Number of terms in the table, bar chart and graph.
     verdict, verdict_reasons : str and sequence of str, optional
@@ -271,7 +307,7 @@ def render_html(
         f"<title>{escape(title)}</title><style>{_CSS}</style></head><body>"
         f"<h1>{escape(title)}</h1><div class='cards'>{cards}</div>"
         + _faithfulness(faithfulness, dict(controls or {}), verdict, verdict_reasons)
-        + _segments(interactions, segments)
+        + _segments(interactions, segments, groups)
         + _readable(interactions, top_k)
         + _top(interactions, top_k)
         + flow

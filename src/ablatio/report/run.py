@@ -122,6 +122,7 @@ class RunRecord:
     verdict: str | None = None
     verdict_reasons: list[str] = field(default_factory=list)
     segments: list[str] | None = None
+    groups: list[list[int]] | None = None
     cache: str | None = None
     figures: list[str] = field(default_factory=list)
     ablatio_version: str = ""
@@ -196,6 +197,7 @@ def render_run(out_dir: str | Path, *, png: bool = True, top_k: int = 20) -> Run
         verdict=record.verdict,
         verdict_reasons=record.verdict_reasons,
         segments=record.segments,
+        groups=record.groups,
         top_k=top_k,
     )
     atomic_write(out / REPORT_FILE, html.encode("utf-8"))

@@ -36,7 +36,7 @@ import numpy as np
 
 from ablatio.exceptions import ParameterError
 
-__all__ = ["MASKINGS", "UNITS", "Masker", "Segments", "segment"]
+__all__ = ["MASKINGS", "UNITS", "Masker", "Segments", "segment", "segment_levels"]
 
 #: Ways of cutting a text into parts.
 UNITS = ("words", "sentences", "tokens")
@@ -130,6 +130,41 @@ def segment(
             raise ParameterError(msg)
         return Segments(text, tuple(spans), unit)
     return Segments(text, _user_spans(text, list(unit)), "spans")
+
+
+def segment_levels(
+    text: str, levels: Sequence[str], *, tokenizer: Any = None
+) -> tuple[Segments, Segments, tuple[tuple[int, ...], ...]]:
+    """Cut ``text`` at two levels, e.g. ``("sentences", "words")``: coarse and fine parts.
+
+    Each fine part belongs to the coarse part that contains its first character (a fine part
+    outside every coarse span joins the nearest coarse part before it, else the first).
+
+    Returns
+    -------
+    coarse, fine : Segments
+    groups : tuple of tuple of int
+        For each coarse part, the indices of its fine parts (a partition of the fine parts;
+        coarse parts holding no fine part are dropped from ``coarse``).
+    """
+    if (
+        isinstance(levels, str)
+        or len(levels) != 2
+        or not all(isinstance(u, str) and u in UNITS for u in levels)
+    ):
+        msg = (
+            f"levels == {levels!r}; give two units, coarse then fine, from {UNITS}, "
+            "e.g. ('sentences', 'words')"
+        )
+        raise ParameterError(msg)
+    coarse = segment(text, levels[0], tokenizer=tokenizer)
+    fine = segment(text, levels[1], tokenizer=tokenizer)
+    starts = np.array([a for a, _ in coarse.spans])
+    owner = np.maximum(np.searchsorted(starts, [a for a, _ in fine.spans], side="right") - 1, 0)
+    kept = sorted(set(owner.tolist()))
+    groups = tuple(tuple(int(i) for i in np.flatnonzero(owner == c)) for c in kept)
+    coarse = Segments(text, tuple(coarse.spans[c] for c in kept), coarse.unit)
+    return coarse, fine, groups
 
 
 def _token_spans(text: str, tokenizer: Any) -> list[tuple[int, int]]:

@@ -26,7 +26,7 @@ import numpy as np
 from ablatio._identity import callable_id, digest
 from ablatio.exceptions import ParameterError, ValueFunctionError
 from ablatio.targets.base import Target
-from ablatio.targets.segment import Masker, Segments, segment
+from ablatio.targets.segment import UNITS, Masker, Segments, segment, segment_levels
 
 __all__ = ["ClassifierTarget", "EmbeddingTarget", "ScoreTarget", "TextTarget"]
 
@@ -38,8 +38,11 @@ class TextTarget(Target):
     ----------
     text : str
         The text (prompt) to explain.
-    unit : {"words", "sentences", "tokens"} or list, default="words"
-        How to cut it into parts; see :func:`~ablatio.targets.segment.segment`.
+    unit : {"words", "sentences", "tokens"}, list, or tuple of two of them, default="words"
+        How to cut it into parts; see :func:`~ablatio.targets.segment.segment`. A tuple of
+        two units, coarse then fine (e.g. ``("sentences", "words")``), makes the fine parts
+        the players and records the coarse level in ``groups`` for hierarchical explanation
+        (:class:`~ablatio.methods.hierarchical.Hierarchical`).
     masking : {"delete", "token", "baseline"}, default="delete"
         How a removed part is ablated; see :class:`~ablatio.targets.segment.Masker`.
     baseline : str or sequence of str, optional
@@ -53,6 +56,10 @@ class TextTarget(Target):
     masker : Masker
     n_players : int
     player_names : tuple of str
+    coarse_segments : Segments or None
+        The coarse level when ``unit`` gives two levels.
+    groups : tuple of tuple of int, or None
+        The fine parts of each coarse part when ``unit`` gives two levels.
     """
 
     def __init__(
@@ -64,7 +71,15 @@ class TextTarget(Target):
         baseline: str | Sequence[str] | None = None,
         tokenizer: Any = None,
     ) -> None:
-        self.segments: Segments = segment(text, unit, tokenizer=tokenizer)
+        self.segments: Segments
+        self.coarse_segments: Segments | None = None
+        self.groups: tuple[tuple[int, ...], ...] | None = None
+        if isinstance(unit, tuple) and len(unit) == 2 and all(u in UNITS for u in unit):
+            self.coarse_segments, self.segments, self.groups = segment_levels(
+                text, unit, tokenizer=tokenizer
+            )
+        else:
+            self.segments = segment(text, unit, tokenizer=tokenizer)
         self.masker = Masker(self.segments, masking, tokenizer=tokenizer, baseline=baseline)
         self.n_players = self.segments.n_parts
         self.player_names = self.segments.names

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
 import numpy as np
@@ -26,7 +27,15 @@ import numpy as np
 P = ParamSpec("P")
 R = TypeVar("R")
 
-__all__ = ["RANK_RTOL", "least_squares", "least_squares_gram", "least_squares_path"]
+__all__ = [
+    "RANK_RTOL",
+    "RIDGE_GRID",
+    "RidgeChoice",
+    "least_squares",
+    "least_squares_gram",
+    "least_squares_path",
+    "ridge_loo",
+]
 
 #: Singular values below ``RANK_RTOL`` times the largest count as zero: a design that does not
 #: identify every coefficient (fewer informative rows than columns) gets the minimum-norm
@@ -187,3 +196,102 @@ def least_squares_gram(gram: np.ndarray, moment: np.ndarray, *, ridge: float = 0
         pass
     beta, *_ = scipy.linalg.lstsq(gram, moment, lapack_driver="gelsd")
     return beta
+
+
+#: Ridge penalties tried by :func:`ridge_loo`, relative to the largest squared singular value
+#: of the standardised design (the penalty is then invariant to the scale of ``X`` and ``y``).
+RIDGE_GRID = np.logspace(-8.0, 2.0, 31)
+
+
+@dataclass(frozen=True)
+class RidgeChoice:
+    """What :func:`ridge_loo` returns.
+
+    Attributes
+    ----------
+    alpha : float
+        Chosen penalty (on the standardised columns).
+    loo_r2 : float
+        Leave-one-out R² of the chosen penalty, ``1 - Σ v e²_(-i) / Σ v (y - ȳ_v)²``
+        (``v`` the score weights).
+    intercept : float
+        Unpenalised intercept.
+    coef : ndarray of shape (n_columns,)
+        Slopes on the original columns.
+    """
+
+    alpha: float
+    loo_r2: float
+    intercept: float
+    coef: np.ndarray
+
+
+@_one_blas_thread
+def ridge_loo(
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    weights: np.ndarray | None = None,
+    score_weights: np.ndarray | None = None,
+    alphas: np.ndarray | None = None,
+) -> RidgeChoice:
+    """Ridge regression with an unpenalised intercept, penalty chosen by exact leave-one-out.
+
+    Columns are centred and scaled to unit (weighted) variance, then one thin SVD
+    ``Z = U S Vᵀ`` of the ``√w``-scaled design gives, for every penalty ``α``, the hat
+    diagonal ``h_i = w_i / Σw + Σ_j U_ij² s_j² / (s_j² + α)`` and the leave-one-out residuals
+    ``e_(-i) = e_i / (1 - h_i)`` (exact for the penalised least-squares fit, the intercept's
+    leverage included). ``α`` runs over ``RIDGE_GRID · s_max²`` unless ``alphas`` is given.
+    Leave-one-out scores only masks a fit did not see, so it is an honest held-out estimate
+    for a fixed set of columns.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_rows, n_columns)
+    y : ndarray of shape (n_rows,)
+    weights : ndarray of shape (n_rows,), optional
+        Positive row weights of the fit (default 1).
+    score_weights : ndarray of shape (n_rows,), optional
+        Row weights of the leave-one-out error (default ``weights``): the residual of a
+        weighted fit left without row ``i`` is ``(y_i - ŷ_i) / (1 - h_i)`` on the original
+        scale, so it can be scored under another weighting.
+    alphas : ndarray, optional
+        Absolute penalties on the standardised columns.
+    """
+    import scipy.linalg
+
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    m = X.shape[0]
+    w = np.ones(m) if weights is None else np.asarray(weights, dtype=np.float64)
+    total = float(w.sum())
+    mean_x = w @ X / total
+    mean_y = float(w @ y) / total
+    scale = np.sqrt(w @ (X - mean_x) ** 2 / total)
+    scale[scale == 0] = 1.0
+    root = np.sqrt(w)
+    Z = (X - mean_x) / scale * root[:, None]
+    t = (y - mean_y) * root
+    v = w if score_weights is None else np.asarray(score_weights, dtype=np.float64)
+    mean_v = float(v @ y) / float(v.sum())
+    sst = float(v @ (y - mean_v) ** 2)
+    if X.shape[1] == 0 or sst == 0.0:
+        return RidgeChoice(0.0, 1.0 if sst == 0.0 else 0.0, mean_y, np.zeros(X.shape[1]))
+    U, s, Vt = scipy.linalg.svd(Z, full_matrices=False, lapack_driver="gesdd")
+    s2 = s**2
+    grid = RIDGE_GRID * float(s2.max()) if alphas is None else np.asarray(alphas, dtype=float)
+    ut = U.T @ t
+    U2 = U**2
+    base = w / total
+    best = (-np.inf, float(grid[0]))
+    for alpha in grid:
+        shrink = s2 / (s2 + alpha)
+        resid = (t - U @ (shrink * ut)) / root
+        leverage = np.minimum(base + U2 @ shrink, 1.0 - 1e-12)
+        loo = float(v @ (resid / (1.0 - leverage)) ** 2)
+        r2 = 1.0 - loo / sst
+        if r2 > best[0]:
+            best = (r2, float(alpha))
+    r2, alpha = best
+    coef = Vt.T @ (s / (s2 + alpha) * ut) / scale
+    return RidgeChoice(alpha, r2, mean_y - float(mean_x @ coef), coef)

@@ -1,0 +1,254 @@
+"""Best-of stage: never return less than the simple answer the ablations already support.
+
+A sparse decoder (SPEX, ProxySPEX) can fail on a dense or noisy real value function. On the
+ablations the method has already made, :func:`best_of` fits the alternatives
+
+* ``"decoded"``: the method's own result, scored by its own held-out estimate;
+* ``"decoded_ridge"``: the decoded support refitted with a ridge penalty;
+* ``"first_order"``: constant + one slope per part (ridge);
+* ``"first_order+pairs"``: first order plus the pairs inside the decoded terms (ridge),
+
+and returns the one with the best honest held-out estimate. Ridge penalties are chosen by exact
+leave-one-out (:func:`~ablatio.transforms.solve.ridge_loo`), so every score is measured on
+ablations the scored fit did not see. Candidates whose columns were chosen from the data
+(the decoded support) are scored by the smaller of their leave-one-out R² and the method's own
+held-out estimate, which does not reuse the masks that chose the support. The decoded answer is
+replaced only when another candidate beats it by more than ``SWITCH_MARGIN``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import combinations
+from typing import Any
+
+import numpy as np
+
+from ablatio._metrics import r2_score
+from ablatio.games.game import Game
+from ablatio.interactions import Interactions
+from ablatio.methods._fourier_selection import parity_columns
+from ablatio.transforms.solve import ridge_loo
+from ablatio.transforms.terms import PAD, tuples_to_terms
+
+__all__ = ["SWITCH_MARGIN", "BestOf", "Recorder", "best_of", "choose"]
+
+#: Another candidate replaces the decoded answer only if its held-out R² is higher by this.
+SWITCH_MARGIN = 0.005
+#: Columns of a ridge candidate may not exceed this multiple of the number of ablations.
+MAX_COLUMN_RATIO = 4.0
+#: A ridge candidate is skipped when its thin SVD costs more than this many
+#: ``rows · columns · min(rows, columns)`` (about a minute on one core), e.g. first order at
+#: n = 4096 with 8000 ablations.
+MAX_SVD_WORK = 5e10
+
+
+def _affordable(m: int, p: int) -> bool:
+    return m * p * min(m, p) <= MAX_SVD_WORK
+
+
+@dataclass(frozen=True)
+class BestOf:
+    """Result of :func:`best_of`.
+
+    Attributes
+    ----------
+    model : str
+        Name of the chosen candidate.
+    interactions : Interactions
+        The chosen surrogate, Möbius basis.
+    holdout_r2 : float
+        Its held-out estimate.
+    scores : dict of str to float
+        Held-out estimate of every candidate that was fitted.
+    candidates : dict of str to Interactions
+        Every candidate that was fitted (Möbius basis).
+    """
+
+    model: str
+    interactions: Interactions
+    holdout_r2: float
+    scores: dict[str, float]
+    candidates: dict[str, Interactions]
+
+
+def _first_order(masks: np.ndarray, values: np.ndarray) -> tuple[Interactions, float]:
+    n = masks.shape[1]
+    fit = ridge_loo(masks.astype(np.float64), values)
+    idx = np.concatenate([[[PAD]], np.arange(n)[:, None]]).astype(np.int64)
+    coef = np.concatenate([[fit.intercept], fit.coef])
+    return Interactions._build(idx, coef, n, "moebius"), fit.loo_r2
+
+
+def _detected_pairs(decoded: Interactions, limit: int) -> list[tuple[int, int]]:
+    """Pairs inside the decoded terms of order >= 2, largest total |coefficient| first."""
+    weight: dict[tuple[int, int], float] = {}
+    for term, value in zip(decoded.terms, decoded.coefficients, strict=True):
+        for pair in combinations(term, 2):
+            weight[pair] = weight.get(pair, 0.0) + abs(float(value))
+    return sorted(weight, key=lambda p: (-weight[p], p))[:limit]
+
+
+def _first_order_pairs(
+    masks: np.ndarray, values: np.ndarray, pairs: list[tuple[int, int]]
+) -> tuple[Interactions, float]:
+    n = masks.shape[1]
+    cols = np.array(pairs, dtype=np.int64)
+    X = np.hstack([masks, masks[:, cols[:, 0]] & masks[:, cols[:, 1]]]).astype(np.float64)
+    fit = ridge_loo(X, values)
+    terms: list[tuple[int, ...]] = [(), *((i,) for i in range(n)), *pairs]
+    coef = np.concatenate([[fit.intercept], fit.coef])
+    return Interactions._build(tuples_to_terms(terms), coef, n, "moebius"), fit.loo_r2
+
+
+def _decoded_ridge(
+    masks: np.ndarray, values: np.ndarray, fourier: Interactions
+) -> tuple[Interactions, float]:
+    terms = [t for t in fourier.terms if t]
+    X = parity_columns(masks, tuples_to_terms(terms))
+    fit = ridge_loo(X, values)
+    coef = np.concatenate([[fit.intercept], fit.coef])
+    result = Interactions._build(tuples_to_terms([(), *terms]), coef, masks.shape[1], "fourier")
+    return result.to_moebius(), fit.loo_r2
+
+
+def best_of(
+    masks: np.ndarray,
+    values: np.ndarray,
+    decoded: Interactions,
+    decoded_r2: float,
+) -> BestOf:
+    """Choose between the decoded answer and regularised simple fits on the same ablations.
+
+    Parameters
+    ----------
+    masks : ndarray of shape (n_masks, n_players)
+        Every ablation the method made (bool).
+    values : ndarray of shape (n_masks,)
+        Their values.
+    decoded : Interactions
+        The method's own result (any basis).
+    decoded_r2 : float
+        The method's own held-out estimate of ``decoded`` (``nan`` if it has none).
+    """
+    masks = np.asarray(masks, dtype=bool)
+    m, n = masks.shape
+    own = float(decoded_r2) if np.isfinite(decoded_r2) else -np.inf
+    candidates: dict[str, Interactions] = {"decoded": decoded.to_moebius()}
+    scores: dict[str, float] = {"decoded": own}
+    if m >= 3:
+        fourier = decoded.to_fourier()
+        k = sum(1 for t in fourier.terms if t)
+        if 0 < k <= MAX_COLUMN_RATIO * m and _affordable(m, k):
+            fit, r2 = _decoded_ridge(masks, values, fourier)
+            candidates["decoded_ridge"] = fit
+            scores["decoded_ridge"] = min(r2, own) if np.isfinite(decoded_r2) else r2
+        if n <= MAX_COLUMN_RATIO * m and _affordable(m, n):
+            candidates["first_order"], scores["first_order"] = _first_order(masks, values)
+            pairs = _detected_pairs(decoded, int(MAX_COLUMN_RATIO * m) - n)
+            if pairs and _affordable(m, n + len(pairs)):
+                fit, r2 = _first_order_pairs(masks, values, pairs)
+                candidates["first_order+pairs"], scores["first_order+pairs"] = fit, r2
+    best = max(scores, key=lambda name: scores[name])
+    if best != "decoded" and scores[best] <= own + SWITCH_MARGIN:
+        best = "decoded"
+    r2 = scores[best] if np.isfinite(scores[best]) else float("nan")
+    return BestOf(best, candidates[best], r2, scores, candidates)
+
+
+def choose(
+    masks: np.ndarray,
+    values: np.ndarray,
+    decoded: Interactions,
+    decoded_r2: float,
+    below: float | None,
+) -> BestOf:
+    """:func:`best_of` when ``decoded_r2 < below`` (or is unknown), else the decoded answer.
+
+    Repeated masks are dropped first (a left-out mask must not stay in the fit as a twin).
+    """
+    known = np.isfinite(decoded_r2)
+    if below is None or (known and decoded_r2 >= below):
+        r2 = float(decoded_r2) if known else float("nan")
+        moebius = decoded.to_moebius()
+        return BestOf("decoded", moebius, r2, {"decoded": r2}, {"decoded": moebius})
+    masks = np.asarray(masks, dtype=bool)
+    _, first = np.unique(np.packbits(masks, axis=1), axis=0, return_index=True)
+    keep = np.sort(first)
+    return best_of(masks[keep], np.asarray(values, dtype=np.float64)[keep], decoded, decoded_r2)
+
+
+def select(
+    method: Any,
+    game: Game,
+    rng: np.random.Generator,
+    masks: np.ndarray,
+    values: np.ndarray,
+    decoded: Interactions,
+    fallback_r2: float,
+) -> Interactions:
+    """Best-of on the fit's ablations, judged and reported on fresh held-out ablations.
+
+    The candidates of :func:`choose` (decoded support, its ridge refit, first order, first
+    order + detected pairs) are fitted on the fit's ablations and scored on
+    ``method._holdout_sample``, fresh masks no candidate saw: leave-one-out on the fit's own
+    ablations is optimistic for columns that were chosen on them. The best held-out score
+    wins (the decoded answer unless another beats it by ``SWITCH_MARGIN``) and the winning
+    alternative is refitted on the fit's and the held-out ablations together, so its reported
+    estimate is, if anything, pessimistic. Without held-out ablations the leave-one-out
+    choice stands, with ``fallback_r2`` (the method's own estimate) for the decoded answer.
+    Sets ``model_``, ``model_scores_`` and ``holdout_r2_``.
+    """
+    sample = method._holdout_sample(game, rng)
+    if sample is None or method.best_of_below is None:
+        choice = choose(masks, values, decoded, fallback_r2, method.best_of_below)
+        method.model_, method.model_scores_ = choice.model, choice.scores
+        if sample is not None:
+            method.holdout_r2_ = r2_score(sample[1], choice.interactions.predict(sample[0]))
+        return choice.interactions
+    held_masks, held_values = sample
+    decoded_r2 = r2_score(held_values, decoded.predict(held_masks))
+    choice = choose(masks, values, decoded, decoded_r2, method.best_of_below)
+    scores = {
+        name: r2_score(held_values, fit.predict(held_masks))
+        for name, fit in choice.candidates.items()
+    }
+    best = max(scores, key=lambda name: scores[name])
+    if best != "decoded" and scores[best] <= scores["decoded"] + SWITCH_MARGIN:
+        best = "decoded"
+    method.model_, method.model_scores_, method.holdout_r2_ = best, scores, scores[best]
+    if best == "decoded":
+        return choice.candidates["decoded"]
+    refit = choose(
+        np.concatenate([masks, held_masks]),
+        np.concatenate([values, held_values]),
+        decoded,
+        -np.inf,
+        method.best_of_below,
+    )
+    return refit.candidates.get(best, choice.candidates[best])
+
+
+class Recorder:
+    """A value function that forwards to ``game`` and keeps every mask and value it saw."""
+
+    def __init__(self, game: Game) -> None:
+        self.game = game
+        self._masks: list[np.ndarray] = []
+        self._values: list[np.ndarray] = []
+
+    def __call__(self, masks: np.ndarray) -> np.ndarray:
+        values = self.game(masks)
+        self._masks.append(np.asarray(masks, dtype=bool).copy())
+        self._values.append(values)
+        return values
+
+    def wrapped(self) -> Game:
+        """A :class:`Game` over this recorder with the wrapped game's size and batch size."""
+        return Game(self, self.game.n_players, batch_size=max(self.game.batch_size, 1))
+
+    def data(self) -> tuple[np.ndarray, np.ndarray]:
+        """All masks ``(n_masks, n_players)`` and values ``(n_masks,)`` recorded so far."""
+        if not self._masks:
+            return np.zeros((0, self.game.n_players), dtype=bool), np.zeros(0)
+        return np.concatenate(self._masks), np.concatenate(self._values)
