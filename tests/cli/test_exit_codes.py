@@ -33,6 +33,7 @@ def _json_line(result) -> dict:
         [*GAME, "--game-seed", "-5"],
         [*GAME, "--delay", "inf"],
         [*GAME, "--delay", "nan"],
+        [*GAME, "--delay", "99999999999999999999"],
         [*GAME, "--seed", "x"],
         [*GAME, "--no-such-option"],
         [*GAME, "--method", "k-SII"],

@@ -73,6 +73,10 @@ class TargetUnavailableError(ParameterError):
     """The target kind's module or builder is not part of this installation."""
 
 
+#: Longest ``--delay`` per batch (a day); ``time.sleep`` overflows on huge values.
+MAX_DELAY_S = 86_400.0
+
+
 class SlowTarget:
     """Wraps a target and sleeps ``delay`` seconds per batch (demos and kill/resume tests).
 
@@ -115,8 +119,8 @@ def synthetic_game(
     if kind not in _GAMES:
         msg = f"--kind == {kind!r}; choose one of {sorted(_GAMES)}"
         raise ParameterError(msg)
-    if not math.isfinite(delay) or delay < 0:
-        msg = f"--delay == {delay}, must be a finite number of seconds >= 0"
+    if not math.isfinite(delay) or not 0 <= delay <= MAX_DELAY_S:
+        msg = f"--delay == {delay}, must be a number of seconds in [0, {MAX_DELAY_S}]"
         raise ParameterError(msg)
     game = _GAMES[kind](n, terms, order, noise_sd=noise, random_state=game_seed)
     settings = {
