@@ -315,11 +315,13 @@ class Method(ABC):
     ) -> tuple[np.ndarray, np.ndarray] | None:
         """Fresh uniform ablations the fit never requested, and their values.
 
-        Uses the budget left after the fit, at most ``MAX_HOLDOUT`` masks (methods reserve
-        :func:`holdout_size` of their budget for it); None when fewer than
-        ``MIN_USEFUL_HOLDOUT`` fresh masks are left.
+        At most :func:`holdout_size` of the budget (and at least ``MIN_HOLDOUT`` when the
+        budget left after the fit allows it): a fit that stopped early does not spend the rest
+        of its budget on the estimate. None when fewer than ``MIN_USEFUL_HOLDOUT`` fresh masks
+        are left.
         """
-        left = min(MAX_HOLDOUT, self.budget_ - self._tracker.n_queries)
+        cap = max(holdout_size(self.budget_), MIN_HOLDOUT)
+        left = min(cap, self.budget_ - self._tracker.n_queries)
         if left < MIN_USEFUL_HOLDOUT:
             return None
         masks = distinct_uniform_masks(game.n_players, left, rng, set(self._tracker.seen))
