@@ -17,21 +17,8 @@ from ablatio.exceptions import EvaluationError, ParameterError  # noqa: E402
 from ablatio.games.cache import AblationCache  # noqa: E402
 from ablatio.targets.lm import CausalLMTarget, GenerationTarget  # noqa: E402
 
-from .openai_server import OpenAIServer  # noqa: E402
-
 PROMPTS = ["pull the lever", "do not pull the lever", "the trolley is coming", "yes or no?"]
 FAST = {"backoff": 0.01, "max_backoff": 0.05, "random_state": 0}
-
-
-@pytest.fixture
-def local(tiny_llama, smol_tokenizer):
-    return TorchCausalLM(tiny_llama, smol_tokenizer, chat=False)
-
-
-@pytest.fixture
-def server(local):
-    with OpenAIServer(local) as srv:
-        yield srv
 
 
 def test_completions_logprob_and_generate_match_local_model(server, local):

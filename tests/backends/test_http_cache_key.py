@@ -13,21 +13,8 @@ torch = pytest.importorskip("torch")  # the test server runs a tiny local model
 from ablatio.backends.http import OpenAIEndpoint  # noqa: E402
 from ablatio.backends.local import TorchCausalLM  # noqa: E402
 
-from .openai_server import OpenAIServer  # noqa: E402
-
 # request counts below are of scoring requests only (the echo self-check is tested elsewhere)
 FAST = {"backoff": 0.01, "max_backoff": 0.05, "random_state": 0, "verify_echo": False}
-
-
-@pytest.fixture
-def local(tiny_llama, smol_tokenizer):
-    return TorchCausalLM(tiny_llama, smol_tokenizer, chat=False)
-
-
-@pytest.fixture
-def server(local):
-    with OpenAIServer(local) as srv:
-        yield srv
 
 
 def _two_listed_tokens(tiny_llama, smol_tokenizer, prompt):

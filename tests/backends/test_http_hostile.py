@@ -19,26 +19,12 @@ pytest.importorskip("torch")  # the test server runs a tiny local model
 
 from ablatio import Game  # noqa: E402
 from ablatio.backends.http import OpenAIEndpoint  # noqa: E402
-from ablatio.backends.local import TorchCausalLM  # noqa: E402
 from ablatio.exceptions import EvaluationError  # noqa: E402
 from ablatio.games.cache import AblationCache  # noqa: E402
 from ablatio.targets.lm import CausalLMTarget  # noqa: E402
 
-from .openai_server import OpenAIServer  # noqa: E402
-
 FAST = {"backoff": 0.01, "max_backoff": 0.05, "random_state": 0}
 MiB = 2**20
-
-
-@pytest.fixture
-def local(tiny_llama, smol_tokenizer):
-    return TorchCausalLM(tiny_llama, smol_tokenizer, chat=False)
-
-
-@pytest.fixture
-def server(local):
-    with OpenAIServer(local) as srv:
-        yield srv
 
 
 # -- 1. deadlines ------------------------------------------------------------------------------

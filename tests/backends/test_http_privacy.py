@@ -11,18 +11,9 @@ pytest.importorskip("httpx")
 pytest.importorskip("torch")  # the test server runs a tiny local model
 
 from ablatio.backends.http import OpenAIEndpoint  # noqa: E402
-from ablatio.backends.local import TorchCausalLM  # noqa: E402
-
-from .openai_server import OpenAIServer  # noqa: E402
 
 PROMPT = "zebra crossing quietly"
 FAST = {"backoff": 0.01, "max_backoff": 0.05, "random_state": 0}
-
-
-@pytest.fixture
-def server(tiny_llama, smol_tokenizer):
-    with OpenAIServer(TorchCausalLM(tiny_llama, smol_tokenizer, chat=False)) as srv:
-        yield srv
 
 
 def _cache_text(path) -> str:
