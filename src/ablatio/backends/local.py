@@ -318,8 +318,15 @@ def _reuse_cache(model: Any, out: Any) -> dict[str, Any]:
     """The keyword that feeds a forward pass's key/value cache into the next one.
 
     transformers ≥ 5.24 names it ``cache`` (input and output); earlier releases
-    ``past_key_values``, deprecated since.
+    ``past_key_values``, deprecated since. Looked up once per model class.
     """
-    if "cache" in inspect.signature(model.forward).parameters:
-        return {"cache": out.cache}
-    return {"past_key_values": out.past_key_values}
+    cls = type(model)
+    if cls not in _CACHE_KEYWORD:
+        takes_cache = "cache" in inspect.signature(cls.forward).parameters
+        _CACHE_KEYWORD[cls] = "cache" if takes_cache else "past_key_values"
+    keyword = _CACHE_KEYWORD[cls]
+    return {keyword: getattr(out, keyword)}
+
+
+#: Model class → name of its key/value-cache keyword (see :func:`_reuse_cache`).
+_CACHE_KEYWORD: dict[type, str] = {}
