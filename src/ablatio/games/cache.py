@@ -22,6 +22,7 @@ import math
 import os
 import shutil
 import sqlite3
+import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -141,7 +142,7 @@ class AblationCache:
         try:
             self._conn = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_S, isolation_level=None)
             self._check_tables()
-            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._enable_wal()
             self._conn.execute("PRAGMA synchronous=FULL")
             self._init_schema(meta or {})
         except sqlite3.OperationalError as exc:
@@ -180,6 +181,22 @@ class AblationCache:
                 "starting the run."
             )
             raise CacheError(msg)
+
+    def _enable_wal(self) -> None:
+        """Switch to write-ahead logging, waiting up to the busy timeout for other writers.
+
+        SQLite does not call the busy handler for this switch: a second process opening a new
+        cache while the first creates it got "database is locked" at once.
+        """
+        deadline = time.monotonic() + _BUSY_TIMEOUT_S
+        while True:
+            try:
+                self._conn.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     def _init_schema(self, meta: dict[str, object]) -> None:
         conn = self._conn
