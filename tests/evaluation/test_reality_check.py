@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from ablatio import Game, Interactions, explain, sparse_and_game
@@ -86,3 +87,33 @@ def test_verdicts_use_the_shared_vocabulary():
     wrong = Interactions([(5,), (6,), (4, 7)], [3.0, -2.0, 1.0], n_players=8)
     verdicts = {reality_check(e, game, n_test=200, random_state=0).verdict for e in (truth, wrong)}
     assert verdicts <= set(VERDICTS) and len(verdicts) == 2
+
+
+WEIGHTS = np.linspace(1.0, 1.3, 12)
+
+
+def _equal_weights_game():
+    # every part weighs about the same: relabelling the parts changes little, so the shuffled
+    # control is near the ceiling however right the explanation is
+    terms = [(i,) for i in range(12)] + [(0, 1), (2, 5)]
+    truth = Interactions(terms, [*WEIGHTS, 0.8, -0.6], n_players=12)
+    return truth, Game(truth.predict, n=12)
+
+
+def test_exact_explanation_is_supported_when_a_control_is_near_the_ceiling():
+    truth, game = _equal_weights_game()
+    check = reality_check(truth, game, n_test=400, random_state=0)
+    assert check.scores["explanation"] == pytest.approx(1.0)
+    assert check.scores["shuffled"] > 0.9  # a fixed margin of 0.1 could not be met
+    assert check.verdict == "supported"
+    assert any("does not depend on this explanation's choice" in r for r in check.reasons)
+
+
+def test_near_ceiling_control_still_needs_a_real_share_of_the_gap():
+    truth, game = _equal_weights_game()
+    # drop the pairs: the explanation is no better than a relabelling of itself
+    additive = Interactions([(i,) for i in range(12)], list(WEIGHTS), n_players=12)
+    check = reality_check(additive, game, n_test=400, random_state=0)
+    assert check.verdict != "supported"
+    with pytest.raises(ParameterError, match="gap_share"):
+        reality_check(truth, game, gap_share=0.0)
