@@ -72,12 +72,16 @@ class BestOf:
     candidates: dict[str, Interactions]
 
 
-def _first_order(masks: np.ndarray, values: np.ndarray) -> tuple[Interactions, float]:
+#: A fitted alternative: its surrogate, leave-one-out R² and leave-one-out residuals.
+Fitted = tuple[Interactions, float, np.ndarray]
+
+
+def _first_order(masks: np.ndarray, values: np.ndarray) -> Fitted:
     n = masks.shape[1]
     fit = ridge_loo(masks.astype(np.float64), values)
     idx = np.concatenate([[[PAD]], np.arange(n)[:, None]]).astype(np.int64)
     coef = np.concatenate([[fit.intercept], fit.coef])
-    return Interactions._build(idx, coef, n, "moebius"), fit.loo_r2
+    return Interactions._build(idx, coef, n, "moebius"), fit.loo_r2, fit.loo_residuals
 
 
 def _detected_pairs(decoded: Interactions, limit: int) -> list[tuple[int, int]]:
@@ -91,25 +95,24 @@ def _detected_pairs(decoded: Interactions, limit: int) -> list[tuple[int, int]]:
 
 def _first_order_pairs(
     masks: np.ndarray, values: np.ndarray, pairs: list[tuple[int, int]]
-) -> tuple[Interactions, float]:
+) -> Fitted:
     n = masks.shape[1]
     cols = np.array(pairs, dtype=np.int64)
     X = np.hstack([masks, masks[:, cols[:, 0]] & masks[:, cols[:, 1]]]).astype(np.float64)
     fit = ridge_loo(X, values)
     terms: list[tuple[int, ...]] = [(), *((i,) for i in range(n)), *pairs]
     coef = np.concatenate([[fit.intercept], fit.coef])
-    return Interactions._build(tuples_to_terms(terms), coef, n, "moebius"), fit.loo_r2
+    result = Interactions._build(tuples_to_terms(terms), coef, n, "moebius")
+    return result, fit.loo_r2, fit.loo_residuals
 
 
-def _decoded_ridge(
-    masks: np.ndarray, values: np.ndarray, fourier: Interactions
-) -> tuple[Interactions, float]:
+def _decoded_ridge(masks: np.ndarray, values: np.ndarray, fourier: Interactions) -> Fitted:
     terms = [t for t in fourier.terms if t]
     X = parity_columns(masks, tuples_to_terms(terms))
     fit = ridge_loo(X, values)
     coef = np.concatenate([[fit.intercept], fit.coef])
     result = Interactions._build(tuples_to_terms([(), *terms]), coef, masks.shape[1], "fourier")
-    return result.to_moebius(), fit.loo_r2
+    return result.to_moebius(), fit.loo_r2, fit.loo_residuals
 
 
 #: The alternatives to the decoded answer, in the order they are fitted.
@@ -118,7 +121,7 @@ ALTERNATIVES = ("decoded_ridge", "first_order", "first_order+pairs")
 
 def _candidate(
     name: str, masks: np.ndarray, values: np.ndarray, decoded: Interactions
-) -> tuple[Interactions, float] | None:
+) -> Fitted | None:
     """Alternative ``name`` fitted on ``masks`` (with its leave-one-out R²), or None when it
     has too many columns for the rows or costs too much."""
     m, n = masks.shape
@@ -165,7 +168,7 @@ def best_of(
     for name in ALTERNATIVES:
         fitted = _candidate(name, masks, values, decoded)
         if fitted is not None:
-            candidates[name], scores[name] = fitted
+            candidates[name], scores[name], _ = fitted
     if "decoded_ridge" in scores and np.isfinite(decoded_r2):
         scores["decoded_ridge"] = min(scores["decoded_ridge"], own)
     best = max(scores, key=lambda name: scores[name])
@@ -217,11 +220,13 @@ def select(
     order + detected pairs) are fitted on the fit's ablations and scored on
     ``method._holdout_sample``, fresh masks no candidate saw: leave-one-out on the fit's own
     ablations is optimistic for columns that were chosen on them. The best held-out score
-    wins (the decoded answer unless another beats it by ``SWITCH_MARGIN``). A winning
-    alternative is refitted on the fit's and the held-out ablations together, and its
-    estimate is cross-fitted (:func:`_crossfit`): each held-out mask is predicted by the same
-    refit without its fold, so the estimate describes the returned surrogate rather than the
-    smaller fit that won. Without held-out ablations the leave-one-out choice stands, with
+    wins (the decoded answer unless another beats it by ``SWITCH_MARGIN``); when its standard
+    error is large and the fit left budget unused, more fresh masks join the held-out ones
+    (``method._top_up``) and the candidates are judged again. A winning alternative is
+    refitted on the fit's and the held-out ablations together, and its estimate uses each
+    held-out mask's exact leave-one-out residual in that refit (the refit without that mask,
+    whose columns were chosen on the fit's ablations only), so the estimate describes the
+    returned surrogate rather than the smaller fit that won. Without held-out ablations the leave-one-out choice stands, with
     ``fallback_r2`` (the method's own estimate) for the decoded answer. Sets ``model_``,
     ``model_scores_``, ``holdout_r2_`` and ``holdout_r2_se_`` (``method._set_holdout``).
     """
@@ -244,17 +249,16 @@ def select(
     result = choice.candidates[best]
     predicted = result.predict(sample[0])
     if best != "decoded":
-        train = _distinct(masks, values)
+        train_masks, train_values = _distinct(masks, values)
         held_masks, held_values = sample
         refit = _candidate(
             best,
-            np.concatenate([train[0], held_masks]),
-            np.concatenate([train[1], held_values]),
+            np.concatenate([train_masks, held_masks]),
+            np.concatenate([train_values, held_values]),
             decoded,
         )
-        if refit is not None:
-            result = refit[0]
-            predicted = _crossfit(best, train, sample, decoded, predicted, rng)
+        if refit is not None:  # each held-out mask predicted by the refit without it
+            result, predicted = refit[0], held_values - refit[2][train_values.size :]
     method._set_holdout(sample[1], predicted)
     return result
 
@@ -272,43 +276,6 @@ def _judge(
     if best != "decoded" and scores[best] <= scores["decoded"] + SWITCH_MARGIN:
         best = "decoded"
     return best, scores
-
-
-#: Folds of the held-out masks in :func:`_crossfit`.
-CROSSFIT_FOLDS = 5
-
-
-def _crossfit(
-    name: str,
-    train: tuple[np.ndarray, np.ndarray],
-    held: tuple[np.ndarray, np.ndarray],
-    decoded: Interactions,
-    fallback: np.ndarray,
-    rng: np.random.Generator,
-) -> np.ndarray:
-    """Predictions of the held-out masks by refits of candidate ``name`` that never saw them.
-
-    The held-out masks are split into ``CROSSFIT_FOLDS`` folds; fold ``k`` is predicted by
-    the candidate fitted on the fit's ablations and the other folds, which differs from the
-    returned refit (fit's + all held-out ablations) by a fifth of the held-out share. Its
-    columns were chosen on the fit's ablations only, so every prediction is honest. A fold
-    whose refit is not affordable keeps ``fallback`` (the candidate fitted on the fit's
-    ablations alone).
-    """
-    held_masks, held_values = held
-    folds = np.array_split(rng.permutation(held_values.size), CROSSFIT_FOLDS)
-    predicted = fallback.copy()
-    for fold in folds:
-        rest = np.setdiff1d(np.arange(held_values.size), fold)
-        fitted = _candidate(
-            name,
-            np.concatenate([train[0], held_masks[rest]]),
-            np.concatenate([train[1], held_values[rest]]),
-            decoded,
-        )
-        if fitted is not None:
-            predicted[fold] = fitted[0].predict(held_masks[fold])
-    return predicted
 
 
 class Recorder:
