@@ -226,9 +226,10 @@ def select(
     refitted on the fit's and the held-out ablations together, and its estimate uses each
     held-out mask's exact leave-one-out residual in that refit (the refit without that mask,
     whose columns were chosen on the fit's ablations only), so the estimate describes the
-    returned surrogate rather than the smaller fit that won. Without held-out ablations the leave-one-out choice stands, with
-    ``fallback_r2`` (the method's own estimate) for the decoded answer. Sets ``model_``,
-    ``model_scores_``, ``holdout_r2_`` and ``holdout_r2_se_`` (``method._set_holdout``).
+    returned surrogate rather than the smaller fit that won. Without held-out ablations the
+    leave-one-out choice stands, with ``fallback_r2`` (the method's own estimate) for the
+    decoded answer. Sets ``model_``, ``model_scores_``, ``holdout_r2_`` and
+    ``holdout_r2_se_`` (``method._set_holdout``).
     """
     sample = method._holdout_sample(game, rng)
     if sample is None or method.best_of_below is None:
