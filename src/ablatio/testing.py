@@ -173,7 +173,7 @@ def check_fit_contract(method: Method) -> None:
     se = getattr(est, "holdout_r2_se_", None)
     if not isinstance(se, float) or not (math.isnan(se) or se >= 0.0):
         _fail("check_fit_contract", method, f"holdout_r2_se_={se!r} is not a standard error")
-    if math.isnan(est.holdout_r2_) and not math.isnan(se):
+    elif math.isnan(est.holdout_r2_) and not math.isnan(se):
         _fail("check_fit_contract", method, "holdout_r2_se_ is set without a holdout_r2_")
     if not isinstance(est.warnings_, list):
         _fail("check_fit_contract", method, "warnings_ is not a list of messages")

@@ -132,12 +132,13 @@ def test_converged_fit_spends_nothing_on_the_top_up():
 
 
 def test_warning_uses_the_interval():
-    """An estimate above the threshold by less than WARN_Z standard errors warns (the point
-    rule would have stayed silent), and the message shows the margin."""
+    """An estimate above the threshold by less than WARN_Z standard errors warns with an
+    UnconfirmedRecoveryWarning (the point rule stayed silent); one below it with a plain
+    RecoveryWarning. Both messages show the margin."""
     import warnings
 
     from ablatio import SPEX, Game
-    from ablatio.exceptions import RecoveryWarning
+    from ablatio.exceptions import RecoveryWarning, UnconfirmedRecoveryWarning
     from ablatio.methods.base import WARN_Z
 
     game = sparse_and_game(64, 20, 3, noise_sd=2.0, random_state=0)
@@ -146,7 +147,12 @@ def test_warning_uses_the_interval():
         probe = SPEX(budget=1050, max_order=3, random_state=0).fit(Game(game))
     threshold = round(probe.holdout_r2_ - WARN_Z * probe.holdout_r2_se_ / 2, 3)
     assert threshold < probe.holdout_r2_
-    with pytest.warns(RecoveryWarning, match=r"R² = \d\.\d{3} ± \d\.\d{3}, not clearly above"):
+    pattern = r"R² = \d\.\d{3} ± \d\.\d{3}, not clearly above warn_below"
+    with pytest.warns(UnconfirmedRecoveryWarning, match=pattern) as caught:
         est = SPEX(budget=1050, max_order=3, warn_below=threshold, random_state=0)
         est.fit(Game(game))
     assert est.holdout_r2_ == probe.holdout_r2_
+    assert issubclass(caught[0].category, RecoveryWarning)  # filters of RecoveryWarning see it
+    with pytest.warns(RecoveryWarning, match=r"R² = \d\.\d{3} ± \d\.\d{3} < warn_below") as caught:
+        SPEX(budget=1050, max_order=3, warn_below=0.99, random_state=0).fit(Game(game))
+    assert caught[0].category is RecoveryWarning

@@ -37,7 +37,13 @@ import numpy as np
 from ablatio._metrics import r2_with_se
 from ablatio._validation import check_random_state
 from ablatio.designs.distinct import distinct_uniform_masks
-from ablatio.exceptions import BudgetTooSmallError, NotFittedError, ParameterError, RecoveryWarning
+from ablatio.exceptions import (
+    BudgetTooSmallError,
+    NotFittedError,
+    ParameterError,
+    RecoveryWarning,
+    UnconfirmedRecoveryWarning,
+)
 from ablatio.games.game import Game
 from ablatio.interactions import Interactions
 
@@ -392,22 +398,35 @@ class Method(ABC):
         """
         self.holdout_r2_, self.holdout_r2_se_ = r2_with_se(values, predicted)
 
-    def _doubtful(self, threshold: float) -> bool:
-        """Whether the self-estimate does not clear ``threshold`` with confidence.
+    def _recovery_doubt(self, threshold: float) -> type[RecoveryWarning] | None:
+        """The warning the self-estimate calls for against ``threshold``, or None.
 
-        ``holdout_r2_ - WARN_Z · holdout_r2_se_ < threshold``; without a held-out estimate,
-        ``train_r2_ < threshold``. False when neither is known.
+        None when ``holdout_r2_ - WARN_Z · holdout_r2_se_ >= threshold``;
+        :class:`~ablatio.exceptions.RecoveryWarning` when ``holdout_r2_`` itself is below it,
+        :class:`~ablatio.exceptions.UnconfirmedRecoveryWarning` when only its lower bound is.
+        Without a held-out estimate ``train_r2_ < threshold`` decides (None when neither is
+        known).
         """
-        if np.isfinite(self.holdout_r2_):
-            se = self.holdout_r2_se_ if np.isfinite(self.holdout_r2_se_) else 0.0
-            return bool(self.holdout_r2_ - WARN_Z * se < threshold)
-        return bool(np.isfinite(self.train_r2_) and self.train_r2_ < threshold)
+        if not np.isfinite(self.holdout_r2_):
+            below = np.isfinite(self.train_r2_) and self.train_r2_ < threshold
+            return RecoveryWarning if below else None
+        if self.holdout_r2_ < threshold:
+            return RecoveryWarning
+        se = self.holdout_r2_se_ if np.isfinite(self.holdout_r2_se_) else 0.0
+        return UnconfirmedRecoveryWarning if self.holdout_r2_ - WARN_Z * se < threshold else None
 
-    def _estimate_text(self) -> str:
-        """``"0.873 ± 0.021"``: the held-out estimate and its one-sided 95 % margin."""
-        se = self.holdout_r2_se_
+    def _estimate_text(self, name: str, threshold: float) -> str:
+        """``"R² = 0.873 ± 0.056, not clearly above warn_r2 = 0.9"`` or ``"… < warn_r2 = 0.9"``.
+
+        The margin is ``WARN_Z · holdout_r2_se_``; the figure is ``train_r2_`` when there is
+        no held-out estimate.
+        """
+        honest = np.isfinite(self.holdout_r2_)
+        r2 = self.holdout_r2_ if honest else self.train_r2_
+        se = self.holdout_r2_se_ if honest else math.nan
         margin = f" ± {WARN_Z * se:.3f}" if np.isfinite(se) and se > 0 else ""
-        return f"{self.holdout_r2_:.3f}{margin}"
+        verdict = f" < {name} =" if r2 < threshold else f", not clearly above {name} ="
+        return f"R² = {r2:.3f}{margin}{verdict} {threshold}"
 
     def predict(self, masks: Any) -> np.ndarray:
         """Surrogate values of masks ``(n_masks, n_players)`` from the fitted interactions."""

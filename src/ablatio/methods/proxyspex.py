@@ -27,6 +27,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ablatio.designs.distinct import distinct_uniform_masks
+from ablatio.exceptions import RecoveryWarning
 from ablatio.games.game import Game
 from ablatio.interactions import Interactions
 from ablatio.methods._best_of import select
@@ -229,9 +230,10 @@ class ProxySPEX(Method):
         decoded, X, y = self._staged_fit(game, rng, budget)
         result = select(self, game, rng.spawn(1)[0], X, y, decoded, self.train_r2_)
         self.fourier_ = decoded if self.model_ == "decoded" else result.to_fourier()
-        self.recovered_ = not self._doubtful(self.warn_r2)
-        if not self.recovered_:
-            self._warn_unrecovered(bool(np.isfinite(self.holdout_r2_)))
+        category = self._recovery_doubt(self.warn_r2)
+        self.recovered_ = category is None
+        if category is not None:
+            self._warn_unrecovered(bool(np.isfinite(self.holdout_r2_)), category)
         return result.to_moebius()
 
     def _staged_fit(
@@ -283,16 +285,16 @@ class ProxySPEX(Method):
                 first = shrunk
         return min(first, budget)
 
-    def _warn_unrecovered(self, honest: bool) -> None:
-        r2 = self._estimate_text() if honest else f"{self.train_r2_:.3f}"
+    def _warn_unrecovered(self, honest: bool, category: type[RecoveryWarning]) -> None:
         kind = "held-out" if honest else "cross-validated (optimistic, no held-out ablations)"
         self._warn(
-            f"ProxySPEX: game not recovered: {kind} R² = {r2}, not clearly above warn_r2 = "
-            f"{self.warn_r2} "
+            f"ProxySPEX: game not recovered: {kind} "
+            f"{self._estimate_text('warn_r2', self.warn_r2)} "
             f"(cross-validated R² {self.train_r2_:.3f} on {self._n_samples} ablations; stages "
             f"{'+'.join(self.stages_)}). The game may be non-hierarchical (e.g. parities, "
             "which trees cannot see): raise budget so that the SPEX fallback runs (or runs "
-            "larger), or use method='spex'"
+            "larger), or use method='spex'",
+            category,
         )
 
     def _explain(

@@ -345,18 +345,20 @@ class SPEX(Method):
             self, game, rng.spawn(1)[0], *recorder.data(), fit.interactions, fit.holdout_r2
         )
         self.fourier_ = fit.interactions if self.model_ == "decoded" else result.to_fourier()
-        if self._doubtful(self.warn_below):
+        category = self._recovery_doubt(self.warn_below)
+        if category is not None:
             honest = np.isfinite(self.holdout_r2_)
             kind = "held-out" if honest else "cross-group (optimistic, no held-out ablations)"
-            r2 = self._estimate_text() if honest else f"{self.train_r2_:.3f}"
             returned = (
                 "" if self.model_ == "decoded" else f"; returned the best-of model {self.model_!r}"
             )
             self._warn(
-                f"SPEX did not recover the game: {kind} R² = {r2}, not clearly above "
-                f"warn_below = {self.warn_below} (budget {self.budget_}, t={fit.plan.t}, "
-                f"b={fit.plan.b})"
+                f"SPEX did not recover the game: {kind} "
+                f"{self._estimate_text('warn_below', self.warn_below)} (budget {self.budget_}, "
+                f"t={fit.plan.t}, b={fit.plan.b})"
                 f"{returned}; raise budget or max_order, or the game is not sparse"
+                + ("" if category is RecoveryWarning else " (or the estimate is too imprecise)"),
+                category,
             )
         return result.to_moebius()
 
