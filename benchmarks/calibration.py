@@ -209,8 +209,9 @@ def markdown(rows: list[dict], summary: list[dict], command: str, load: Any) -> 
         "(shared with other jobs: wall times are noisy).",
         "",
         "`holdout` = `holdout_r2_` ± `holdout_r2_se_` (ablations the fit never used; a refitted",
-        "best-of winner cross-fitted); `train` = `train_r2_` (the ablations that chose the",
-        f"support); `true` = R² on {N_TEST} independent uniform masks ± its standard error",
+        "best-of winner by its leave-one-out residuals on them); `train` = `train_r2_` (the",
+        f"ablations that chose the support); `true` = R² on {N_TEST} independent uniform masks ±",
+        "its standard error",
         "(`max true SE`). `within 1.96 SE`: runs with |holdout − true| <= 1.96 √(se² + true_se²).",
         "Warnings: the methods' rule (`holdout_r2_ − 1.645 · holdout_r2_se_ < threshold`), and in",
         "brackets the point-estimate rule used before (`holdout_r2_ < threshold`).",
@@ -258,9 +259,11 @@ def main() -> None:
     rows_file = Path(args.out).with_suffix(".rows.jsonl")
     if args.resummarise:
         runs = [json.loads(line) for line in rows_file.read_text(encoding="utf-8").splitlines()]
+        old = Path(args.out).with_suffix(".json")
+        earlier = json.loads(old.read_text(encoding="utf-8")) if old.exists() else {}
         payload = {
-            "command": "python benchmarks/calibration.py --resummarise (rows of an earlier run)",
-            "load_average": "see the run",
+            "command": earlier.get("command", "python benchmarks/calibration.py --resummarise"),
+            "load_average": earlier.get("load_average", "see the run"),
             "runs": runs,
         }
         methods = list(dict.fromkeys(r["method"] for r in payload["runs"]))
