@@ -122,7 +122,7 @@ ALTERNATIVES = ("decoded_ridge", "first_order", "first_order+pairs")
 def _candidate(
     name: str, masks: np.ndarray, values: np.ndarray, decoded: Interactions
 ) -> Fitted | None:
-    """Alternative ``name`` fitted on ``masks`` (with its leave-one-out R²), or None when it
+    """Alternative ``name`` fitted on ``masks`` (:data:`Fitted`), or None when it
     has too many columns for the rows or costs too much."""
     m, n = masks.shape
     if m < 3:

@@ -334,9 +334,9 @@ class Method(ABC):
         """Fresh uniform ablations the fit never requested, and their values.
 
         At most :func:`holdout_size` of the budget (and at least ``MIN_HOLDOUT`` when the
-        budget left after the fit allows it): a fit that stopped early does not spend the rest
-        of its budget on the estimate. None when fewer than ``MIN_USEFUL_HOLDOUT`` fresh masks
-        are left.
+        budget left after the fit allows it): a fit that stopped early spends the rest of its
+        budget on the estimate only when :meth:`_top_up` finds it imprecise. None when fewer
+        than ``MIN_USEFUL_HOLDOUT`` fresh masks are left.
         """
         cap = max(holdout_size(self.budget_), MIN_HOLDOUT)
         left = min(cap, self.budget_ - self._tracker.n_queries)
@@ -346,12 +346,6 @@ class Method(ABC):
         if masks.shape[0] < MIN_USEFUL_HOLDOUT:
             return None
         return masks, game(masks)
-
-    def _score_holdout(self, game: Game, result: Interactions, rng: np.random.Generator) -> None:
-        """Set ``holdout_r2_`` (and its SE) on :meth:`_holdout_sample` and its top-up."""
-        sample = self._holdout_sample(game, rng)
-        if sample is not None:
-            self._score_sample(game, rng, result, sample)
 
     def _score_sample(
         self,
@@ -416,7 +410,7 @@ class Method(ABC):
         return UnconfirmedRecoveryWarning if self.holdout_r2_ - WARN_Z * se < threshold else None
 
     def _estimate_text(self, name: str, threshold: float) -> str:
-        """``"R² = 0.873 ± 0.056, not clearly above warn_r2 = 0.9"`` or ``"… < warn_r2 = 0.9"``.
+        """``"R² = 0.923 ± 0.056, not clearly above warn_r2 = 0.9"`` or ``"R² = 0.873 < …"``.
 
         The margin is ``WARN_Z · holdout_r2_se_``; the figure is ``train_r2_`` when there is
         no held-out estimate.
