@@ -38,6 +38,10 @@ class _Broken(Method):
         slopes = values[1:] - values[0] if self.defect != "wrong" else values[1:]
         if self.defect == "random":
             slopes = slopes + np.random.default_rng().normal(size=n)
+        if self.defect == "negative_se":
+            self.holdout_r2_, self.holdout_r2_se_ = 0.9, -0.01
+        if self.defect == "se_without_estimate":
+            self.holdout_r2_se_ = 0.01
         return Interactions([(), *((i,) for i in range(n))], [values[0], *slopes], n_players=n)
 
 
@@ -57,6 +61,8 @@ def test_a_correct_method_passes():
         ("overspend", "check_fit_contract"),
         ("wrong", "check_exact_recovery"),
         ("random", "check_determinism"),
+        ("negative_se", "check_fit_contract"),
+        ("se_without_estimate", "check_fit_contract"),
     ],
 )
 def test_defects_are_caught(defect, check):

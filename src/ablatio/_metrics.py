@@ -23,7 +23,7 @@ import numpy as np
 
 from ablatio.exceptions import ParameterError
 
-__all__ = ["CONSTANT_RTOL", "r2_from_sums", "r2_score"]
+__all__ = ["CONSTANT_RTOL", "r2_from_sums", "r2_score", "r2_with_se"]
 
 #: Relative spread (to ``√Σ y²``) below which a target counts as constant.
 CONSTANT_RTOL = 1e-12
@@ -55,3 +55,33 @@ def r2_score(y: Any, y_pred: Any) -> float:
     sse = float(np.sum((y - pred) ** 2))
     sst = float(np.sum((y - y.mean()) ** 2))
     return r2_from_sums(sse, sst, float(np.sum(y**2)))
+
+
+def r2_with_se(y: Any, y_pred: Any) -> tuple[float, float]:
+    """:func:`r2_score` of fresh held-out rows and its standard error (delta method).
+
+    With ``e_q = y_q - ŷ_q``, ``d_q = y_q - ȳ``, ``B = mean(d²)`` and ``R² = 1 - mean(e²)/B``,
+    each row's influence on the estimate is ``ψ_q = -(e_q² - (1 - R²) d_q²) / B`` and
+    ``SE = sd(ψ) / √m`` over the ``m`` rows: the sampling error of the estimate when the rows
+    are independent draws (uniform masks the prediction never saw). The SE is 0 for a constant
+    target and ``nan`` for fewer than 2 rows.
+
+    Examples
+    --------
+    >>> r2, se = r2_with_se([0.0, 1.0, 2.0, 3.0], [0.0, 1.0, 2.0, 3.0])
+    >>> float(r2), float(se)
+    (1.0, 0.0)
+    """
+    r2 = r2_score(y, y_pred)
+    y = np.asarray(y, dtype=np.float64).reshape(-1)
+    m = y.size
+    if m < 2:
+        return r2, float("nan")
+    e2 = (y - np.asarray(y_pred, dtype=np.float64).reshape(-1)) ** 2
+    d2 = (y - y.mean()) ** 2
+    sst_mean = float(d2.mean())
+    floor = CONSTANT_RTOL**2 * float(np.mean(y**2))
+    if sst_mean <= floor:  # constant target: R² is 1 or 0 by rule, not an estimate
+        return r2, 0.0
+    psi = -(e2 - (1.0 - r2) * d2) / sst_mean
+    return r2, float(psi.std(ddof=1) / np.sqrt(m))

@@ -26,6 +26,7 @@ Warnings (the result is still returned, with its quality stated)::
 
     AblatioWarning (UserWarning)             base of every warning ablatio raises
     ├── RecoveryWarning                      a method's measured held-out R² says it did not recover
+    │   └── UnconfirmedRecoveryWarning       … or is above the threshold by too few standard errors
     ├── LowBudgetWarning                     budget below a method's design; a smaller answer ran
     ├── CoverageWarning                      items missing from one data set were dropped
     └── DuplicateNormWarning                 repeated (concept, feature) norm rows were merged
@@ -55,6 +56,7 @@ __all__ = [
     "NotFittedError",
     "ParameterError",
     "RecoveryWarning",
+    "UnconfirmedRecoveryWarning",
     "ValueFunctionError",
 ]
 
@@ -139,6 +141,12 @@ class AblatioWarning(UserWarning):
 
 class RecoveryWarning(AblatioWarning):
     """A method could not recover the game well; the message states its held-out R²."""
+
+
+class UnconfirmedRecoveryWarning(RecoveryWarning):
+    """The held-out R² is above the method's threshold, but not by ``WARN_Z`` standard errors:
+    too few held-out ablations to confirm recovery (a larger budget makes the estimate
+    precise)."""
 
 
 class LowBudgetWarning(AblatioWarning):

@@ -170,6 +170,11 @@ def check_fit_contract(method: Method) -> None:
         value = getattr(est, attr, None)
         if not isinstance(value, float) or not (math.isnan(value) or value <= 1.0):
             _fail("check_fit_contract", method, f"{attr}={value!r} is not an R² (or nan)")
+    se = getattr(est, "holdout_r2_se_", None)
+    if not isinstance(se, float) or not (math.isnan(se) or se >= 0.0):
+        _fail("check_fit_contract", method, f"holdout_r2_se_={se!r} is not a standard error")
+    elif math.isnan(est.holdout_r2_) and not math.isnan(se):
+        _fail("check_fit_contract", method, "holdout_r2_se_ is set without a holdout_r2_")
     if not isinstance(est.warnings_, list):
         _fail("check_fit_contract", method, "warnings_ is not a list of messages")
     if est.n_queries_ > game.n_queries or est.fit_time_ < 0:

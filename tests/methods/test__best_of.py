@@ -36,6 +36,10 @@ def test_ridge_loo_equals_brute_force_leave_one_out():
     ybar = w @ y / w.sum()
     expected = 1 - w @ np.square(errors) / (w @ (y - ybar) ** 2)
     assert fit.loo_r2 == pytest.approx(expected, rel=1e-9)
+    np.testing.assert_allclose(fit.loo_residuals, errors, rtol=1e-9)
+    mean_only = ridge_loo(X[:, :0], y, weights=w)
+    brute = [y[i] - np.average(np.delete(y, i), weights=np.delete(w, i)) for i in range(60)]
+    np.testing.assert_allclose(mean_only.loo_residuals, brute, rtol=1e-12)
 
 
 def test_exact_decoding_is_kept():
@@ -93,6 +97,6 @@ def test_dense_additive_small_scale_n1000_beats_plain_ridge(method):
     ours = _r2(y, est.predict(test))
     assert ours >= _r2(y, ridge.predict(test.astype(float))) - 0.01
     assert ours > 0.6
-    # honest: measured on fresh masks before the winner was refitted on them too, so the
-    # estimate may be pessimistic (a dense game's learning curve is steep) but not optimistic
-    assert 0.4 < est.holdout_r2_ <= ours + 0.02
+    # honest for the returned refit: each held-out mask scored by the refit without it (the
+    # estimate on the smaller winning fit was pessimistic here: 0.67 / 0.52 for 0.79 true)
+    assert abs(est.holdout_r2_ - ours) <= 2.5 * est.holdout_r2_se_

@@ -77,7 +77,82 @@ def test_learned_attributes_have_one_name():
     game = sparse_and_game(6, 3, 2, random_state=0)
     for name, cls in METHODS.items():
         est = cls(budget=64, random_state=0).fit(game)
-        for attr in ("holdout_r2_", "train_r2_", "warnings_", "budget_", "max_order_"):
+        for attr in (
+            "holdout_r2_",
+            "holdout_r2_se_",
+            "train_r2_",
+            "warnings_",
+            "budget_",
+            "max_order_",
+        ):
             assert hasattr(est, attr), (name, attr)
         for old in ("held_out_r2_", "cv_r2_", "r2_"):
             assert not hasattr(est, old), (name, old)
+
+
+def _precise_r2(est, game, n_masks=20_000):
+    """R² of a fitted method on many fresh uniform masks (the reference, SE ~0.005)."""
+    from ablatio._metrics import r2_score
+
+    masks = np.random.default_rng(999).random((n_masks, game.n_players)) < 0.5
+    return r2_score(game(masks), est.predict(masks))
+
+
+def test_holdout_estimate_uses_the_whole_budget_honestly():
+    """Issue #16 item 3: on this game (n = 64, 20 AND terms, noise sd 2, budget 1050) the
+    estimate on the reserved 10 % (105 masks) was 0.444 for a true R² of 0.519 (20,000
+    masks): off by 0.075, and pessimistic because the winning best-of model was refitted on
+    the held-out masks after being scored. Unused budget now scores the result, the refit is
+    cross-fitted, and the standard error says how far to trust it."""
+    import warnings
+
+    from ablatio import SPEX, Game
+    from ablatio.exceptions import RecoveryWarning
+
+    game = sparse_and_game(64, 20, 3, noise_sd=2.0, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RecoveryWarning)
+        est = SPEX(budget=1050, max_order=3, random_state=0).fit(Game(game))
+    true = _precise_r2(est, game)
+    assert est.model_ != "decoded"  # a refitted best-of winner
+    assert est.n_queries_ == 1050  # the fit left 48 ablations: they score the result
+    assert abs(est.holdout_r2_ - true) <= 0.05
+    assert 0.0 < est.holdout_r2_se_ < 0.06
+    assert abs(est.holdout_r2_ - true) <= 1.96 * est.holdout_r2_se_
+
+
+def test_converged_fit_spends_nothing_on_the_top_up():
+    """A recovered game has an exact estimate (SE 0): no ablation beyond the reserved share."""
+    from ablatio import SPEX
+
+    game = sparse_and_game(64, 20, 3, random_state=0)
+    est = SPEX(budget=1500, max_order=3, random_state=0).fit(game)
+    assert est.holdout_r2_ == pytest.approx(1.0) and est.holdout_r2_se_ < 1e-6
+    assert est.n_queries_ < 1500 - 100
+
+
+def test_warning_uses_the_interval():
+    """An estimate above the threshold by less than WARN_Z standard errors warns with an
+    UnconfirmedRecoveryWarning (the point rule stayed silent); one below it with a plain
+    RecoveryWarning. Both messages show the margin."""
+    import warnings
+
+    from ablatio import SPEX, Game
+    from ablatio.exceptions import RecoveryWarning, UnconfirmedRecoveryWarning
+    from ablatio.methods.base import WARN_Z
+
+    game = sparse_and_game(64, 20, 3, noise_sd=2.0, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RecoveryWarning)
+        probe = SPEX(budget=1050, max_order=3, random_state=0).fit(Game(game))
+    threshold = round(probe.holdout_r2_ - WARN_Z * probe.holdout_r2_se_ / 2, 3)
+    assert threshold < probe.holdout_r2_
+    pattern = r"R² = \d\.\d{3} ± \d\.\d{3}, not clearly above warn_below"
+    with pytest.warns(UnconfirmedRecoveryWarning, match=pattern) as caught:
+        est = SPEX(budget=1050, max_order=3, warn_below=threshold, random_state=0)
+        est.fit(Game(game))
+    assert est.holdout_r2_ == probe.holdout_r2_
+    assert issubclass(caught[0].category, RecoveryWarning)  # filters of RecoveryWarning see it
+    with pytest.warns(RecoveryWarning, match=r"R² = \d\.\d{3} ± \d\.\d{3} < warn_below") as caught:
+        SPEX(budget=1050, max_order=3, warn_below=0.99, random_state=0).fit(Game(game))
+    assert caught[0].category is RecoveryWarning

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from ablatio._metrics import r2_score
+from ablatio._metrics import r2_score, r2_with_se
 from ablatio.games.game import Game
 from ablatio.interactions import Interactions
 from ablatio.methods._fourier_selection import parity_columns
@@ -72,12 +72,16 @@ class BestOf:
     candidates: dict[str, Interactions]
 
 
-def _first_order(masks: np.ndarray, values: np.ndarray) -> tuple[Interactions, float]:
+#: A fitted alternative: its surrogate, leave-one-out R² and leave-one-out residuals.
+Fitted = tuple[Interactions, float, np.ndarray]
+
+
+def _first_order(masks: np.ndarray, values: np.ndarray) -> Fitted:
     n = masks.shape[1]
     fit = ridge_loo(masks.astype(np.float64), values)
     idx = np.concatenate([[[PAD]], np.arange(n)[:, None]]).astype(np.int64)
     coef = np.concatenate([[fit.intercept], fit.coef])
-    return Interactions._build(idx, coef, n, "moebius"), fit.loo_r2
+    return Interactions._build(idx, coef, n, "moebius"), fit.loo_r2, fit.loo_residuals
 
 
 def _detected_pairs(decoded: Interactions, limit: int) -> list[tuple[int, int]]:
@@ -91,25 +95,51 @@ def _detected_pairs(decoded: Interactions, limit: int) -> list[tuple[int, int]]:
 
 def _first_order_pairs(
     masks: np.ndarray, values: np.ndarray, pairs: list[tuple[int, int]]
-) -> tuple[Interactions, float]:
+) -> Fitted:
     n = masks.shape[1]
     cols = np.array(pairs, dtype=np.int64)
     X = np.hstack([masks, masks[:, cols[:, 0]] & masks[:, cols[:, 1]]]).astype(np.float64)
     fit = ridge_loo(X, values)
     terms: list[tuple[int, ...]] = [(), *((i,) for i in range(n)), *pairs]
     coef = np.concatenate([[fit.intercept], fit.coef])
-    return Interactions._build(tuples_to_terms(terms), coef, n, "moebius"), fit.loo_r2
+    result = Interactions._build(tuples_to_terms(terms), coef, n, "moebius")
+    return result, fit.loo_r2, fit.loo_residuals
 
 
-def _decoded_ridge(
-    masks: np.ndarray, values: np.ndarray, fourier: Interactions
-) -> tuple[Interactions, float]:
+def _decoded_ridge(masks: np.ndarray, values: np.ndarray, fourier: Interactions) -> Fitted:
     terms = [t for t in fourier.terms if t]
     X = parity_columns(masks, tuples_to_terms(terms))
     fit = ridge_loo(X, values)
     coef = np.concatenate([[fit.intercept], fit.coef])
     result = Interactions._build(tuples_to_terms([(), *terms]), coef, masks.shape[1], "fourier")
-    return result.to_moebius(), fit.loo_r2
+    return result.to_moebius(), fit.loo_r2, fit.loo_residuals
+
+
+#: The alternatives to the decoded answer, in the order they are fitted.
+ALTERNATIVES = ("decoded_ridge", "first_order", "first_order+pairs")
+
+
+def _candidate(
+    name: str, masks: np.ndarray, values: np.ndarray, decoded: Interactions
+) -> Fitted | None:
+    """Alternative ``name`` fitted on ``masks`` (:data:`Fitted`), or None when it
+    has too many columns for the rows or costs too much."""
+    m, n = masks.shape
+    if m < 3:
+        return None
+    if name == "decoded_ridge":
+        fourier = decoded.to_fourier()
+        k = sum(1 for t in fourier.terms if t)
+        ok = 0 < k <= MAX_COLUMN_RATIO * m and _affordable(m, k)
+        return _decoded_ridge(masks, values, fourier) if ok else None
+    if n > MAX_COLUMN_RATIO * m or not _affordable(m, n):
+        return None
+    if name == "first_order":
+        return _first_order(masks, values)
+    pairs = _detected_pairs(decoded, int(MAX_COLUMN_RATIO * m) - n)
+    if not pairs or not _affordable(m, n + len(pairs)):
+        return None
+    return _first_order_pairs(masks, values, pairs)
 
 
 def best_of(
@@ -132,23 +162,15 @@ def best_of(
         The method's own held-out estimate of ``decoded`` (``nan`` if it has none).
     """
     masks = np.asarray(masks, dtype=bool)
-    m, n = masks.shape
     own = float(decoded_r2) if np.isfinite(decoded_r2) else -np.inf
     candidates: dict[str, Interactions] = {"decoded": decoded.to_moebius()}
     scores: dict[str, float] = {"decoded": own}
-    if m >= 3:
-        fourier = decoded.to_fourier()
-        k = sum(1 for t in fourier.terms if t)
-        if 0 < k <= MAX_COLUMN_RATIO * m and _affordable(m, k):
-            fit, r2 = _decoded_ridge(masks, values, fourier)
-            candidates["decoded_ridge"] = fit
-            scores["decoded_ridge"] = min(r2, own) if np.isfinite(decoded_r2) else r2
-        if n <= MAX_COLUMN_RATIO * m and _affordable(m, n):
-            candidates["first_order"], scores["first_order"] = _first_order(masks, values)
-            pairs = _detected_pairs(decoded, int(MAX_COLUMN_RATIO * m) - n)
-            if pairs and _affordable(m, n + len(pairs)):
-                fit, r2 = _first_order_pairs(masks, values, pairs)
-                candidates["first_order+pairs"], scores["first_order+pairs"] = fit, r2
+    for name in ALTERNATIVES:
+        fitted = _candidate(name, masks, values, decoded)
+        if fitted is not None:
+            candidates[name], scores[name], _ = fitted
+    if "decoded_ridge" in scores and np.isfinite(decoded_r2):
+        scores["decoded_ridge"] = min(scores["decoded_ridge"], own)
     best = max(scores, key=lambda name: scores[name])
     if best != "decoded" and scores[best] <= own + SWITCH_MARGIN:
         best = "decoded"
@@ -172,10 +194,15 @@ def choose(
         r2 = float(decoded_r2) if known else float("nan")
         moebius = decoded.to_moebius()
         return BestOf("decoded", moebius, r2, {"decoded": r2}, {"decoded": moebius})
+    return best_of(*_distinct(masks, values), decoded, decoded_r2)
+
+
+def _distinct(masks: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The first occurrence of every mask (a left-out mask must not stay in a fit as a twin)."""
     masks = np.asarray(masks, dtype=bool)
     _, first = np.unique(np.packbits(masks, axis=1), axis=0, return_index=True)
     keep = np.sort(first)
-    return best_of(masks[keep], np.asarray(values, dtype=np.float64)[keep], decoded, decoded_r2)
+    return masks[keep], np.asarray(values, dtype=np.float64)[keep]
 
 
 def select(
@@ -193,40 +220,63 @@ def select(
     order + detected pairs) are fitted on the fit's ablations and scored on
     ``method._holdout_sample``, fresh masks no candidate saw: leave-one-out on the fit's own
     ablations is optimistic for columns that were chosen on them. The best held-out score
-    wins (the decoded answer unless another beats it by ``SWITCH_MARGIN``) and the winning
-    alternative is refitted on the fit's and the held-out ablations together, so its reported
-    estimate is, if anything, pessimistic. Without held-out ablations the leave-one-out
-    choice stands, with ``fallback_r2`` (the method's own estimate) for the decoded answer.
-    Sets ``model_``, ``model_scores_`` and ``holdout_r2_``.
+    wins (the decoded answer unless another beats it by ``SWITCH_MARGIN``); when its standard
+    error is large and the fit left budget unused, more fresh masks join the held-out ones
+    (``method._top_up``) and the candidates are judged again. A winning alternative is
+    refitted on the fit's and the held-out ablations together, and its estimate uses each
+    held-out mask's exact leave-one-out residual in that refit (the refit without that mask,
+    whose columns were chosen on the fit's ablations only), so the estimate describes the
+    returned surrogate rather than the smaller fit that won. Without held-out ablations the
+    leave-one-out choice stands, with ``fallback_r2`` (the method's own estimate) for the
+    decoded answer. Sets ``model_``, ``model_scores_``, ``holdout_r2_`` and
+    ``holdout_r2_se_`` (``method._set_holdout``).
     """
     sample = method._holdout_sample(game, rng)
     if sample is None or method.best_of_below is None:
         choice = choose(masks, values, decoded, fallback_r2, method.best_of_below)
         method.model_, method.model_scores_ = choice.model, choice.scores
         if sample is not None:
-            method.holdout_r2_ = r2_score(sample[1], choice.interactions.predict(sample[0]))
+            method._score_sample(game, rng, choice.interactions, sample)
         return choice.interactions
-    held_masks, held_values = sample
-    decoded_r2 = r2_score(held_values, decoded.predict(held_masks))
+    decoded_r2 = r2_score(sample[1], decoded.predict(sample[0]))
     choice = choose(masks, values, decoded, decoded_r2, method.best_of_below)
+    best, scores = _judge(choice.candidates, sample)
+    _, se = r2_with_se(sample[1], choice.candidates[best].predict(sample[0]))
+    grown = method._top_up(game, rng, *sample, se)
+    if grown[1].size > sample[1].size:  # judge again on every held-out mask
+        sample = grown
+        best, scores = _judge(choice.candidates, sample)
+    method.model_, method.model_scores_ = best, scores
+    result = choice.candidates[best]
+    predicted = result.predict(sample[0])
+    if best != "decoded":
+        train_masks, train_values = _distinct(masks, values)
+        held_masks, held_values = sample
+        refit = _candidate(
+            best,
+            np.concatenate([train_masks, held_masks]),
+            np.concatenate([train_values, held_values]),
+            decoded,
+        )
+        if refit is not None:  # each held-out mask predicted by the refit without it
+            result, predicted = refit[0], held_values - refit[2][train_values.size :]
+    method._set_holdout(sample[1], predicted)
+    return result
+
+
+def _judge(
+    candidates: dict[str, Interactions], held: tuple[np.ndarray, np.ndarray]
+) -> tuple[str, dict[str, float]]:
+    """The candidate with the best held-out R² (the decoded answer unless another beats it by
+    ``SWITCH_MARGIN``) and every candidate's held-out R²."""
+    held_masks, held_values = held
     scores = {
-        name: r2_score(held_values, fit.predict(held_masks))
-        for name, fit in choice.candidates.items()
+        name: r2_score(held_values, fit.predict(held_masks)) for name, fit in candidates.items()
     }
     best = max(scores, key=lambda name: scores[name])
     if best != "decoded" and scores[best] <= scores["decoded"] + SWITCH_MARGIN:
         best = "decoded"
-    method.model_, method.model_scores_, method.holdout_r2_ = best, scores, scores[best]
-    if best == "decoded":
-        return choice.candidates["decoded"]
-    refit = choose(
-        np.concatenate([masks, held_masks]),
-        np.concatenate([values, held_values]),
-        decoded,
-        -np.inf,
-        method.best_of_below,
-    )
-    return refit.candidates.get(best, choice.candidates[best])
+    return best, scores
 
 
 class Recorder:

@@ -13,7 +13,8 @@ The contract every method follows (checked by :func:`ablatio.testing.check_metho
   a query tracker that enforces the budget and stores results in attributes ending in ``_``.
 * **Learned attributes** of every method: ``interactions_``, ``n_queries_``, ``budget_``,
   ``max_order_``, ``holdout_r2_`` (R² on ablations the method did not use to choose or fit
-  its terms; ``nan`` when it makes no such estimate), ``train_r2_`` (R² on the ablations it
+  its terms; ``nan`` when it makes no such estimate), ``holdout_r2_se_`` (its standard
+  error; ``nan`` when unknown), ``train_r2_`` (R² on the ablations it
   learned from; ``nan`` if not computed), ``warnings_`` (messages of the
   :class:`~ablatio.exceptions.RecoveryWarning` s it raised) and ``fit_time_``.
 * Methods are built from a registry name and options by one function,
@@ -33,20 +34,28 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ablatio._metrics import r2_score
+from ablatio._metrics import r2_with_se
 from ablatio._validation import check_random_state
 from ablatio.designs.distinct import distinct_uniform_masks
-from ablatio.exceptions import BudgetTooSmallError, NotFittedError, ParameterError, RecoveryWarning
+from ablatio.exceptions import (
+    BudgetTooSmallError,
+    NotFittedError,
+    ParameterError,
+    RecoveryWarning,
+    UnconfirmedRecoveryWarning,
+)
 from ablatio.games.game import Game
 from ablatio.interactions import Interactions
 
 __all__ = [
     "COMMON_PARAMS",
     "DEFAULT_BUDGET",
+    "HOLDOUT_SE_TARGET",
     "MAX_MASK_BYTES",
     "Interval",
     "Method",
     "Options",
+    "WARN_Z",
     "as_game",
     "clone",
     "holdout_size",
@@ -61,6 +70,12 @@ DEFAULT_BUDGET = 5000
 #: Held-out uniform ablations of a self-estimate: this share of the budget, within the bounds
 #: (never more than a quarter of the budget; fewer than ``MIN_USEFUL_HOLDOUT`` means none).
 HOLDOUT_SHARE, MIN_HOLDOUT, MAX_HOLDOUT, MIN_USEFUL_HOLDOUT = 0.1, 100, 1000, 20
+#: Standard error the held-out estimate aims at: while it is larger, budget the fit left
+#: unused pays for more fresh masks that score the result (never beyond the budget).
+HOLDOUT_SE_TARGET = 0.01
+#: A method warns unless its estimate clears the threshold by this many standard errors
+#: (``holdout_r2_ - WARN_Z · holdout_r2_se_ < threshold``; one-sided 95 %).
+WARN_Z = 1.645
 
 
 def holdout_size(budget: int) -> int:
@@ -172,6 +187,9 @@ class Method(ABC):
         The interaction order used (``max_order``, or ``default_max_order`` capped at ``n``).
     holdout_r2_ : float
         R² on ablations not used to choose or fit the terms (``nan`` if not estimated).
+    holdout_r2_se_ : float
+        Standard error of ``holdout_r2_`` (:func:`~ablatio._metrics.r2_with_se`; ``nan`` if
+        unknown, 0 when it is exact).
     train_r2_ : float
         R² on the ablations the fit used (``nan`` if not computed); optimistic.
     warnings_ : list of str
@@ -287,7 +305,7 @@ class Method(ABC):
         self._check_memory(n, budget)
         rng = check_random_state(self.random_state)
         self.budget_, self.max_order_ = budget, self.resolved_max_order(n)
-        self.holdout_r2_ = self.train_r2_ = math.nan
+        self.holdout_r2_ = self.holdout_r2_se_ = self.train_r2_ = math.nan
         self.warnings_: list[str] = []
         start = time.perf_counter()
         with game.track(budget=budget) as tracker:
@@ -316,9 +334,9 @@ class Method(ABC):
         """Fresh uniform ablations the fit never requested, and their values.
 
         At most :func:`holdout_size` of the budget (and at least ``MIN_HOLDOUT`` when the
-        budget left after the fit allows it): a fit that stopped early does not spend the rest
-        of its budget on the estimate. None when fewer than ``MIN_USEFUL_HOLDOUT`` fresh masks
-        are left.
+        budget left after the fit allows it): a fit that stopped early spends the rest of its
+        budget on the estimate only when :meth:`_top_up` finds it imprecise. None when fewer
+        than ``MIN_USEFUL_HOLDOUT`` fresh masks are left.
         """
         cap = max(holdout_size(self.budget_), MIN_HOLDOUT)
         left = min(cap, self.budget_ - self._tracker.n_queries)
@@ -329,11 +347,80 @@ class Method(ABC):
             return None
         return masks, game(masks)
 
-    def _score_holdout(self, game: Game, result: Interactions, rng: np.random.Generator) -> None:
-        """Set ``holdout_r2_`` on :meth:`_holdout_sample` (left at ``nan`` without one)."""
-        sample = self._holdout_sample(game, rng)
-        if sample is not None:
-            self.holdout_r2_ = r2_score(sample[1], result.predict(sample[0]))
+    def _score_sample(
+        self,
+        game: Game,
+        rng: np.random.Generator,
+        result: Interactions,
+        sample: tuple[np.ndarray, np.ndarray],
+    ) -> None:
+        """Score ``result`` on held-out ``sample`` grown by :meth:`_top_up`."""
+        _, se = r2_with_se(sample[1], result.predict(sample[0]))
+        masks, values = self._top_up(game, rng, *sample, se)
+        self._set_holdout(values, result.predict(masks))
+
+    def _top_up(
+        self,
+        game: Game,
+        rng: np.random.Generator,
+        masks: np.ndarray,
+        values: np.ndarray,
+        se: float,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Held-out ``masks``/``values`` grown by fresh uniform masks while ``se`` is large.
+
+        When the estimate's standard error ``se`` on the ``m`` held-out masks exceeds
+        :data:`HOLDOUT_SE_TARGET` and the fit left budget unused, ``m ((se / target)² - 1)``
+        more (at most the rest of the budget) are drawn: the error of an R² estimate falls
+        as ``1/√m``, and a converged fit (se ≈ 0) spends nothing more.
+        """
+        left = self.budget_ - self._tracker.n_queries
+        if not se > HOLDOUT_SE_TARGET or left <= 0:
+            return masks, values
+        want = math.ceil(values.size * ((se / HOLDOUT_SE_TARGET) ** 2 - 1.0))
+        seen = set(self._tracker.seen)
+        extra = distinct_uniform_masks(game.n_players, min(left, want), rng, seen)
+        if not extra.shape[0]:
+            return masks, values
+        return np.concatenate([masks, extra]), np.concatenate([values, game(extra)])
+
+    def _set_holdout(self, values: np.ndarray, predicted: np.ndarray) -> None:
+        """``holdout_r2_`` and ``holdout_r2_se_`` of held-out ``values`` and predictions.
+
+        ``predicted[q]`` must come from a fit that never saw row ``q`` nor chose its terms on
+        it (:func:`~ablatio._metrics.r2_with_se`).
+        """
+        self.holdout_r2_, self.holdout_r2_se_ = r2_with_se(values, predicted)
+
+    def _recovery_doubt(self, threshold: float) -> type[RecoveryWarning] | None:
+        """The warning the self-estimate calls for against ``threshold``, or None.
+
+        None when ``holdout_r2_ - WARN_Z · holdout_r2_se_ >= threshold``;
+        :class:`~ablatio.exceptions.RecoveryWarning` when ``holdout_r2_`` itself is below it,
+        :class:`~ablatio.exceptions.UnconfirmedRecoveryWarning` when only its lower bound is.
+        Without a held-out estimate ``train_r2_ < threshold`` decides (None when neither is
+        known).
+        """
+        if not np.isfinite(self.holdout_r2_):
+            below = np.isfinite(self.train_r2_) and self.train_r2_ < threshold
+            return RecoveryWarning if below else None
+        if self.holdout_r2_ < threshold:
+            return RecoveryWarning
+        se = self.holdout_r2_se_ if np.isfinite(self.holdout_r2_se_) else 0.0
+        return UnconfirmedRecoveryWarning if self.holdout_r2_ - WARN_Z * se < threshold else None
+
+    def _estimate_text(self, name: str, threshold: float) -> str:
+        """``"R² = 0.923 ± 0.056, not clearly above warn_r2 = 0.9"`` or ``"R² = 0.873 < …"``.
+
+        The margin is ``WARN_Z · holdout_r2_se_``; the figure is ``train_r2_`` when there is
+        no held-out estimate.
+        """
+        honest = np.isfinite(self.holdout_r2_)
+        r2 = self.holdout_r2_ if honest else self.train_r2_
+        se = self.holdout_r2_se_ if honest else math.nan
+        margin = f" ± {WARN_Z * se:.3f}" if np.isfinite(se) and se > 0 else ""
+        verdict = f" < {name} =" if r2 < threshold else f", not clearly above {name} ="
+        return f"R² = {r2:.3f}{margin}{verdict} {threshold}"
 
     def predict(self, masks: Any) -> np.ndarray:
         """Surrogate values of masks ``(n_masks, n_players)`` from the fitted interactions."""

@@ -27,6 +27,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ablatio.designs.distinct import distinct_uniform_masks
+from ablatio.exceptions import RecoveryWarning
 from ablatio.games.game import Game
 from ablatio.interactions import Interactions
 from ablatio.methods._best_of import select
@@ -90,8 +91,9 @@ class ProxySPEX(Method):
     fallback_r2 : float, default=0.9
         CV R² under which the proxy is considered to have failed.
     warn_r2 : float, default=0.8
-        ``holdout_r2_`` under which a :class:`~ablatio.exceptions.RecoveryWarning` is emitted
-        (the cross-validated ``train_r2_`` when the budget leaves no held-out ablations).
+        A :class:`~ablatio.exceptions.RecoveryWarning` is emitted unless ``holdout_r2_``
+        clears this by ``WARN_Z`` standard errors (:data:`~ablatio.methods.base.WARN_Z`; the
+        cross-validated ``train_r2_`` when the budget leaves no held-out ablations).
     ridge : float, default=0.0
         L2 penalty of the final refit (0: ordinary least squares, exact without noise).
     best_of_below : float or None, default=0.99
@@ -118,12 +120,13 @@ class ProxySPEX(Method):
         The same function in the Fourier basis (what was fitted).
     holdout_r2_ : float
         R² of the result on uniform ablations drawn after the fit and never used by it
-        (``nan`` when the budget leaves fewer than 20).
+        (``nan`` when the budget leaves fewer than 20; ``holdout_r2_se_`` its standard error).
     train_r2_ : float
         Cross-validated R² of the final support on the ablations that chose it (optimistic:
         the support and the number of terms were picked to maximise it).
     recovered_ : bool
-        ``holdout_r2_ >= warn_r2`` (``train_r2_`` when there is no held-out estimate).
+        ``holdout_r2_ - WARN_Z · holdout_r2_se_ >= warn_r2`` (``train_r2_ >= warn_r2``
+        when there is no held-out estimate).
     model_ : str
         ``"decoded"``, ``"decoded_ridge"``, ``"first_order"`` or ``"first_order+pairs"``.
     model_scores_ : dict of str to float
@@ -227,10 +230,10 @@ class ProxySPEX(Method):
         decoded, X, y = self._staged_fit(game, rng, budget)
         result = select(self, game, rng.spawn(1)[0], X, y, decoded, self.train_r2_)
         self.fourier_ = decoded if self.model_ == "decoded" else result.to_fourier()
-        honest = np.isfinite(self.holdout_r2_)
-        self.recovered_ = bool((self.holdout_r2_ if honest else self.train_r2_) >= self.warn_r2)
-        if not self.recovered_:
-            self._warn_unrecovered(honest)
+        category = self._recovery_doubt(self.warn_r2)
+        self.recovered_ = category is None
+        if category is not None:
+            self._warn_unrecovered(bool(np.isfinite(self.holdout_r2_)), category)
         return result.to_moebius()
 
     def _staged_fit(
@@ -282,15 +285,16 @@ class ProxySPEX(Method):
                 first = shrunk
         return min(first, budget)
 
-    def _warn_unrecovered(self, honest: bool) -> None:
-        r2 = self.holdout_r2_ if honest else self.train_r2_
+    def _warn_unrecovered(self, honest: bool, category: type[RecoveryWarning]) -> None:
         kind = "held-out" if honest else "cross-validated (optimistic, no held-out ablations)"
         self._warn(
-            f"ProxySPEX: game not recovered: {kind} R² = {r2:.3f} < warn_r2 = {self.warn_r2} "
+            f"ProxySPEX: game not recovered: {kind} "
+            f"{self._estimate_text('warn_r2', self.warn_r2)} "
             f"(cross-validated R² {self.train_r2_:.3f} on {self._n_samples} ablations; stages "
             f"{'+'.join(self.stages_)}). The game may be non-hierarchical (e.g. parities, "
             "which trees cannot see): raise budget so that the SPEX fallback runs (or runs "
-            "larger), or use method='spex'"
+            "larger), or use method='spex'",
+            category,
         )
 
     def _explain(

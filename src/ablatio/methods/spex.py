@@ -163,8 +163,9 @@ class SPEX(Method):
         R² reaches ``stop_r2`` (the ablations of a stage are reused by the next one). ``None``
         always queries the full design.
     warn_below : float, default=0.9
-        Warn with :class:`~ablatio.exceptions.RecoveryWarning` when ``holdout_r2_`` is below
-        this (when the budget leaves no held-out ablations: the cross-group ``train_r2_``).
+        Warn with :class:`~ablatio.exceptions.RecoveryWarning` unless ``holdout_r2_`` clears
+        this by ``WARN_Z`` standard errors (:data:`~ablatio.methods.base.WARN_Z`; when the
+        budget leaves no held-out ablations: the cross-group ``train_r2_``).
     best_of_below : float or None, default=0.99
         When the decoded support's held-out R² is below this, refit the alternatives on the
         same ablations (first order, first order + detected pairs, ridge refit of the support;
@@ -179,7 +180,7 @@ class SPEX(Method):
         The same function in the Fourier basis (what SPEX recovers).
     holdout_r2_ : float
         R² on uniform ablations drawn after the fit and never used by it (``nan`` when the
-        budget leaves fewer than 20).
+        budget leaves fewer than 20; ``holdout_r2_se_`` its standard error).
     train_r2_ : float
         Cross-group R² (fit on the other groups, scored on one group's uniform masks; ``nan``
         with one group). The support was chosen on every group, so it is optimistic; it
@@ -344,17 +345,20 @@ class SPEX(Method):
             self, game, rng.spawn(1)[0], *recorder.data(), fit.interactions, fit.holdout_r2
         )
         self.fourier_ = fit.interactions if self.model_ == "decoded" else result.to_fourier()
-        honest = np.isfinite(self.holdout_r2_)
-        r2 = self.holdout_r2_ if honest else self.train_r2_
-        if np.isfinite(r2) and r2 < self.warn_below:
+        category = self._recovery_doubt(self.warn_below)
+        if category is not None:
+            honest = np.isfinite(self.holdout_r2_)
             kind = "held-out" if honest else "cross-group (optimistic, no held-out ablations)"
             returned = (
                 "" if self.model_ == "decoded" else f"; returned the best-of model {self.model_!r}"
             )
             self._warn(
-                f"SPEX did not recover the game: {kind} R² = {r2:.3f} < warn_below = "
-                f"{self.warn_below} (budget {self.budget_}, t={fit.plan.t}, b={fit.plan.b})"
+                f"SPEX did not recover the game: {kind} "
+                f"{self._estimate_text('warn_below', self.warn_below)} (budget {self.budget_}, "
+                f"t={fit.plan.t}, b={fit.plan.b})"
                 f"{returned}; raise budget or max_order, or the game is not sparse"
+                + ("" if category is RecoveryWarning else " (or the estimate is too imprecise)"),
+                category,
             )
         return result.to_moebius()
 
@@ -376,6 +380,7 @@ class SPEX(Method):
             proxy.fit(game)
         self.model_ = f"proxyspex/{proxy.model_}"
         self.holdout_r2_, self.train_r2_ = proxy.holdout_r2_, proxy.train_r2_
+        self.holdout_r2_se_ = proxy.holdout_r2_se_
         self.model_scores_ = proxy.model_scores_
         self.fourier_ = proxy.fourier_
         self.t_ = self.b_ = self.n_groups_ = 0

@@ -218,12 +218,15 @@ class RidgeChoice:
         Unpenalised intercept.
     coef : ndarray of shape (n_columns,)
         Slopes on the original columns.
+    loo_residuals : ndarray of shape (n_rows,)
+        ``y_i`` minus the chosen penalty's fit without row ``i``, ``e_i / (1 - h_i)``.
     """
 
     alpha: float
     loo_r2: float
     intercept: float
     coef: np.ndarray
+    loo_residuals: np.ndarray
 
 
 @_one_blas_thread
@@ -275,23 +278,24 @@ def ridge_loo(
     v = w if score_weights is None else np.asarray(score_weights, dtype=np.float64)
     mean_v = float(v @ y) / float(v.sum())
     sst = float(v @ (y - mean_v) ** 2)
-    if X.shape[1] == 0 or sst == 0.0:
-        return RidgeChoice(0.0, 1.0 if sst == 0.0 else 0.0, mean_y, np.zeros(X.shape[1]))
+    if X.shape[1] == 0 or sst == 0.0:  # the weighted mean without row i
+        loo = (y - mean_y) / (1.0 - np.minimum(w / total, 1.0 - 1e-12))
+        return RidgeChoice(0.0, 1.0 if sst == 0.0 else 0.0, mean_y, np.zeros(X.shape[1]), loo)
     U, s, Vt = scipy.linalg.svd(Z, full_matrices=False, lapack_driver="gesdd")
     s2 = s**2
     grid = RIDGE_GRID * float(s2.max()) if alphas is None else np.asarray(alphas, dtype=float)
     ut = U.T @ t
     U2 = U**2
     base = w / total
-    best = (-np.inf, float(grid[0]))
+    best: tuple[float, float, np.ndarray] = (-np.inf, float(grid[0]), np.zeros(m))
     for alpha in grid:
         shrink = s2 / (s2 + alpha)
         resid = (t - U @ (shrink * ut)) / root
         leverage = np.minimum(base + U2 @ shrink, 1.0 - 1e-12)
-        loo = float(v @ (resid / (1.0 - leverage)) ** 2)
-        r2 = 1.0 - loo / sst
+        loo_resid = resid / (1.0 - leverage)
+        r2 = 1.0 - float(v @ loo_resid**2) / sst
         if r2 > best[0]:
-            best = (r2, float(alpha))
-    r2, alpha = best
+            best = (r2, float(alpha), loo_resid)
+    r2, alpha, loo_resid = best
     coef = Vt.T @ (s / (s2 + alpha) * ut) / scale
-    return RidgeChoice(alpha, r2, mean_y - float(mean_x @ coef), coef)
+    return RidgeChoice(alpha, r2, mean_y - float(mean_x @ coef), coef, loo_resid)
