@@ -216,24 +216,26 @@ def _top_basis(matrix: np.ndarray, rank: int) -> np.ndarray | None:
 def _lanczos_basis(matrix: Any, mean: np.ndarray, weights: np.ndarray, rank: int) -> np.ndarray:
     r"""Top-``rank`` right singular vectors of :math:`(A - 1\mu^\top)\,\mathrm{diag}(w)`.
 
-    Lanczos (ARPACK) on its Gram operator, applied through products with A (sparse or dense),
-    so the centred, scaled matrix is never formed; the start vector is fixed (deterministic).
+    Lanczos (ARPACK) on its Gram operator in float32 (the network's precision; the old dense
+    route's SVD was float32 too), applied through products with A (sparse or dense), so the
+    centred, scaled matrix is never formed; the start vector is fixed (deterministic).
     """
     from scipy.sparse.linalg import LinearOperator, eigsh
 
     m = matrix.shape[1]
-    transposed = matrix.T.tocsr() if hasattr(matrix, "tocsr") else matrix.T
+    A = matrix.astype(np.float32)
+    At = A.T.tocsr() if hasattr(A, "tocsr") else np.ascontiguousarray(A.T)
+    mu, w = mean.astype(np.float32), weights.astype(np.float32)
 
     def gram(v: np.ndarray) -> np.ndarray:
-        u = np.ravel(v) * weights
-        image = np.asarray(matrix @ u).ravel() - float(mean @ u)
-        return (np.asarray(transposed @ image).ravel() - mean * image.sum()) * weights
+        u = np.ravel(v) * w
+        image = np.asarray(A @ u).ravel() - np.float32(mu @ u)
+        return (np.asarray(At @ image).ravel() - mu * image.sum()) * w
 
-    operator = LinearOperator((m, m), matvec=gram, dtype=np.float64)
-    values, vectors = eigsh(
-        operator, k=rank, which="LA", v0=np.ones(m) / np.sqrt(m), tol=_LANCZOS_TOL
-    )
-    return np.ascontiguousarray(vectors[:, np.argsort(values)[::-1]])
+    operator = LinearOperator((m, m), matvec=gram, dtype=np.float32)
+    start = np.full(m, 1.0 / np.sqrt(m), dtype=np.float32)
+    values, vectors = eigsh(operator, k=rank, which="LA", v0=start, tol=_LANCZOS_TOL)
+    return np.ascontiguousarray(vectors[:, np.argsort(values)[::-1]], dtype=np.float64)
 
 
 def _dense(matrix: Any) -> np.ndarray:
