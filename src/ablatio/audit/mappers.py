@@ -17,7 +17,7 @@ returns predictions for the test concepts.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 import numpy as np
@@ -106,9 +106,17 @@ def _plsr(X: np.ndarray, Y: np.ndarray, X_test: np.ndarray, s: MapperSettings) -
     return plsr_predictions(X, Y, X_test, [s.n_components])[s.n_components]
 
 
-def _ffnn(X: Any, Y: Any, X_test: Any, s: MapperSettings, rng: np.random.Generator) -> np.ndarray:
-    Xs, encode = _input_map(X, s.max_rank)
-    Ys, decode = _target_map(Y, s.max_rank)
+def _ffnn(
+    X: Any,
+    Y: Any,
+    X_test: Any,
+    s: MapperSettings,
+    rng: np.random.Generator,
+    memo: dict[Hashable, Any],
+    keys: tuple[Hashable, Hashable],
+) -> np.ndarray:
+    Xs, encode = _memoised(memo, keys[0], lambda: _input_map(X, s.max_rank))
+    Ys, decode = _memoised(memo, keys[1], lambda: _target_map(Y, s.max_rank))
     init_rng, order_rng = rng.spawn(2)
     perm = init_rng.permutation(Xs.shape[0])
     n_val = max(1, round(s.validation_fraction * Xs.shape[0]))
@@ -151,6 +159,14 @@ def _ffnn(X: Any, Y: Any, X_test: Any, s: MapperSettings, rng: np.random.Generat
                 break
     out = np.maximum(encode(X_test) @ best[0] + best[1], 0) @ best[2] + best[3]
     return decode(out)
+
+
+def _memoised(memo: dict[Hashable, Any], key: Hashable, compute: Callable[[], Any]) -> Any:
+    if key is None:
+        return compute()
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
 
 
 def _input_map(X: Any, rank: int) -> tuple[np.ndarray, Callable[[Any], np.ndarray]]:
@@ -252,17 +268,26 @@ def _column_means(matrix: Any) -> np.ndarray:
 
 def fit_predict(
     mapper: str,
-    X: np.ndarray,
-    Y: np.ndarray,
-    X_test: np.ndarray,
+    X: Any,
+    Y: Any,
+    X_test: Any,
     *,
     settings: MapperSettings,
     rng: np.random.Generator,
+    memo: dict[Hashable, Any] | None = None,
+    keys: tuple[Hashable, Hashable] = (None, None),
 ) -> np.ndarray:
-    """Fit ``mapper`` on (X, Y) and predict the rows of ``X_test``."""
+    """Fit ``mapper`` on (X, Y) and predict the rows of ``X_test``.
+
+    X and Y may be SciPy sparse. ``memo`` (a dict the caller keeps) and ``keys`` (names of
+    the training inputs and targets, None for unnamed) let fits on the same matrices share the
+    FFNN's standardisation and rank-``max_rank`` bases: the caller guarantees that equal keys
+    name equal matrices (the audit's controls share one fold's embeddings, and Sys and Upper
+    its norms). Results are those of separate fits.
+    """
     if mapper == "plsr":
         return _plsr(X, Y, X_test, settings)
     if mapper == "ffnn":
-        return _ffnn(X, Y, X_test, settings, rng)
+        return _ffnn(X, Y, X_test, settings, rng, {} if memo is None else memo, keys)
     msg = f"mapper == {mapper!r}, must be one of {MAPPERS}"
     raise ParameterError(msg)
