@@ -107,7 +107,7 @@ def run(name: str, mapper: str, dims: int, folds: int, scores_dir: str, compare_
         scores.to_csv(Path(scores_dir) / f"{name}_{mapper}.csv", index=False)
     if compare_dir and (Path(compare_dir) / f"{name}_{mapper}.csv").exists():
         path = Path(compare_dir) / f"{name}_{mapper}.csv"
-        before = pd.read_csv(path, float_precision="round_trip")
+        before = pd.read_csv(path)  # shortest repr: reads back exactly
         keys = ["seed", "fold", "control", "metric"]
         both = before.merge(scores, on=keys, suffixes=("_before", ""), validate="1:1")
         diff = (both["score_before"] - both["score"]).abs()

@@ -96,3 +96,14 @@ def test_neighbourhood_accuracy_accepts_sparse_gold():
     test = np.arange(20)
     dense = neighbourhood_accuracy(predicted, gold, test)
     assert neighbourhood_accuracy(predicted, sparse.csr_matrix(gold), test) == dense
+
+
+def test_spearman_sparse_gold_with_negative_values_ranks_whole_rows():
+    from scipy import sparse
+
+    rng = np.random.default_rng(11)
+    gold = (rng.random((20, 200)) < 0.05) * rng.normal(size=(20, 200))  # mostly zero, signed
+    predicted = gold + rng.normal(size=gold.shape)
+    expected = _spearman_reference(predicted, gold)
+    assert spearman_rows(predicted, sparse.csr_matrix(gold)) == pytest.approx(expected, rel=1e-12)
+    assert spearman_rows(predicted, gold) == pytest.approx(expected, rel=1e-12)

@@ -12,8 +12,6 @@ from typing import Any
 import numpy as np
 from scipy.stats import rankdata
 
-from ablatio.exceptions import ParameterError
-
 __all__ = ["METRICS", "f1_at_k", "neighbourhood_accuracy", "spearman_rows"]
 
 #: Metric names in table order.
@@ -72,7 +70,11 @@ def spearman_rows(predicted: np.ndarray, gold: Any) -> float:
     so only the predicted ranks at :math:`S` (two binary searches in the sorted row) and the
     sizes t of the predicted ties are needed (:func:`_spearman_sparse`).
     """
-    if _is_sparse_matrix(gold) or _sparse_counts(gold):
+    if _is_sparse_matrix(gold):
+        if gold.nnz == 0 or gold.data.min() >= 0:
+            return _spearman_sparse(predicted, gold)
+        gold = gold.toarray()  # negative values: zeros are not the lowest rank
+    if _sparse_counts(gold):
         return _spearman_sparse(predicted, _csr(gold))
     rp = rankdata(predicted, axis=1)
     rg = rankdata(gold, axis=1)
@@ -103,12 +105,9 @@ def _sparse_counts(gold: np.ndarray) -> bool:
 def _spearman_sparse(predicted: np.ndarray, gold: Any) -> float:
     """:func:`spearman_rows` for a CSR ``gold`` of non-negative counts (formula in its Notes)."""
     n, m = predicted.shape
-    gold = gold.copy()
+    gold = _csr(gold).astype(np.float64)  # a copy: canonical form below
     gold.eliminate_zeros()
     gold.sort_indices()
-    if gold.nnz and gold.data.min() < 0:
-        msg = "spearman_rows: a sparse gold matrix must hold non-negative counts"
-        raise ParameterError(msg)
     counts = np.diff(gold.indptr)
     rows = np.repeat(np.arange(n), counts)
     zeros = m - counts
@@ -118,16 +117,21 @@ def _spearman_sparse(predicted: np.ndarray, gold: Any) -> float:
     ordered = np.sort(predicted, axis=1)
     at = predicted[rows, gold.indices]
     rp = np.empty(gold.nnz)
-    for i in np.flatnonzero(counts):
-        part = slice(gold.indptr[i], gold.indptr[i + 1])
-        low = np.searchsorted(ordered[i], at[part], side="left")
-        high = np.searchsorted(ordered[i], at[part], side="right")
+    bounds = gold.indptr.tolist()
+    for i in np.flatnonzero(counts).tolist():
+        part = slice(bounds[i], bounds[i + 1])
+        low = ordered[i].searchsorted(at[part], side="left")
+        high = ordered[i].searchsorted(at[part], side="right")
         rp[part] = (low + high + 1) / 2.0
-    starts = np.ones((n, m), dtype=bool)
-    starts[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
-    first = np.flatnonzero(starts)
-    sizes = np.diff(np.append(first, n * m)).astype(np.float64)
-    ties = np.bincount(first // m, weights=sizes**3 - sizes, minlength=n)
+    # ties: runs of equal neighbours in the sorted rows (a run of L pairs = L + 1 tied values)
+    equal = np.flatnonzero(ordered[:, 1:] == ordered[:, :-1])
+    ties: np.ndarray = np.zeros(n)
+    if equal.size:
+        row = equal // (m - 1)
+        new_run = np.ones(equal.size, dtype=bool)
+        new_run[1:] = (np.diff(equal) != 1) | (row[1:] != row[:-1])
+        sizes = np.bincount(np.cumsum(new_run) - 1).astype(np.float64) + 1.0
+        ties = np.bincount(row[new_run], weights=sizes**3 - sizes, minlength=n)
     var_p = (float(m) ** 3 - m - ties) / 12.0
     centre = (m + 1) / 2.0
     numer = np.bincount(
