@@ -31,6 +31,7 @@ import argparse
 import json
 import os
 import platform
+import sys
 import time
 from pathlib import Path
 
@@ -140,7 +141,13 @@ def run(name: str, mapper: str, dims: int, folds: int, scores_dir: str, compare_
     }
 
 
-def markdown(rows: list[dict]) -> str:
+def markdown(rows: list[dict], meta: dict) -> str:
+    notes = (
+        f"Command: `{meta['command']}` ({meta['machine']}, {meta['cpus']} CPUs, one BLAS thread). "
+        "Wall seconds depend on the machine's load (load average before/after each run); CPU "
+        "seconds are what an otherwise idle machine takes. 'scores vs before': per-(fold, "
+        "control, metric) scores against `--compare`.\n\n"
+    )
     head = (
         "| norms (shape) | mapper | wall s | CPU s | target | load avg (before/after) | "
         "Sys | Upper | Shuffle | Shuf-Upper | Rand | scores vs before |\n"
@@ -159,7 +166,7 @@ def markdown(rows: list[dict]) -> str:
             )
             + f" | {_compared(r)} |"
         )
-    return "\n".join(lines) + "\n"
+    return notes + "\n".join(lines) + "\n"
 
 
 def _compared(row: dict) -> str:
@@ -186,10 +193,16 @@ def main() -> None:
         for mapper in args.mappers.split(","):
             rows.append(run(name, mapper, args.dims, args.folds, args.scores, args.compare))
             print(json.dumps(rows[-1]), flush=True)
-    meta = {"machine": platform.platform(), "cpus": os.cpu_count(), "runs": rows}
+    command = "PYTHONPATH=src python benchmarks/audit_speed.py " + " ".join(sys.argv[1:])
+    meta = {
+        "command": command,
+        "machine": platform.platform(),
+        "cpus": os.cpu_count(),
+        "runs": rows,
+    }
     Path(args.out + ".json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
-    Path(args.out + ".md").write_text(markdown(rows), encoding="utf-8")
-    print(markdown(rows))
+    Path(args.out + ".md").write_text(markdown(rows, meta), encoding="utf-8")
+    print(markdown(rows, meta))
 
 
 if __name__ == "__main__":
