@@ -17,8 +17,12 @@ Targets (issue 20): PLSR <= 60 s and FFNN <= 5 min per norm set.
 
 Writes ``benchmarks/results/audit_speed.{json,md}`` with wall and CPU seconds and the load
 average of the machine before and after each run (it is shared: read wall times with it).
+``--scores DIR`` also writes every per-(fold, control, metric) score to ``DIR/<set>_<mapper>.csv``;
+``--compare DIR`` reads such files from an earlier run (e.g. of the previous commit) and records
+the largest absolute score difference per run, so a speed-up can be shown to change no score.
 
     PYTHONPATH=src python benchmarks/audit_speed.py [--sets mcrae,binder] [--mappers plsr]
+        [--scores DIR] [--compare DIR]
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import argparse
 import json
 import os
 import platform
+import sys
 import time
 from pathlib import Path
 
@@ -82,7 +87,7 @@ def embeddings_for(norms: pd.DataFrame, dims: int, rng: np.random.Generator) -> 
     return pd.DataFrame(X.astype(np.float32), index=norms.index)
 
 
-def run(name: str, mapper: str, dims: int, folds: int) -> dict:
+def run(name: str, mapper: str, dims: int, folds: int, scores_dir: str, compare_dir: str) -> dict:
     rng = np.random.default_rng(0)
     norms = norms_of_shape(name, rng)
     vectors = embeddings_for(norms, dims, rng)
@@ -97,6 +102,24 @@ def run(name: str, mapper: str, dims: int, folds: int) -> dict:
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     metric = "f1@10" if norms.attrs["norm_type"] == "production" else "spearman"
     table = summarise(scores)
+    compared = {}
+    if scores_dir:
+        Path(scores_dir).mkdir(parents=True, exist_ok=True)
+        scores.to_csv(Path(scores_dir) / f"{name}_{mapper}.csv", index=False)
+    if compare_dir and (Path(compare_dir) / f"{name}_{mapper}.csv").exists():
+        path = Path(compare_dir) / f"{name}_{mapper}.csv"
+        before = pd.read_csv(path)  # shortest repr: reads back exactly
+        keys = ["seed", "fold", "control", "metric"]
+        both = before.merge(scores, on=keys, suffixes=("_before", ""), validate="1:1")
+        diff = (both["score_before"] - both["score"]).abs()
+        diff[both["score_before"].isna() & both["score"].isna()] = 0.0  # undefined in both
+        compared = {
+            "compared_to": str(compare_dir),
+            "cells": int(len(both)),
+            "cells_missing": int(len(scores) - len(both)),
+            "identical_cells": int((diff == 0).sum()),
+            "max_abs_diff": float(diff.max()),
+        }
     means = table[table["metric"] == metric].set_index("control")["mean"].round(3).to_dict()
     return {
         "norms": name,
@@ -114,13 +137,21 @@ def run(name: str, mapper: str, dims: int, folds: int) -> dict:
         "load_after": round(os.getloadavg()[0], 1),
         "metric": metric,
         "means": means,
+        **compared,
     }
 
 
-def markdown(rows: list[dict]) -> str:
+def markdown(rows: list[dict], meta: dict) -> str:
+    notes = (
+        f"Command: `{meta['command']}` ({meta['machine']}, {meta['cpus']} CPUs, one BLAS thread). "
+        "Wall seconds depend on the machine's load (load average before/after each run); CPU "
+        "seconds are what an otherwise idle machine takes. 'scores vs before': per-(fold, "
+        "control, metric) scores against `--compare`.\n\n"
+    )
     head = (
         "| norms (shape) | mapper | wall s | CPU s | target | load avg (before/after) | "
-        "Sys | Upper | Shuffle | Shuf-Upper | Rand |\n|---|---|---|---|---|---|---|---|---|---|---|"
+        "Sys | Upper | Shuffle | Shuf-Upper | Rand | scores vs before |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|---|"
     )
     lines = [head]
     for r in rows:
@@ -133,9 +164,16 @@ def markdown(rows: list[dict]) -> str:
                 f"{m.get(c, float('nan')):.3f}"
                 for c in ("sys", "upper", "shuffle", "shuf_upper", "rand")
             )
-            + " |"
+            + f" | {_compared(r)} |"
         )
-    return "\n".join(lines) + "\n"
+    return notes + "\n".join(lines) + "\n"
+
+
+def _compared(row: dict) -> str:
+    if "cells" not in row:
+        return "–"
+    same = f"{row['identical_cells']}/{row['cells']} identical"
+    return same + (f", max diff {row['max_abs_diff']:.1e}" if row["max_abs_diff"] else "")
 
 
 def main() -> None:
@@ -145,16 +183,26 @@ def main() -> None:
     parser.add_argument("--dims", type=int, default=300)
     parser.add_argument("--folds", type=int, default=10)
     parser.add_argument("--out", default=str(HERE / "results" / "audit_speed"))
+    parser.add_argument(
+        "--scores", default="", help="write per-fold scores to DIR/<set>_<mapper>.csv"
+    )
+    parser.add_argument("--compare", default="", help="diff scores against DIR/<set>_<mapper>.csv")
     args = parser.parse_args()
     rows = []
     for name in args.sets.split(","):
         for mapper in args.mappers.split(","):
-            rows.append(run(name, mapper, args.dims, args.folds))
+            rows.append(run(name, mapper, args.dims, args.folds, args.scores, args.compare))
             print(json.dumps(rows[-1]), flush=True)
-    meta = {"machine": platform.platform(), "cpus": os.cpu_count(), "runs": rows}
+    command = "PYTHONPATH=src python benchmarks/audit_speed.py " + " ".join(sys.argv[1:])
+    meta = {
+        "command": command,
+        "machine": platform.platform(),
+        "cpus": os.cpu_count(),
+        "runs": rows,
+    }
     Path(args.out + ".json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
-    Path(args.out + ".md").write_text(markdown(rows), encoding="utf-8")
-    print(markdown(rows))
+    Path(args.out + ".md").write_text(markdown(rows, meta), encoding="utf-8")
+    print(markdown(rows, meta))
 
 
 if __name__ == "__main__":

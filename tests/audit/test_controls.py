@@ -79,3 +79,20 @@ def test_single_category_taxonomy_still_moves_every_row():
     rng = np.random.default_rng(5)
     perm = permute_across_groups(np.zeros(7), rng)
     assert sorted(perm) == list(range(7)) and (perm != np.arange(7)).all()
+
+
+def test_controls_on_sparse_norms_equal_the_dense_ones():
+    from scipy import sparse
+
+    rng = np.random.default_rng(6)
+    Y = (rng.random((120, 40)) < 0.08) * rng.integers(5, 31, (120, 40)).astype(float)
+    X = rng.normal(size=(120, 5))
+    groups = np.array(list("abcd") * 30)
+    table = {**CONTROLS, **upper_controls("identity")}
+    for name, control in table.items():
+        X_d, Y_d, fit_d = control.build(X, Y, groups, np.random.default_rng(7))
+        X_s, Y_s, fit_s = control.build(X, sparse.csr_matrix(Y), groups, np.random.default_rng(7))
+        assert sparse.issparse(Y_s) and fit_s == fit_d, name
+        np.testing.assert_array_equal(Y_s.toarray(), Y_d, err_msg=name)
+        X_s = X_s.toarray() if sparse.issparse(X_s) else X_s
+        np.testing.assert_array_equal(X_s, X_d, err_msg=name)

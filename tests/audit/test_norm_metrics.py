@@ -55,16 +55,55 @@ def test_neighbourhood_accuracy_sparse_gold_matches_dense_ranking():
     assert neighbourhood_accuracy(predicted, gold, test) == pytest.approx(expected)
 
 
-def test_spearman_sparse_gold_ranks_equal_rankdata():
+def _spearman_reference(predicted, gold):
+    """Spearman ρ per row from full average ranks (scipy), constant rows skipped."""
     from scipy.stats import rankdata
 
-    from ablatio.audit.norm_metrics import _sparse_ranks
+    rho = []
+    for p, g in zip(predicted, gold, strict=True):
+        rp, rg = rankdata(p) - (p.size + 1) / 2, rankdata(g) - (g.size + 1) / 2
+        denom = np.sqrt((rp**2).sum() * (rg**2).sum())
+        if denom > 0:
+            rho.append((rp * rg).sum() / denom)
+    return np.mean(rho)
 
-    rng = np.random.default_rng(8)
-    gold = (rng.random((30, 300)) < 0.05) * rng.integers(5, 8, (30, 300)).astype(float)
-    gold[0] = 0.0  # an empty row
-    np.testing.assert_allclose(_sparse_ranks(gold), rankdata(gold, axis=1))
+
+@pytest.mark.parametrize("seed", [8, 9])
+def test_spearman_sparse_counts_equal_full_ranking(seed):
+    from scipy import sparse
+
+    rng = np.random.default_rng(seed)
+    gold = (rng.random((40, 300)) < 0.05) * rng.integers(5, 8, (40, 300)).astype(float)
+    gold[0] = 0.0  # an empty row (skipped)
+    gold[1, :3] = 9.0  # tied gold values
+    predicted = np.round(gold + rng.normal(size=gold.shape), 1)  # many predicted ties
+    predicted[:, 50:80] = 0.0  # exact zeros (features absent from training) tie
+    predicted[2] = 1.5  # a constant prediction (skipped)
+    predicted[3, gold[3] != 0] = 0.0  # gold features inside the big predicted tie
+    expected = _spearman_reference(predicted, gold)
+    assert spearman_rows(predicted, gold) == pytest.approx(expected, rel=1e-12)
+    assert spearman_rows(predicted, sparse.csr_matrix(gold)) == pytest.approx(expected, rel=1e-12)
+    assert f1_at_k(predicted, sparse.csr_matrix(gold)) == f1_at_k(predicted, gold)
+
+
+def test_neighbourhood_accuracy_accepts_sparse_gold():
+    from scipy import sparse
+
+    rng = np.random.default_rng(10)
+    gold = (rng.random((80, 200)) < 0.04) * rng.integers(5, 31, (80, 200)).astype(float)
+    gold[5] = 0.0  # a concept without features (zero vector)
+    predicted = gold[:20] + rng.normal(scale=3.0, size=(20, 200))
+    test = np.arange(20)
+    dense = neighbourhood_accuracy(predicted, gold, test)
+    assert neighbourhood_accuracy(predicted, sparse.csr_matrix(gold), test) == dense
+
+
+def test_spearman_sparse_gold_with_negative_values_ranks_whole_rows():
+    from scipy import sparse
+
+    rng = np.random.default_rng(11)
+    gold = (rng.random((20, 200)) < 0.05) * rng.normal(size=(20, 200))  # mostly zero, signed
     predicted = gold + rng.normal(size=gold.shape)
-    dense = [np.corrcoef(rankdata(p), rankdata(g))[0, 1] for p, g in zip(predicted[1:], gold[1:],
-                                                                         strict=True)]  # fmt: skip
-    assert spearman_rows(predicted, gold) == pytest.approx(np.mean(dense))
+    expected = _spearman_reference(predicted, gold)
+    assert spearman_rows(predicted, sparse.csr_matrix(gold)) == pytest.approx(expected, rel=1e-12)
+    assert spearman_rows(predicted, gold) == pytest.approx(expected, rel=1e-12)

@@ -141,3 +141,46 @@ def test_low_coverage_and_too_few_concepts_fail_clearly():
         norm_decoding(X, Y, mapper="svm")
     with pytest.raises(ParameterError, match="unknown"):
         norm_decoding(X, Y, controls=["sys", "oracle"])
+
+
+def published_shape(n, m, cells, seed):
+    """Synthetic norms of a published shape (cells=None: dense ratings) and 300-d embeddings."""
+    rng = np.random.default_rng(seed)
+    if cells is None:
+        Y = np.clip(rng.normal(2.5, 1.5, (n, m)), 0, 6)
+    else:
+        Y = np.zeros((n, m))
+        Y[rng.integers(0, n, cells), rng.integers(0, m, cells)] = rng.integers(5, 31, cells)
+        Y[np.arange(n), rng.integers(0, m, n)] = 7.0  # every concept has a feature
+    X = Y @ rng.normal(size=(m, 300)) / np.sqrt(m) + 2.0 * rng.normal(size=(n, 300))
+    names = [f"c{i}" for i in range(n)]
+    return pd.DataFrame(X, index=names), pd.DataFrame(Y, index=names)
+
+
+@pytest.mark.parametrize(("n", "m", "cells"), [(541, 2526, 7259), (535, 65, None)])
+def test_fast_routes_score_like_the_dense_reference(monkeypatch, n, m, cells):
+    # McRae and Binder shapes, every control: sparse norms, X := Y as principal components and
+    # Spearman from the gold non-zeros give the scores of dense tables, PLSR's general route
+    # for X := Y and full rankings
+    from ablatio.audit import norm_metrics, norms, pls
+
+    X, Y = published_shape(n, m, cells, seed=n)
+    kw = dict(folds=3, controls=[*DEFAULT_CONTROLS, "shuffle_rows"],
+              categories={c: f"k{i % 20}" for i, c in enumerate(X.index)})  # fmt: skip
+    fast = norm_decoding_scores(X, Y, **kw)
+    monkeypatch.setattr(norms, "SPARSE_DENSITY", -1.0)  # keep every table dense
+    monkeypatch.setattr(pls, "_same", lambda X, Y: False)  # X := Y through the general route
+    monkeypatch.setattr(norm_metrics, "_SPARSE_DENSITY", -1.0)  # rank whole rows
+    reference = norm_decoding_scores(X, Y, **kw)
+    pd.testing.assert_frame_equal(fast, reference, check_exact=False, rtol=0, atol=1e-9)
+
+
+def test_shared_ffnn_preprocessing_changes_no_score(monkeypatch):
+    from ablatio.audit import mappers
+
+    X, Y = planted()
+    kw = dict(mapper="ffnn", folds=3, controls=["sys", "upper", "shuffle", "rand"],
+              settings=MapperSettings(max_iter=3, max_rank=8))  # fmt: skip
+    shared = norm_decoding_scores(X, Y, **kw)
+    monkeypatch.setattr(mappers, "_memoised", lambda memo, key, compute: compute())
+    pd.testing.assert_frame_equal(shared, norm_decoding_scores(X, Y, **kw))

@@ -62,16 +62,63 @@ def test_pls_path_equals_separate_fits(d):
         np.testing.assert_allclose(path.predict(X_new, k), X_new @ coef[:-1] + coef[-1], atol=1e-8)
 
 
+def _sparse_norms(rng, n, m, density=0.05):
+    return (rng.random((n, m)) < density) * rng.integers(5, 31, (n, m)).astype(float)
+
+
 def test_pls_sparse_wide_input_matches_scikit_learn():
-    # X := Y of sparse norms (McRae, Buchanan) takes the sparse Lanczos route
+    # a sparse wide X other than Y takes the sparse Lanczos route
     rng = np.random.default_rng(5)
-    Y = (rng.random((300, 250)) < 0.05) * rng.integers(5, 31, (300, 250)).astype(float)
-    reference = PLSRegression(n_components=4, scale=False, tol=1e-15, max_iter=100000).fit(Y, Y)
-    path = pls_path(Y, Y, [2, 4])
-    np.testing.assert_allclose(path.predict(Y[:7], 4), reference.predict(Y[:7]), atol=1e-4)
+    X, Y = _sparse_norms(rng, 300, 250), _sparse_norms(rng, 300, 40)
+    Y += X[:, :40]
+    reference = PLSRegression(n_components=4, scale=False, tol=1e-15, max_iter=100000).fit(X, Y)
+    path = pls_path(X, Y, [2, 4])
+    np.testing.assert_allclose(path.predict(X[:7], 4), reference.predict(X[:7]), atol=1e-4)
     assert path.weights.shape == (250, 4)  # sparse route: weights in feature space
-    wide = pls_path(Y[:60], Y[:60], [4])  # d > n: sample space
-    assert wide.weights.shape[0] == 60
-    reference = PLSRegression(n_components=4, scale=False, tol=1e-15, max_iter=100000)
-    reference.fit(Y[:60], Y[:60])
-    np.testing.assert_allclose(wide.predict(Y[:7], 4), reference.predict(Y[:7]), atol=1e-4)
+
+
+@pytest.mark.parametrize(("n", "sparse_input"), [(300, False), (300, True), (60, False)])
+def test_pls_with_x_equal_y_is_principal_components_and_matches_scikit_learn(n, sparse_input):
+    from scipy import sparse
+
+    rng = np.random.default_rng(n)
+    Y = _sparse_norms(rng, n, 250)  # n = 60 < 250 columns: Gram of the rows
+    Y[:, 7] = 0.0  # a feature absent from the training rows
+    reference = PLSRegression(n_components=4, scale=False, tol=1e-15, max_iter=100000).fit(Y, Y)
+    given = sparse.csr_matrix(Y) if sparse_input else Y
+    path = pls_path(given, given.copy(), [2, 4])  # equal contents, not the same object
+    X_new = _sparse_norms(rng, 7, 250)
+    X_new[:, 7] = 9.0
+    np.testing.assert_allclose(path.predict(X_new, 4), reference.predict(X_new), atol=1e-4)
+    assert (path.predict(X_new, 4)[:, 7] == 0.0).all()  # exactly its mean, as the other routes
+    _, s, vt = np.linalg.svd(Y - Y.mean(axis=0), full_matrices=False)
+    projection = vt[:2].T @ vt[:2]
+    np.testing.assert_allclose(
+        path.predict(X_new, 2), (X_new - Y.mean(axis=0)) @ projection + Y.mean(axis=0), atol=1e-9
+    )
+
+
+def test_pls_x_equal_y_lanczos_equals_dense_decomposition(monkeypatch):
+    from scipy import sparse
+
+    from ablatio.audit import pls
+
+    rng = np.random.default_rng(11)
+    Y = sparse.csr_matrix(_sparse_norms(rng, 150, 120, density=0.08))
+    X_new = _sparse_norms(rng, 5, 120)
+    dense = pls_path(Y, Y, [3, 10])
+    monkeypatch.setattr(pls, "_PCA_DENSE_MAX", 50)  # same fit through eigsh
+    lanczos = pls_path(Y, Y, [3, 10])
+    for k in (3, 10):
+        np.testing.assert_allclose(lanczos.predict(X_new, k), dense.predict(X_new, k), atol=1e-8)
+
+
+def test_pls_sparse_targets_equal_dense_targets():
+    from scipy import sparse
+
+    rng = np.random.default_rng(12)
+    X = rng.normal(size=(80, 12))
+    Y = _sparse_norms(rng, 80, 300)
+    X_new = rng.normal(size=(6, 12))
+    dense, sparse_fit = pls_path(X, Y, [5]), pls_path(X, sparse.csr_matrix(Y), [5])
+    np.testing.assert_allclose(sparse_fit.predict(X_new, 5), dense.predict(X_new, 5), atol=1e-10)

@@ -6,6 +6,8 @@ pipeline is re-run unchanged. Each control is a :class:`Control`: a name, a one-
 and a ``build`` function ``(X, Y, groups, rng) -> (X', Y', fit)`` where ``fit`` is
 ``"cv"`` (train on the training fold, score the test fold) or ``"insample"`` (fit once on all
 rows, score the test fold's rows: the memorisation ceiling).
+Y may be a SciPy CSR matrix (production norms are kept sparse): every control then returns
+CSR with the same cells, from the same draws, as for the dense table.
 
 Definitions (the paper's full text is unavailable; these are explicit choices, see
 ``docs/audit.md``; the reading of Shuffle is the one under which the paper's whole table —
@@ -48,6 +50,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -64,9 +67,7 @@ __all__ = [
     "upper_controls",
 ]
 
-Build = Callable[
-    [np.ndarray, np.ndarray, np.ndarray, np.random.Generator], tuple[np.ndarray, np.ndarray, str]
-]
+Build = Callable[[Any, Any, np.ndarray, np.random.Generator], tuple[Any, Any, str]]
 
 
 @dataclass(frozen=True)
@@ -112,25 +113,76 @@ def permute_across_groups(groups: np.ndarray, rng: np.random.Generator) -> np.nd
     return perm
 
 
-def random_like(target: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Random matrix with ``target``'s shape, density and distribution of non-zero values."""
-    values = target[target != 0]
+def random_like(target: Any, rng: np.random.Generator) -> Any:
+    """Random matrix with ``target``'s shape, density and distribution of non-zero values.
+
+    A SciPy sparse ``target`` gives a CSR result with the same cells as the dense version
+    (same draws).
+    """
+    if _is_sparse(target):
+        canonical = _canonical(target)
+        values = canonical.data
+    else:
+        values = target[target != 0]
     if values.size == 0:
-        return np.zeros_like(target, dtype=float)
-    keep = rng.random(target.shape) < values.size / target.size
+        return _csr(np.zeros(target.shape)) if _is_sparse(target) else np.zeros(target.shape)
+    keep = rng.random(target.shape) < values.size / (target.shape[0] * target.shape[1])
+    drawn = rng.choice(values, size=int(keep.sum()), replace=True)
+    if _is_sparse(target):
+        rows, cols = np.nonzero(keep)  # row-major: the order of the dense assignment
+        return _from_cells(rows, cols, drawn, target.shape)
     out = np.zeros(target.shape)
-    out[keep] = rng.choice(values, size=int(keep.sum()), replace=True)
+    out[keep] = drawn
     return out
+
+
+def _is_sparse(matrix: Any) -> bool:
+    return hasattr(matrix, "tocsr")
+
+
+def _csr(matrix: Any) -> Any:
+    from scipy import sparse
+
+    return sparse.csr_matrix(matrix)
+
+
+def _canonical(matrix: Any) -> Any:
+    """CSR copy without stored zeros, columns sorted in each row (row-major cell order)."""
+    out = _csr(matrix).astype(np.float64)
+    out.eliminate_zeros()
+    out.sort_indices()
+    return out
+
+
+def _from_cells(rows: np.ndarray, cols: np.ndarray, values: np.ndarray, shape: tuple) -> Any:
+    from scipy import sparse
+
+    return sparse.csr_matrix((values, (rows, cols)), shape=shape)
 
 
 def _sys(X, Y, groups, rng):  # noqa: ANN001, ARG001 - Build signature
     return X, Y, "cv"
 
 
-def shuffle_columns(target: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """``target`` with every column permuted independently across rows."""
-    order = rng.random(target.shape).argsort(axis=0)
-    return np.take_along_axis(target, order, axis=0)
+def shuffle_columns(target: Any, rng: np.random.Generator) -> Any:
+    """``target`` with every column permuted independently across rows.
+
+    Column j is reordered by the ranks of n uniform keys drawn for it. A SciPy sparse
+    ``target`` gives a CSR result with the same cells as the dense version (same keys): each
+    non-zero of row r moves to the rank of key (r, j) within column j, so only the keys are
+    sorted and no dense table is formed.
+    """
+    keys = rng.random(target.shape)
+    if not _is_sparse(target):
+        return np.take_along_axis(target, keys.argsort(axis=0), axis=0)
+    canonical = _canonical(target).tocsc()
+    ordered = np.sort(keys.T, axis=1)  # row j: the sorted keys of column j
+    rows = np.empty(canonical.nnz, dtype=np.int64)
+    for j in np.flatnonzero(np.diff(canonical.indptr)):
+        part = slice(canonical.indptr[j], canonical.indptr[j + 1])
+        rows[part] = np.searchsorted(ordered[j], keys[canonical.indices[part], j])
+    cols = np.repeat(np.arange(target.shape[1]), np.diff(canonical.indptr))
+    return _from_cells(rows, cols, canonical.data, target.shape)
 
 
 def _shuffle(X, Y, groups, rng):  # noqa: ANN001, ARG001
@@ -154,7 +206,7 @@ def _taxonomy_kept(X, Y, groups, rng):  # noqa: ANN001
 
 
 def _upper_identity(X, Y, groups, rng):  # noqa: ANN001, ARG001
-    return Y.astype(float, copy=True), Y, "cv"
+    return Y.astype(float, copy=True), Y, "cv"  # X := Y (PLSR: see pls.pls_path)
 
 
 def _upper_insample(X, Y, groups, rng):  # noqa: ANN001, ARG001

@@ -17,6 +17,9 @@ returns predictions for the test concepts.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
+from typing import Any
+
 import numpy as np
 
 from ablatio.audit.pls import plsr_predictions
@@ -28,6 +31,14 @@ MAPPERS = ("plsr", "ffnn")
 
 # Adam constants (Kingma & Ba 2015 defaults).
 _BETA1, _BETA2, _EPS = 0.9, 0.999, 1e-8
+
+#: Largest min(rows, columns) for which the rank-``max_rank`` bases come from LAPACK's thin
+#: SVD of the dense matrix; larger ones (Buchanan: 3,992 × 3,500) from Lanczos on the Gram
+#: operator (O(nnz) per product instead of O(n m min(n, m))).
+_DENSE_SVD_MAX = 1000
+
+#: Relative accuracy of the Lanczos bases' eigenvalues.
+_LANCZOS_TOL = 1e-6
 
 
 class MapperSettings:
@@ -96,21 +107,19 @@ def _plsr(X: np.ndarray, Y: np.ndarray, X_test: np.ndarray, s: MapperSettings) -
 
 
 def _ffnn(
-    X: np.ndarray, Y: np.ndarray, X_test: np.ndarray, s: MapperSettings, rng: np.random.Generator
+    X: Any,
+    Y: Any,
+    X_test: Any,
+    s: MapperSettings,
+    rng: np.random.Generator,
+    memo: dict[Hashable, Any],
+    keys: tuple[Hashable, Hashable],
 ) -> np.ndarray:
-    mean, sd = X.mean(axis=0), X.std(axis=0)
-    sd[sd == 0] = 1.0
-    scale = float(np.abs(Y).max()) or 1.0
-    Xs = ((X - mean) / sd).astype(np.float32)
-    Ys = (Y / scale).astype(np.float32)
-    x_basis = _top_basis(Xs, s.max_rank)
-    y_basis = _top_basis(Ys, s.max_rank)
-    Xs = Xs @ x_basis if x_basis is not None else Xs
-    y_offset = Ys.mean(axis=0)
-    Ys = (Ys - y_offset) @ y_basis if y_basis is not None else Ys - y_offset
+    Xs, encode = _memoised(memo, keys[0], lambda: _input_map(X, s.max_rank))
+    Ys, decode = _memoised(memo, keys[1], lambda: _target_map(Y, s.max_rank))
     init_rng, order_rng = rng.spawn(2)
-    perm = init_rng.permutation(len(X))
-    n_val = max(1, round(s.validation_fraction * len(X)))
+    perm = init_rng.permutation(Xs.shape[0])
+    n_val = max(1, round(s.validation_fraction * Xs.shape[0]))
     val, train = perm[:n_val], perm[n_val:]
     d, m = Xs.shape[1], Ys.shape[1]
     params = [
@@ -148,11 +157,68 @@ def _ffnn(
             waited += 1
             if waited >= s.n_iter_no_change:
                 break
-    X_new = ((X_test - mean) / sd).astype(np.float32)
-    X_new = X_new @ x_basis if x_basis is not None else X_new
-    out = np.maximum(X_new @ best[0] + best[1], 0) @ best[2] + best[3]
-    out = out @ y_basis.T if y_basis is not None else out
-    return (out + y_offset).astype(np.float64) * scale
+    out = np.maximum(encode(X_test) @ best[0] + best[1], 0) @ best[2] + best[3]
+    return decode(out)
+
+
+def _memoised(memo: dict[Hashable, Any], key: Hashable, compute: Callable[[], Any]) -> Any:
+    if key is None:
+        return compute()
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
+
+
+def _input_map(X: Any, rank: int) -> tuple[np.ndarray, Callable[[Any], np.ndarray]]:
+    """Standardised training inputs (in their top-``rank`` basis if wider) and the same map."""
+    n, d = X.shape
+    if d <= rank or min(n, d) <= _DENSE_SVD_MAX:
+        X = _dense(X)
+        mean, sd = X.mean(axis=0), X.std(axis=0)
+        sd[sd == 0] = 1.0
+        Xs = ((X - mean) / sd).astype(np.float32)
+        basis = _top_basis(Xs, rank)
+
+        def encode(X_new: Any) -> np.ndarray:
+            out = ((_dense(X_new) - mean) / sd).astype(np.float32)
+            return out @ basis if basis is not None else out
+
+        return (Xs @ basis if basis is not None else Xs), encode
+    mean = _column_means(X)
+    sd = np.sqrt(np.maximum(_column_means(_square(X)) - mean**2, 0.0))
+    sd[sd == 0] = 1.0
+    basis = _lanczos_basis(X, mean, 1.0 / sd, rank) / sd[:, None]  # x_s @ B = x @ (B / sd) - ...
+    shift = mean @ basis
+
+    def encode_large(X_new: Any) -> np.ndarray:
+        return (np.asarray(X_new @ basis) - shift).astype(np.float32)
+
+    return encode_large(X), encode_large
+
+
+def _target_map(Y: Any, rank: int) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray]]:
+    """Centred targets / their largest |value| (in their top-``rank`` basis) and the way back."""
+    n, m = Y.shape
+    scale = float(abs(Y).max()) or 1.0
+    if m <= rank or min(n, m) <= _DENSE_SVD_MAX:
+        Ys = (_dense(Y) / scale).astype(np.float32)
+        basis = _top_basis(Ys, rank)
+        offset = Ys.mean(axis=0)
+        Ys = (Ys - offset) @ basis if basis is not None else Ys - offset
+
+        def decode(out: np.ndarray) -> np.ndarray:
+            out = out @ basis.T if basis is not None else out
+            return (out + offset).astype(np.float64) * scale
+
+        return Ys, decode
+    mean = _column_means(Y)
+    vectors = _lanczos_basis(Y, mean, np.ones(m), rank)
+    projected = ((np.asarray(Y @ vectors) - mean @ vectors) / scale).astype(np.float32)
+
+    def decode_large(out: np.ndarray) -> np.ndarray:
+        return (out.astype(np.float64) @ vectors.T) * scale + mean
+
+    return projected, decode_large
 
 
 def _top_basis(matrix: np.ndarray, rank: int) -> np.ndarray | None:
@@ -163,19 +229,65 @@ def _top_basis(matrix: np.ndarray, rank: int) -> np.ndarray | None:
     return np.ascontiguousarray(vt[:rank].T)
 
 
+def _lanczos_basis(matrix: Any, mean: np.ndarray, weights: np.ndarray, rank: int) -> np.ndarray:
+    r"""Top-``rank`` right singular vectors of :math:`(A - 1\mu^\top)\,\mathrm{diag}(w)`.
+
+    Lanczos (ARPACK) on its Gram operator in float32 (the network's precision; the old dense
+    route's SVD was float32 too), applied through products with A (sparse or dense), so the
+    centred, scaled matrix is never formed; the start vector is fixed (deterministic).
+    """
+    from scipy.sparse.linalg import LinearOperator, eigsh
+
+    m = matrix.shape[1]
+    A = matrix.astype(np.float32)
+    At = A.T.tocsr() if hasattr(A, "tocsr") else np.ascontiguousarray(A.T)
+    mu, w = mean.astype(np.float32), weights.astype(np.float32)
+
+    def gram(v: np.ndarray) -> np.ndarray:
+        u = np.ravel(v) * w
+        image = np.asarray(A @ u).ravel() - np.float32(mu @ u)
+        return (np.asarray(At @ image).ravel() - mu * image.sum()) * w
+
+    operator = LinearOperator((m, m), matvec=gram, dtype=np.float32)
+    start = np.full(m, 1.0 / np.sqrt(m), dtype=np.float32)
+    values, vectors = eigsh(operator, k=rank, which="LA", v0=start, tol=_LANCZOS_TOL)
+    return np.ascontiguousarray(vectors[:, np.argsort(values)[::-1]], dtype=np.float64)
+
+
+def _dense(matrix: Any) -> np.ndarray:
+    return matrix.toarray() if hasattr(matrix, "toarray") else np.asarray(matrix)
+
+
+def _square(matrix: Any) -> Any:
+    return matrix.multiply(matrix) if hasattr(matrix, "multiply") else matrix * matrix
+
+
+def _column_means(matrix: Any) -> np.ndarray:
+    return np.asarray(matrix.mean(axis=0), dtype=np.float64).ravel()
+
+
 def fit_predict(
     mapper: str,
-    X: np.ndarray,
-    Y: np.ndarray,
-    X_test: np.ndarray,
+    X: Any,
+    Y: Any,
+    X_test: Any,
     *,
     settings: MapperSettings,
     rng: np.random.Generator,
+    memo: dict[Hashable, Any] | None = None,
+    keys: tuple[Hashable, Hashable] = (None, None),
 ) -> np.ndarray:
-    """Fit ``mapper`` on (X, Y) and predict the rows of ``X_test``."""
+    """Fit ``mapper`` on (X, Y) and predict the rows of ``X_test``.
+
+    X and Y may be SciPy sparse. ``memo`` (a dict the caller keeps) and ``keys`` (names of
+    the training inputs and targets, None for unnamed) let fits on the same matrices share the
+    FFNN's standardisation and rank-``max_rank`` bases: the caller guarantees that equal keys
+    name equal matrices (the audit's controls share one fold's embeddings, and Sys and Upper
+    its norms). Results are those of separate fits.
+    """
     if mapper == "plsr":
         return _plsr(X, Y, X_test, settings)
     if mapper == "ffnn":
-        return _ffnn(X, Y, X_test, settings, rng)
+        return _ffnn(X, Y, X_test, settings, rng, {} if memo is None else memo, keys)
     msg = f"mapper == {mapper!r}, must be one of {MAPPERS}"
     raise ParameterError(msg)

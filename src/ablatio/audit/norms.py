@@ -25,6 +25,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -48,9 +49,21 @@ __all__ = ["UPPER_COMPONENTS", "norm_decoding", "norm_decoding_scores"]
 #: Controls that are upper bounds (scored for several PLSR component counts as well).
 UPPER_NAMES = ("upper", "shuf_upper")
 
+#: Largest share of non-zero norm cells for which the pipeline keeps the table sparse (CSR).
+SPARSE_DENSITY = 0.1
+
 #: PLSR component counts at which the upper bounds are also reported: the ceiling depends on
 #: the mapper's capacity (McRae X := Y F1@10 rises from about .26 at 5 components to .47 at 50).
 UPPER_COMPONENTS = (5, 10, 20)
+
+
+def _sparse_if_sparse(Y: np.ndarray) -> Any:
+    """Production norms (at most 10 % non-zero) as CSR: controls, fits and scores stay sparse."""
+    if np.count_nonzero(Y) > SPARSE_DENSITY * Y.size:
+        return Y
+    from scipy import sparse
+
+    return sparse.csr_matrix(Y)
 
 
 def _folds(n: int, k: int, rng: np.random.Generator) -> list[np.ndarray]:
@@ -65,12 +78,18 @@ def _score(pred: np.ndarray, gold: np.ndarray, test: np.ndarray) -> dict[str, fl
     }
 
 
-def _predictions(mapper, X, Y, X_test, settings, rng, curve) -> dict[str, np.ndarray]:  # noqa: ANN001
+def _predictions(mapper, X, Y, X_test, settings, rng, curve, memo, keys) -> dict[str, np.ndarray]:  # noqa: ANN001, E501
     """``{"": main prediction, "@k": prediction with k PLSR components for k in curve}``."""
     if mapper != "plsr" or not curve:
-        return {"": fit_predict(mapper, X, Y, X_test, settings=settings, rng=rng)}
+        pred = fit_predict(mapper, X, Y, X_test, settings=settings, rng=rng, memo=memo, keys=keys)
+        return {"": pred}
     preds = plsr_predictions(X, Y, X_test, [settings.n_components, *curve])
     return {"": preds[settings.n_components], **{f"@{k}": preds[k] for k in curve}}
+
+
+def _keys(shared: tuple[bool, bool], part: object) -> tuple:
+    """Memo keys of a fit's training inputs and targets (None: not shared with other fits)."""
+    return ("x", part) if shared[0] else None, ("y", part) if shared[1] else None
 
 
 def _run(
@@ -79,26 +98,33 @@ def _run(
     """Fit and score every (seed, control, fold); one BLAS thread (small matrices, shared CPUs).
 
     The upper bounds of a PLSR run are also scored with each component count of ``curve``
-    (rows ``upper@k``, ``shuf_upper@k``), from the same fits.
+    (rows ``upper@k``, ``shuf_upper@k``), from the same fits. Fits on the same training
+    matrices (a fold's embeddings under every control that keeps X; the norms under Sys and
+    Upper) share the mapper's preprocessing through ``memo`` (FFNN: standardisation, bases).
     """
     n = len(data.concepts)
     records = []
     total, done = n_seeds * len(controls) * folds, 0
+    target = _sparse_if_sparse(data.Y)
+    memo: dict = {}
     for seed, seed_rng in enumerate(check_random_state(random_state).spawn(n_seeds)):
+        memo.clear()
         split_rng, *control_rngs = seed_rng.spawn(1 + len(controls))
         splits = _folds(n, folds, split_rng)
         for name, rng in zip(controls, control_rngs, strict=True):
             build_rng, fit_rng = rng.spawn(2)
-            X, Y, fit = table[name].build(data.X, data.Y, data.groups, build_rng)
+            X, Y, fit = table[name].build(data.X, target, data.groups, build_rng)
             ks = curve if name in UPPER_NAMES else ()
+            shared = (X is data.X, Y is target)  # this fold's embeddings / norms, unchanged
             full = None
             if fit == "insample":
-                full = _predictions(mapper, X, Y, X, settings, fit_rng, ks)
+                keys = _keys(shared, "all")
+                full = _predictions(mapper, X, Y, X, settings, fit_rng, ks, memo, keys)
             for fold, test in enumerate(splits):
                 if full is None:
                     train = np.setdiff1d(np.arange(n), test, assume_unique=True)
                     preds = _predictions(mapper, X[train], Y[train], X[test], settings,
-                                         fit_rng, ks)  # fmt: skip
+                                         fit_rng, ks, memo, _keys(shared, fold))  # fmt: skip
                 else:
                     preds = {suffix: pred[test] for suffix, pred in full.items()}
                 for suffix, pred in preds.items():
