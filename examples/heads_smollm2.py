@@ -80,7 +80,16 @@ def without(n: int, removed) -> np.ndarray:
     return mask
 
 
-def analyse(ablation: str, budget: int, args, model, tokenizer, fit_qs, held_qs) -> dict:
+def baselines(game, n: int, args) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
+    """Ablations that do not depend on the fit: test masks, the full model, single heads."""
+    test = bernoulli_masks(n, args.n_test, held_out_generator(args.seed), args.keep_probability)
+    test_values = game(test)
+    full_value = float(game(np.ones((1, n), dtype=bool))[0])
+    single_order = prune_by_single_ablation(game, n, n)  # n + 1 ablations
+    return test, test_values, full_value, single_order
+
+
+def analyse(ablation: str, budget: int, args, model, tokenizer, fit_qs, held_qs) -> dict | None:
     common = {"ablation": ablation, "masks_per_forward": args.masks_per_forward}
     fit = multiple_choice_target(model, tokenizer, fit_qs, metric="logodds", **common)
     held = multiple_choice_target(model, tokenizer, held_qs, metric="logodds", **common)
@@ -88,6 +97,10 @@ def analyse(ablation: str, budget: int, args, model, tokenizer, fit_qs, held_qs)
     cache = Path(args.cache_dir)
     cache.mkdir(parents=True, exist_ok=True)
     game = ablatio.Game(fit, cache=cache / f"fit_{ablation}.sqlite", batch_size=32)
+    if args.baselines_only:
+        baselines(game, n, args)
+        print(f"[{ablation}] baselines cached: {game.n_evaluated} new ablations", flush=True)
+        return None
     start = time.perf_counter()
     expl = ablatio.explain(
         game,
@@ -101,14 +114,11 @@ def analyse(ablation: str, budget: int, args, model, tokenizer, fit_qs, held_qs)
     n_fit = game.n_evaluated + game.n_cached
     n_new = game.n_evaluated
     inter = expl.interactions
-    test = bernoulli_masks(n, args.n_test, held_out_generator(args.seed), args.keep_probability)
-    test_values = game(test)
+    test, test_values, full_value, single_order = baselines(game, n, args)
     r2 = r2_score(test_values, inter.predict(test))
-    full_value = float(game(np.ones((1, n), dtype=bool))[0])
     print(f"[{ablation}] {n_fit} fitting ablations ({n_new} new), {fit_seconds:.0f} s; "
           f"held-out R2 {r2:.3f}", flush=True)  # fmt: skip
 
-    single_order = prune_by_single_ablation(game, n, n)  # n + 1 ablations, cached
     rng = np.random.default_rng(args.seed)
     rows, labels = [np.ones(n, dtype=bool)], [("unpruned", 0, -1)]
     for k in args.ks:
@@ -223,6 +233,12 @@ def main() -> None:
     parser.add_argument("--masks-per-forward", type=int, default=16)
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--baselines-only",
+        action="store_true",
+        help="only cache the fit-independent ablations (test masks, single heads): run it "
+        "in a second process next to the fit, on the same --cache-dir",
+    )
     parser.add_argument("--cache-dir", default="heads_smollm2_cache")
     parser.add_argument("--out", default=str(RESULTS / "heads_smollm2"))
     args = parser.parse_args()
@@ -244,6 +260,8 @@ def main() -> None:
     results = []
     for ablation, budget in zip(args.ablations, budgets, strict=True):
         result = analyse(ablation, budget, args, model, tokenizer, fit_qs, held_qs)
+        if result is None:
+            continue
         inter = result.pop("interactions")
         FIGURES.mkdir(parents=True, exist_ok=True)
         title = f"SmolLM2-135M heads, {ablation} ablation ({args.method}, budget {budget})"
