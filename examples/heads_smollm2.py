@@ -150,7 +150,7 @@ def analyse(ablation: str, budget: int, args, model, tokenizer, fit_qs, held_qs)
                 row["accuracy"] = interval(accuracy[idx[0]])
                 row["removed"] = np.flatnonzero(~masks[idx[0]]).tolist()
             pruning.append(row)
-    depth = variance_by_depth(inter, fit.player_layers)
+    depth = variance_by_depth(inter, fit.player_layers, keep_probability=args.keep_probability)
     return {
         "ablation": ablation,
         "n_heads": n,
