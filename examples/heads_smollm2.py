@@ -46,6 +46,7 @@ from ablatio.evaluation.heads_analysis import (
     prune_by_single_ablation,
     variance_by_depth,
 )
+from ablatio.methods import make_method
 from ablatio.targets.head_tasks import load_mcq, multiple_choice_target, question_values
 from ablatio.targets.shipped import load_shipped_model
 
@@ -102,18 +103,17 @@ def analyse(ablation: str, budget: int, args, model, tokenizer, fit_qs, held_qs)
         print(f"[{ablation}] baselines cached: {game.n_evaluated} new ablations", flush=True)
         return None
     start = time.perf_counter()
-    expl = ablatio.explain(
-        game,
-        method=args.method,
+    estimator = make_method(
+        args.method,
         budget=budget,
         max_order=2,
         random_state=args.seed,
         options={"keep_probability": args.keep_probability},
-    )
+    ).fit(game)
     fit_seconds = time.perf_counter() - start
     n_fit = game.n_evaluated + game.n_cached
     n_new = game.n_evaluated
-    inter = expl.interactions
+    inter = estimator.interactions_
     test, test_values, full_value, single_order = baselines(game, n, args)
     r2 = r2_score(test_values, inter.predict(test))
     print(f"[{ablation}] {n_fit} fitting ablations ({n_new} new), {fit_seconds:.0f} s; "
@@ -139,6 +139,8 @@ def analyse(ablation: str, budget: int, args, model, tokenizer, fit_qs, held_qs)
             if not idx:
                 continue
             row = {"rule": rule, "k": k, "predicted_fit_logodds": float(predicted[idx].mean())}
+            # paired over questions: the same held-out questions with and without pruning
+            row["gain"] = interval(logodds[idx].mean(axis=0) - logodds[0])
             if rule == "random":
                 per_draw = logodds[idx].mean(axis=1)
                 acc_draw = accuracy[idx].mean(axis=1)
@@ -162,7 +164,9 @@ def analyse(ablation: str, budget: int, args, model, tokenizer, fit_qs, held_qs)
         "ablations_new": int(n_new),
         "fit_seconds": fit_seconds,
         "heldout_r2": float(r2),
-        "method_holdout_r2": float(expl.holdout_r2),
+        "method_holdout_r2": float(estimator.holdout_r2_),
+        "model": getattr(estimator, "model_", args.method),
+        "model_scores": getattr(estimator, "model_scores_", {}),
         "full_value": full_value,
         "test_value_mean": float(test_values.mean()),
         "test_value_sd": float(test_values.std(ddof=1)),
@@ -195,8 +199,8 @@ def markdown(results: list[dict], args) -> str:
         "Pruning, held-out questions (mean ± 95 % interval over questions; random: mean ± sd "
         f"over {args.random_draws} draws):",
         "",
-        "| ablation | k | rule | log-odds | accuracy |",
-        "|---|---|---|---|---|",
+        "| ablation | k | rule | log-odds | accuracy | log-odds − unpruned (paired) |",
+        "|---|---|---|---|---|---|",
     ]
     for r in results:
         for p in r["pruning"]:
@@ -204,7 +208,8 @@ def markdown(results: list[dict], args) -> str:
             lines.append(
                 f"| {r['ablation']} | {p['k']} | {p['rule']} | {p['logodds']['mean']:+.3f} ± "
                 f"{p['logodds'][spread]:.3f} | {p['accuracy']['mean']:.3f} ± "
-                f"{p['accuracy'][spread]:.3f} |"
+                f"{p['accuracy'][spread]:.3f} | {p['gain']['mean']:+.3f} ± "
+                f"{p['gain']['ci95']:.3f} |"
             )
     lines += ["", "Share of explained variance by depth (first-order / within / across):", ""]
     lines += ["| layer | " + " | ".join(r["ablation"] for r in results) + " |"]
