@@ -21,11 +21,15 @@ prompt run once with its options continued from the prompt's key/value cache, on
 (faster than two on a shared 2-core machine). Every ablation goes through a SQLite cache in
 ``--cache-dir`` (held-out evaluations into an .npz there), so a killed run resumes.
 
-Run recorded in docs/targets.md (loaded 2-core machine; one process per ablation filled the
-cache in parallel, then the same command with ``--ablations mean zero --budget 1200 800``
-wrote both from the cache):
-    PYTHONPATH=src nice python examples/heads_smollm2.py --ablations mean --budget 1200 \
-        --questions 10 --held-out 20
+Run recorded in docs/targets.md (loaded 2-core machine): four ``nice`` processes filled one
+cache — per ablation, the fit and ``--baselines-only`` —, e.g.
+    PYTHONPATH=src nice python examples/heads_smollm2.py --ablations mean --budget 800 \
+        --questions 10 --held-out 20 --cache-dir CACHE
+    PYTHONPATH=src nice python examples/heads_smollm2.py --ablations mean --baselines-only \
+        --questions 10 --held-out 20 --cache-dir CACHE
+then one run read everything back and wrote the results:
+    PYTHONPATH=src python examples/heads_smollm2.py --ablations mean zero --budget 800 600 \
+        --questions 10 --held-out 20 --cache-dir CACHE
 """
 
 from __future__ import annotations
