@@ -78,3 +78,44 @@ def test_exact_count_pruning_continues_past_the_optimum():
     assert prune_by_interactions(inter, n_remove=1).tolist() == [0]
     with pytest.raises(ParameterError, match="n_remove == 6"):
         prune_by_interactions(inter, n_remove=6)
+
+
+@pytest.mark.parametrize("p", [0.5, 0.9, 0.2])
+def test_variance_by_depth_is_the_variance_under_bernoulli_p(p):
+    """The shares split the exact variance of f(m), m ~ Bernoulli(p)^n."""
+    import itertools
+
+    moebius = Interactions(
+        [(), (0,), (1,), (1, 2), (0, 3), (2, 3), (0, 1, 2)],
+        [1.0, 2.0, -1.0, 3.0, -2.0, 0.5, 1.5],
+        n_players=4,
+    )
+    layers = np.array([0, 1, 1, 1])
+    masks = np.array(list(itertools.product([False, True], repeat=4)))
+    weights = np.prod(np.where(masks, p, 1 - p), axis=1)
+    values = moebius.predict(masks)
+    variance = weights @ values**2 - (weights @ values) ** 2
+    result = variance_by_depth(moebius, layers, keep_probability=p)
+    assert result["total_variance"] == pytest.approx(variance)
+    parts = sum(np.sum(result[k]) for k in ("first_order", "within", "across"))
+    assert parts == pytest.approx(1.0)
+    if p == 0.5:  # uniform masks: the same split as the Fourier energies
+        fourier = variance_by_depth(moebius.to_fourier(), layers)
+        for key in ("first_order", "within", "across"):
+            np.testing.assert_allclose(result[key], fourier[key])
+
+
+def test_variance_by_depth_of_an_additive_function_at_any_p():
+    # f = 1 + 2 m0 - m1 + 3 m3: variance p(1-p) (4 + 1 + 9), shares 4/14 (layer 0), 10/14
+    additive = Interactions([(), (0,), (1,), (3,)], [1.0, 2.0, -1.0, 3.0], n_players=4)
+    result = variance_by_depth(additive, np.array([0, 1, 1, 1]), keep_probability=0.9)
+    assert result["total_variance"] == pytest.approx(0.09 * 14)
+    np.testing.assert_allclose(result["first_order"], [4 / 14, 10 / 14])
+    np.testing.assert_allclose(result["within"] + result["across"], [0, 0])
+
+
+@pytest.mark.parametrize("p", [0.0, 1.0])
+def test_variance_by_depth_refuses_a_degenerate_distribution(p):
+    inter = Interactions([(), (0,)], [1.0, 2.0], n_players=2)
+    with pytest.raises(ParameterError, match="keep_probability"):
+        variance_by_depth(inter, np.array([0, 1]), keep_probability=p)

@@ -7,7 +7,7 @@ import pytest
 
 import ablatio
 from ablatio import BudgetTooSmallError, Game, ProxySPEX
-from ablatio.exceptions import BudgetExceededError, RecoveryWarning
+from ablatio.exceptions import BudgetExceededError, ParameterError, RecoveryWarning
 from ablatio.games.synthetic import hierarchical_game, sparse_and_game, sparse_parity_game
 from ablatio.methods import METHODS
 
@@ -157,3 +157,44 @@ def test_tiny_game_enumerated_exactly(n):
     method = ProxySPEX(budget=100, max_order=2, random_state=0, **FAST).fit(Game(game))
     assert method.n_queries_ == 2**n
     assert method.interactions_.allclose(game.true_interactions, atol=1e-9)
+
+
+class _Recording(Game):
+    """A Game that keeps every mask it was asked for."""
+
+    def __init__(self, game):
+        super().__init__(game)
+        self.asked: list[np.ndarray] = []
+
+    def __call__(self, masks):
+        self.asked.append(np.asarray(masks, dtype=bool))
+        return super().__call__(masks)
+
+
+def test_keep_probability_draws_fit_and_holdout_masks_from_it():
+    truth = hierarchical_game(60, 10, 2, random_state=3)
+    game = _Recording(truth)
+    method = ProxySPEX(budget=600, max_order=2, keep_probability=0.85, random_state=0, **FAST)
+    method.fit(game)
+    asked = np.vstack(game.asked)
+    assert 0.83 < asked.mean() < 0.87 and asked.shape[0] == method.n_queries_ <= 600
+    assert method.holdout_r2_ > 0.9999  # scored on fresh Bernoulli(0.85) masks
+    assert method.interactions_.allclose(truth.true_interactions, atol=1e-6)
+
+
+def test_keep_probability_skips_the_uniform_fallback():
+    """Where p = 1/2 calls SPEX, p != 1/2 draws more Bernoulli(p) masks instead."""
+    game = _pure_parity_game(32)
+    params = {"budget": 700, "stop_r2": None, "fallback_r2": 1.0, "random_state": 0, **FAST}
+    uniform = ProxySPEX(**params).fit(Game(game))
+    biased = ProxySPEX(keep_probability=0.7, **params).fit(Game(game))
+    assert uniform.stages_ == ["proxy", "spex"]
+    assert biased.stages_ == ["proxy", "uniform"]  # SPEX's aliasing needs uniform masks
+    # under p = 0.7 a parity has marginal effects (E(-1)^m_i = -0.4), so the trees see it
+    assert biased.fourier_.allclose(game.true_interactions, atol=1e-6)
+
+
+@pytest.mark.parametrize("p", [0.0, 1.0, 1.5, 0.001])
+def test_keep_probability_out_of_range_is_refused(p):
+    with pytest.raises(ParameterError, match="keep_probability"):
+        ProxySPEX(budget=300, keep_probability=p).fit(hierarchical_game(10, 4, 2, random_state=0))

@@ -1,4 +1,4 @@
-"""Uniform masks without repeats: every drawn ablation is a new, distinct query."""
+"""Bernoulli masks without repeats: every drawn ablation is a new, distinct query."""
 
 from __future__ import annotations
 
@@ -8,24 +8,37 @@ __all__ = ["distinct_uniform_masks"]
 
 
 def distinct_uniform_masks(
-    n_players: int, n_masks: int, rng: np.random.Generator, seen: set[bytes]
+    n_players: int, n_masks: int, rng: np.random.Generator, seen: set[bytes], p: float = 0.5
 ) -> np.ndarray:
-    """Up to ``n_masks`` uniform masks ``bool (k, n_players)``, distinct and not in ``seen``.
+    """Up to ``n_masks`` masks ``bool (k, n_players)``, distinct and not in ``seen``.
 
-    ``seen`` holds packed masks (``np.packbits(mask).tobytes()``) and is updated in place.
-    Fewer than ``n_masks`` come back only when fewer remain unseen among all ``2^n``; when
-    ``2^n`` is small the unseen masks are enumerated and permuted instead of rejected.
+    Each part is kept independently with probability ``p`` (uniform masks at ``p = 1/2``),
+    conditioned on the mask being new: a mask ``m`` is drawn with probability proportional
+    to :math:`p^{|m|} (1 - p)^{n - |m|}` among the unseen ones. ``seen`` holds packed masks
+    (``np.packbits(mask).tobytes()``) and is updated in place. Fewer than ``n_masks`` come
+    back only when fewer remain unseen among all ``2^n``; when ``2^n`` is small the unseen
+    masks are enumerated and drawn without replacement instead of rejected.
     """
     if 2**n_players <= 2 * (n_masks + len(seen)):
         codes = np.arange(2**n_players, dtype=np.int64)
         everything = ((codes[:, None] >> np.arange(n_players)) & 1).astype(bool)
-        fresh = [r for r, m in enumerate(everything) if np.packbits(m).tobytes() not in seen]
-        pick = everything[rng.permutation(np.asarray(fresh, dtype=np.int64))[:n_masks]]
+        fresh = np.asarray(
+            [r for r, m in enumerate(everything) if np.packbits(m).tobytes() not in seen],
+            dtype=np.int64,
+        )
+        if p == 0.5 or fresh.size == 0:
+            order = rng.permutation(fresh)[:n_masks]
+        else:
+            sizes = everything[fresh].sum(axis=1)
+            weights = p**sizes * (1 - p) ** (n_players - sizes)
+            size = min(n_masks, fresh.size)
+            order = rng.choice(fresh, size=size, replace=False, p=weights / weights.sum())
+        pick = everything[order]
         seen.update(np.packbits(m).tobytes() for m in pick)
         return pick
     rows: list[np.ndarray] = []
     while len(rows) < n_masks:
-        for mask in rng.random((n_masks - len(rows), n_players)) < 0.5:
+        for mask in rng.random((n_masks - len(rows), n_players)) < p:
             key = np.packbits(mask).tobytes()
             if key not in seen:
                 seen.add(key)

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -149,7 +150,27 @@ def compare_pruning(
     }
 
 
-def variance_by_depth(interactions: Interactions, player_layers: np.ndarray) -> dict[str, Any]:
+def _biased_fourier(interactions: Interactions, p: float) -> dict[tuple[int, ...], float]:
+    """Coefficients of ``f`` in the orthonormal basis of Bernoulli(p) masks (∅ excluded).
+
+    With :math:`\\sigma = \\sqrt{p(1-p)}` and :math:`\\phi_i = (m_i - p)/\\sigma`, a Möbius
+    term :math:`a_S \\prod_{i \\in S} m_i = a_S \\prod_{i \\in S} (p + \\sigma \\phi_i)` gives
+    :math:`c_T = \\sigma^{|T|} \\sum_{S \\supseteq T} a_S\\, p^{|S| - |T|}`.
+    """
+    sigma = np.sqrt(p * (1 - p))
+    coefficients: dict[tuple[int, ...], float] = {}
+    moebius = interactions.to_moebius()
+    for term, coef in zip(moebius.terms, moebius.coefficients, strict=True):
+        for size in range(1, len(term) + 1):
+            scale = float(coef) * sigma**size * p ** (len(term) - size)
+            for sub in itertools.combinations(term, size):
+                coefficients[sub] = coefficients.get(sub, 0.0) + scale
+    return coefficients
+
+
+def variance_by_depth(
+    interactions: Interactions, player_layers: np.ndarray, *, keep_probability: float = 0.5
+) -> dict[str, Any]:
     """Per layer: share of the explained variance from first-order, within- and across-layer terms.
 
     Parameters
@@ -158,20 +179,25 @@ def variance_by_depth(interactions: Interactions, player_layers: np.ndarray) -> 
         Möbius or Fourier interactions over the heads.
     player_layers : ndarray of int of shape (n_players,)
         Layer of every head.
+    keep_probability : float, default=0.5
+        The masks' distribution: each head kept independently with this probability (the
+        distribution the interactions were fitted on; 1/2 = uniform masks).
 
     Returns
     -------
     dict
         ``layers`` (sorted layer ids) and arrays ``first_order``, ``within``, ``across`` of shape
-        ``(n_layers,)``, fractions of the total explained variance (they sum to 1 overall).
+        ``(n_layers,)``, fractions of the total explained variance (they sum to 1 overall), and
+        ``total_variance``, the variance of the surrogate over the masks.
 
     Notes
     -----
-    Under uniformly random masks :math:`f(m) = \\sum_k F(k) (-1)^{\\langle m, k \\rangle}` has
-    variance :math:`\\sum_{k \\neq \\emptyset} F(k)^2`. A term of order 1 counts as first-order
-    for its head's layer; a higher-order term whose heads share one layer counts as within
-    that layer; any other term is across layers and is split among the layers of its heads in
-    proportion to how many of its heads each holds.
+    In the orthonormal basis :math:`\\phi_T = \\prod_{i \\in T} (m_i - p)/\\sqrt{p(1-p)}` of
+    Bernoulli(p) masks (at :math:`p = 1/2` the parities :math:`\\pm(-1)^{|m \\cap T|}`),
+    :math:`f = \\sum_T c_T \\phi_T` has variance :math:`\\sum_{T \\neq \\emptyset} c_T^2`. A
+    term of order 1 counts as first-order for its head's layer; a higher-order term whose
+    heads share one layer counts as within that layer; any other term is across layers and is
+    split among the layers of its heads in proportion to how many of its heads each holds.
     """
     layers_of = np.asarray(player_layers)
     if layers_of.shape != (interactions.n_players,):
@@ -180,12 +206,12 @@ def variance_by_depth(interactions: Interactions, player_layers: np.ndarray) -> 
             f"({interactions.n_players},)"
         )
         raise ParameterError(msg)
-    fourier = interactions.to_fourier()
+    if not 0 < keep_probability < 1:
+        msg = f"keep_probability == {keep_probability}; must be strictly between 0 and 1"
+        raise ParameterError(msg)
     layers = np.unique(layers_of)
     parts = {name: np.zeros(len(layers)) for name in ("first_order", "within", "across")}
-    for term, coef in zip(fourier.terms, fourier.coefficients, strict=True):
-        if not term:
-            continue
+    for term, coef in _biased_fourier(interactions, keep_probability).items():
         where = np.searchsorted(layers, layers_of[list(term)])
         energy = coef**2
         if len(term) == 1:
@@ -196,4 +222,8 @@ def variance_by_depth(interactions: Interactions, player_layers: np.ndarray) -> 
             np.add.at(parts["across"], where, energy / len(term))
     total = sum(p.sum() for p in parts.values())
     scale = 1.0 / total if total > 0 else 0.0
-    return {"layers": layers.tolist(), **{k: v * scale for k, v in parts.items()}}
+    return {
+        "layers": layers.tolist(),
+        **{k: v * scale for k, v in parts.items()},
+        "total_variance": float(total),
+    }

@@ -206,6 +206,9 @@ class Method(ABC):
     budget: int | None
     max_order: int | None
     random_state: Any
+    #: Probability that a random ablation keeps each part (1/2: uniform masks); a method
+    #: that samples from another distribution takes it as a parameter.
+    keep_probability: float = 0.5
 
     @classmethod
     def _param_names(cls) -> list[str]:
@@ -331,7 +334,9 @@ class Method(ABC):
     def _holdout_sample(
         self, game: Game, rng: np.random.Generator
     ) -> tuple[np.ndarray, np.ndarray] | None:
-        """Fresh uniform ablations the fit never requested, and their values.
+        """Fresh ablations the fit never requested, and their values.
+
+        Each part kept with probability ``keep_probability`` (uniform masks at 1/2).
 
         At most :func:`holdout_size` of the budget (and at least ``MIN_HOLDOUT`` when the
         budget left after the fit allows it): a fit that stopped early spends the rest of its
@@ -342,7 +347,9 @@ class Method(ABC):
         left = min(cap, self.budget_ - self._tracker.n_queries)
         if left < MIN_USEFUL_HOLDOUT:
             return None
-        masks = distinct_uniform_masks(game.n_players, left, rng, set(self._tracker.seen))
+        masks = distinct_uniform_masks(
+            game.n_players, left, rng, set(self._tracker.seen), self.keep_probability
+        )
         if masks.shape[0] < MIN_USEFUL_HOLDOUT:
             return None
         return masks, game(masks)

@@ -103,6 +103,14 @@ class ProxySPEX(Method):
         refit of the support; :mod:`ablatio.methods._best_of`) and return the one with the
         best honest held-out estimate (``model_``). ``None`` always returns the CV-chosen
         support.
+    keep_probability : float, default=0.5
+        Probability that each random ablation keeps a part: masks ``m ~ Bernoulli(p)^n``
+        (uniform at 1/2). The surrogate minimises the squared error over that distribution,
+        ``E_p[(f(m) - f̂(m))²]`` on the drawn masks, and ``holdout_r2_`` is measured on fresh
+        masks from it. A high ``p`` concentrates the budget near the full input (e.g. pruning
+        a few components of a model that collapses when half are removed). The SPEX fallback
+        needs uniform masks, so below ``fallback_r2`` a ``p != 1/2`` fit spends the rest of
+        the budget on more Bernoulli(p) masks instead.
     n_threads : int or None, default=1
         BLAS/OpenMP threads for the proxy and the refits (None: the libraries' defaults).
         One thread is fastest for these small dense problems and cannot oversubscribe a
@@ -175,6 +183,7 @@ class ProxySPEX(Method):
         "warn_r2": [Interval(float, None, 1)],
         "ridge": [Interval(float, 0, None)],
         "best_of_below": [None, Interval(float, None, 1)],
+        "keep_probability": [Interval(float, 0.01, 0.99)],
         "n_threads": [None, Interval(int, 1, None)],
         "random_state": ["random_state"],
     }
@@ -198,6 +207,7 @@ class ProxySPEX(Method):
         warn_r2: float = 0.8,
         ridge: float = 0.0,
         best_of_below: float | None = 0.99,
+        keep_probability: float = 0.5,
         n_threads: int | None = 1,
         random_state: Any = None,
     ) -> None:
@@ -217,6 +227,7 @@ class ProxySPEX(Method):
         self.warn_r2 = warn_r2
         self.ridge = ridge
         self.best_of_below = best_of_below
+        self.keep_probability = keep_probability
         self.n_threads = n_threads
         self.random_state = random_state
 
@@ -243,7 +254,8 @@ class ProxySPEX(Method):
         n = game.n_players
         seen: set[bytes] = set()
         stage_rng, proxy_rng, fallback_rng = rng.spawn(3)
-        X = distinct_uniform_masks(n, self._first_stage_size(n, budget), stage_rng, seen)
+        p = self.keep_probability
+        X = distinct_uniform_masks(n, self._first_stage_size(n, budget), stage_rng, seen, p)
         y = game(X)
         terms, coef, r2 = self._explain(X, y, [], proxy_rng)
         self.stages_ = ["proxy"]
@@ -252,13 +264,13 @@ class ProxySPEX(Method):
         if rest > 0 and self.stop_r2 is not None and r2 >= self.stop_r2:
             self.stages_.append("stop")
         elif rest > 0:
-            if r2 < self.fallback_r2:
+            if r2 < self.fallback_r2 and p == 0.5:
                 found = run_fallback(self.fallback, game, rest, self.max_order_, fallback_rng)
             if found is not None:
                 X, y = np.concatenate([X, found.masks]), np.concatenate([y, found.values])
                 self.stages_.append(str(self.fallback))
             else:
-                X2 = distinct_uniform_masks(n, rest, stage_rng, seen)
+                X2 = distinct_uniform_masks(n, rest, stage_rng, seen, p)
                 if X2.shape[0]:  # empty only when a tiny game has no unseen mask left
                     X, y = np.concatenate([X, X2]), np.concatenate([y, game(X2)])
                     self.stages_.append("uniform")
@@ -278,7 +290,8 @@ class ProxySPEX(Method):
         if self.stop_r2 is None and self.fallback is None:
             return budget
         first = max(self.min_budget(n), int(self.first_stage * budget))
-        needed = fallback_min_budget(self.fallback, n, self.max_order_)
+        fallback = self.fallback if self.keep_probability == 0.5 else None
+        needed = fallback_min_budget(fallback, n, self.max_order_)
         if needed is not None and budget - first < needed:
             shrunk = budget - needed
             if shrunk >= _MIN_FIRST_STAGE * budget and shrunk >= self.min_budget(n):
