@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -198,3 +200,17 @@ def test_keep_probability_skips_the_uniform_fallback():
 def test_keep_probability_out_of_range_is_refused(p):
     with pytest.raises(ParameterError, match="keep_probability"):
         ProxySPEX(budget=300, keep_probability=p).fit(hierarchical_game(10, 4, 2, random_state=0))
+
+
+def test_keep_probability_tops_up_the_estimate_from_the_same_distribution():
+    """A fit that stops early scores itself on more held-out masks when its estimate is
+    imprecise: those must be Bernoulli(p) masks too, not uniform ones."""
+    game = _Recording(hierarchical_game(40, 8, 2, noise_sd=1.5, random_state=0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RecoveryWarning)
+        method = ProxySPEX(
+            budget=1000, max_order=2, keep_probability=0.85, stop_r2=0.3, random_state=0
+        ).fit(game)
+    top_up = game.asked[-1]
+    assert top_up.shape[0] > 300 and method.n_queries_ == 1000  # the stage ran
+    assert 0.83 < top_up.mean() < 0.87

@@ -374,7 +374,10 @@ class Method(ABC):
         values: np.ndarray,
         se: float,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Held-out ``masks``/``values`` grown by fresh uniform masks while ``se`` is large.
+        """Held-out ``masks``/``values`` grown by fresh masks while ``se`` is large.
+
+        Fresh masks come from the held-out distribution (each part kept with probability
+        ``keep_probability``), so the estimate stays on the distribution the fit is judged on.
 
         When the estimate's standard error ``se`` on the ``m`` held-out masks exceeds
         :data:`HOLDOUT_SE_TARGET` and the fit left budget unused, ``m ((se / target)² - 1)``
@@ -386,7 +389,9 @@ class Method(ABC):
             return masks, values
         want = math.ceil(values.size * ((se / HOLDOUT_SE_TARGET) ** 2 - 1.0))
         seen = set(self._tracker.seen)
-        extra = distinct_uniform_masks(game.n_players, min(left, want), rng, seen)
+        extra = distinct_uniform_masks(
+            game.n_players, min(left, want), rng, seen, self.keep_probability
+        )
         if not extra.shape[0]:
             return masks, values
         return np.concatenate([masks, extra]), np.concatenate([values, game(extra)])
