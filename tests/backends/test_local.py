@@ -237,3 +237,23 @@ def test_packed_smollm2_equals_the_plain_model_within_1e_4():
         rtol=0,
         atol=1e-4,
     )
+
+
+def test_logprob_many_reads_answers_differing_in_the_last_token_from_one_pass(
+    tiny_llama, smol_tokenizer
+):
+    lm = TorchCausalLM(tiny_llama, smol_tokenizer, batch_size=5, reuse_prefix=False)
+    conts = ["The answer is Yes", "The answer is No", "The answer is Maybe"]
+    ids = [lm.encode_continuation(c) for c in conts]
+    assert len({len(i) for i in ids}) == 1 and len({tuple(i[:-1]) for i in ids}) == 1
+    passes = []
+    hook = tiny_llama.get_input_embeddings().register_forward_hook(
+        lambda _m, args, _o: passes.append(args[0].shape[0])
+    )
+    try:
+        many = lm.logprob_many(PROMPTS, conts)
+    finally:
+        hook.remove()
+    assert passes == [len(PROMPTS)]  # one forward pass for all three continuations
+    expected = np.stack([lm.logprob(PROMPTS, c) for c in conts], axis=1)
+    np.testing.assert_allclose(many, expected, rtol=0, atol=1e-5)
