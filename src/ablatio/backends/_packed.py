@@ -44,9 +44,8 @@ class PackedLinear(torch.nn.Module):
     def __init__(self, linear: torch.nn.Linear) -> None:
         super().__init__()
         self.in_features, self.out_features = linear.in_features, linear.out_features
-        weight = linear.weight.detach()
-        self.packed = torch.ops.mkldnn._reorder_linear_weight(weight, None)
-        self.bias = None if linear.bias is None else linear.bias.detach()
+        self.weight, self.bias = linear.weight, linear.bias  # shared, for code that reads them
+        self.packed = torch.ops.mkldnn._reorder_linear_weight(linear.weight.detach(), None)
         for name in _HOOK_DICTS:
             if name in linear.__dict__:
                 self.__dict__[name] = linear.__dict__[name]
@@ -59,7 +58,7 @@ class PackedLinear(torch.nn.Module):
 
 
 def packed_copy(model: Any) -> Any:
-    """The model's module tree with every ``nn.Linear`` packed for oneDNN.
+    """The model's module tree with every plain ``nn.Linear`` packed for oneDNN.
 
     Other modules are shallow copies sharing the original's parameters, buffers, config and
     hooks; the output head (often tied to the input embeddings) is kept as it is. The user's
@@ -68,7 +67,7 @@ def packed_copy(model: Any) -> Any:
     head = model.get_output_embeddings() if hasattr(model, "get_output_embeddings") else None
 
     def rebuild(module: torch.nn.Module) -> torch.nn.Module:
-        if isinstance(module, torch.nn.Linear) and module is not head:
+        if type(module) is torch.nn.Linear and module is not head:  # subclasses may differ
             return PackedLinear(module)
         clone = copy.copy(module)
         clone._modules = {
