@@ -15,7 +15,7 @@ the *same* cache and seed (no new ablations) and reports what the model does wit
 facts: their ranks among the parts (Shapley values), their pair term, the exact pair
 interaction from four ablations — bottom-up (Möbius: the two facts alone in an empty
 context) and top-down (removing them from the full prompt) — and the counterfactual check
-(``ablatio.counterfactual_check``) removing each fact and both.
+(``ablatio.evaluation.counterfactual.counterfactual_check``) removing each fact and both.
 
     PYTHONPATH=src python benchmarks/real_qa.py --n 10 --budget 200
 
@@ -109,21 +109,27 @@ def qa_target(per_document: int = 10) -> tuple[Any, tuple[int, int]]:
     return CausalLMTarget(prompt, lm, target=RIGHT, contrast=WRONG, unit=parts), facts
 
 
-def pair_effects(game: Any, n: int, a: int, b: int) -> dict[str, float]:
+def pair_effects(game: Any, target: Any, a: int, b: int) -> dict[str, float]:
     """Exact values and pair interaction of facts ``a``, ``b`` from eight ablations.
 
     Bottom-up (Möbius, others removed): ``m_ab = f(ab) − f(a) − f(b) + f(∅)``; top-down
     (others kept): ``f(1) − f(1−a) − f(1−b) + f(1−a−b)``. Positive = synergy (together more
-    than the sum of their separate effects), negative = redundancy.
+    than the sum of their separate effects), negative = redundancy. Also the absolute
+    log-probability of the right answer in the four full-context prompts.
     """
-    masks = np.zeros((8, n), dtype=bool)
+    masks = np.zeros((8, target.n_players), dtype=bool)
     masks[1, a] = masks[2, b] = True
     masks[3, [a, b]] = True
     masks[4:] = True
     masks[5, a] = masks[6, b] = False
     masks[7, [a, b]] = False
     v = game(masks)
+    right = target.lm.logprob(target.texts(masks[4:]), RIGHT)  # absolute, full context
     return {
+        "logp_right_full": right[0],
+        "logp_right_without_author_fact": right[1],
+        "logp_right_without_birth_fact": right[2],
+        "logp_right_without_both": right[3],
         "f_empty": v[0],
         "f_only_author_fact": v[1],
         "f_only_birth_fact": v[2],
@@ -139,8 +145,8 @@ def pair_effects(game: Any, n: int, a: int, b: int) -> dict[str, float]:
 
 def analyse(args: argparse.Namespace) -> dict[str, Any]:
     """Explain the QA target with ablatio's best-of ProxySPEX and check the two facts."""
-    import ablatio
     from ablatio import Game
+    from ablatio.evaluation.counterfactual import counterfactual_check
     from ablatio.methods import get_method
 
     target, (a, b) = qa_target(args.n)
@@ -159,7 +165,7 @@ def analyse(args: argparse.Namespace) -> dict[str, Any]:
     pair_rank = next((r + 1 for r, (t, _) in enumerate(pairs) if t == (a, b)), None)
     checks = {}
     for name, term in (("author_fact", (a,)), ("birth_fact", (b,)), ("both", (a, b))):
-        check = ablatio.counterfactual_check(inter, target, term=term, max_new_tokens=14)
+        check = counterfactual_check(inter, target, term=term, max_new_tokens=14)
         checks[name] = check.to_dict() | {"edited_prompt": None, "original_prompt": None}
     top = [
         {"part": int(i), "shapley": float(phi[i]), "text": target.segments.parts[i]}
@@ -182,7 +188,7 @@ def analyse(args: argparse.Namespace) -> dict[str, Any]:
         "n_pairs": len(pairs),
         "top_parts": top,
         "top_pairs": [{"pair": list(t), "moebius": float(c)} for t, c in pairs[:5]],
-        "exact": {k: float(v) for k, v in pair_effects(game, n, a, b).items()},
+        "exact": {k: float(v) for k, v in pair_effects(game, target, a, b).items()},
         "counterfactual": checks,
         "load_average": [round(x, 1) for x in os.getloadavg()],
     }
@@ -224,15 +230,22 @@ def write(result: dict[str, Any], out: Path) -> None:
         f"{ex['f_without_birth_fact']:+.3f} | {ex['f_without_author_fact']:+.3f} | "
         f"{ex['f_full']:+.3f} | {ex['top_down_pair']:+.3f} |",
         "",
-        "Counterfactual check (`ablatio.counterfactual_check`, remove from the full prompt):",
+        "Counterfactual check (`counterfactual_check`, removing from the full prompt):",
         "",
-        "| removed | value full → predicted / actual | greedy answer after |",
-        "|---|---|---|",
+        "| removed | value full → predicted / actual | log p(right answer) | greedy answer after |",
+        "|---|---|---|---|",
+        f"| nothing | {ex['f_full']:+.3f} | {ex['logp_right_full']:.3f} | "
+        f"{cf['both']['original_answer']!r} |",
     ]
+    logp = {
+        "author_fact": ex["logp_right_without_author_fact"],
+        "birth_fact": ex["logp_right_without_birth_fact"],
+        "both": ex["logp_right_without_both"],
+    }
     for key, check in cf.items():
         lines.append(
             f"| {key} | {check['original_value']:+.3f} → {check['predicted_value']:+.3f} / "
-            f"{check['actual_value']:+.3f} | {check['new_answer']!r} |"
+            f"{check['actual_value']:+.3f} | {logp[key]:.3f} | {check['new_answer']!r} |"
         )
     lines += ["", "Top parts by |Shapley value|:", ""]
     lines += [f"- part {t['part']} ({t['shapley']:+.3f}): {t['text']}" for t in result["top_parts"]]
