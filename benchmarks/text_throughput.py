@@ -1,16 +1,20 @@
 """Ablations per second of SmolLM2-135M-Instruct on CPU, by prompt length and batch size.
 
 Each cell times ``CausalLMTarget`` (log-probability of a one-token answer, chat template on,
-word parts, Bernoulli(1/2) keep-masks, no cache) on fresh masks. Writes
+word parts, Bernoulli(1/2) keep-masks, no cache) on the same masks. Writes
 ``benchmarks/results/text_throughput.json`` and ``.md``.
 
     PYTHONPATH=src python benchmarks/text_throughput.py [--lengths 32 128 512]
         [--batch-sizes 1 4 16] [--threads 0] [--masks 32] [--reuse-prefix 0 1]
+        [--variants plain packed bfloat16] [--repeats 1]
 
 ``--threads 0`` leaves torch's default (all cores); timings on a shared machine are noisy, so
-compare cells of one run only. ``--reuse-prefix 0 1`` times each cell without and with the
-key/value cache of the prefix common to a call's prompts (the chat template's opening), and
-records the largest value difference between the two.
+compare cells of one run only (``--repeats`` runs the whole grid again, interleaving the
+variants; the table shows the median). ``--reuse-prefix 0 1`` times each cell without and
+with the key/value cache of the prefix common to a call's prompts. ``--variants``: ``plain``
+= the model as loaded (MKL fp32 GEMMs, ``packed=False``), ``packed`` = oneDNN-packed fp32
+linear layers (the default), ``bfloat16`` = a bfloat16 copy. ``max_abs_diff`` is the largest
+value difference (nats) to the first cell of the same prompt length.
 """
 
 from __future__ import annotations
@@ -34,6 +38,12 @@ TEXT = (
     "lever saves everyone and harms no one, yet many people hesitate before they act. "
 )
 OUT = Path(__file__).parent / "results"
+#: Scoring variants: (packed, dtype) of ``TorchCausalLM``.
+VARIANTS = {
+    "plain": (False, "float32"),
+    "packed": (True, "float32"),
+    "bfloat16": (False, "bfloat16"),
+}
 
 
 def prompt_of_length(tokenizer, n_tokens: int) -> str:
@@ -50,45 +60,57 @@ def main() -> None:
     parser.add_argument("--threads", type=int, nargs="+", default=[0])
     parser.add_argument("--masks", type=int, default=32, help="ablations timed per cell")
     parser.add_argument("--reuse-prefix", type=int, nargs="+", default=[1], choices=[0, 1])
+    parser.add_argument(
+        "--variants", nargs="+", default=["plain", "packed"], choices=list(VARIANTS)
+    )
+    parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--out", default=str(OUT / "text_throughput"))
     args = parser.parse_args()
 
-    lm = load_smollm2()
+    lms = {v: load_smollm2(packed=VARIANTS[v][0], dtype=VARIANTS[v][1]) for v in args.variants}
     rng = np.random.default_rng(0)
     rows = []
     for length in args.lengths:
-        prompt = prompt_of_length(lm.tokenizer, length)
-        for threads in args.threads:
-            for batch in args.batch_sizes:
-                masks = None
-                reference = None
-                for reuse in args.reuse_prefix:
-                    lm.batch_size, lm.threads = batch, threads or None
-                    lm.reuse_prefix = bool(reuse)
-                    target = CausalLMTarget(prompt, lm, target="True")
-                    lm.logprob([prompt], "True")  # warm-up
-                    if masks is None:
-                        masks = rng.random((args.masks, target.n_players)) < 0.5
-                    n_tok = np.mean([len(lm._encode_prompt(t)) for t in target.texts(masks)])
-                    start = time.perf_counter()
-                    values = target(masks)
-                    seconds = time.perf_counter() - start
-                    reference = values if reference is None else reference
-                    rows.append(
-                        {
-                            "prompt_tokens": len(lm.tokenizer(prompt)["input_ids"]),
-                            "n_words": target.n_players,
-                            "mean_tokens_fed": float(n_tok),
-                            "threads": threads or "default",
-                            "batch_size": batch,
-                            "reuse_prefix": bool(reuse),
-                            "max_abs_diff": float(np.max(np.abs(values - reference))),
-                            "n_masks": args.masks,
-                            "seconds": seconds,
-                            "ablations_per_s": args.masks / seconds,
-                        }
-                    )
-                    print(rows[-1], flush=True)
+        first = lms[args.variants[0]]
+        prompt = prompt_of_length(first.tokenizer, length)
+        masks = None
+        reference = None
+        for repeat in range(args.repeats):
+            for threads in args.threads:
+                for batch in args.batch_sizes:
+                    for reuse in args.reuse_prefix:
+                        for variant in args.variants:
+                            lm = lms[variant]
+                            lm.batch_size, lm.threads = batch, threads or None
+                            lm.reuse_prefix = bool(reuse)
+                            target = CausalLMTarget(prompt, lm, target="True")
+                            lm.logprob([prompt], "True")  # warm-up (builds the scoring copy)
+                            if masks is None:
+                                masks = rng.random((args.masks, target.n_players)) < 0.5
+                            texts = target.texts(masks)
+                            n_tok = np.mean([len(lm._encode_prompt(t)) for t in texts])
+                            start = time.perf_counter()
+                            values = target(masks)
+                            seconds = time.perf_counter() - start
+                            reference = values if reference is None else reference
+                            rows.append(
+                                {
+                                    "prompt_tokens": len(lm.tokenizer(prompt)["input_ids"]),
+                                    "n_words": target.n_players,
+                                    "mean_tokens_fed": float(n_tok),
+                                    "threads": threads or "default",
+                                    "batch_size": batch,
+                                    "reuse_prefix": bool(reuse),
+                                    "variant": variant,
+                                    "repeat": repeat,
+                                    "max_abs_diff": float(np.max(np.abs(values - reference))),
+                                    "n_masks": args.masks,
+                                    "seconds": seconds,
+                                    "ablations_per_s": args.masks / seconds,
+                                    "load_average_1min": round(os.getloadavg()[0], 1),
+                                }
+                            )
+                            print(rows[-1], flush=True)
     meta = {
         "machine": platform.processor() or platform.machine(),
         "python": platform.python_version(),
@@ -98,14 +120,21 @@ def main() -> None:
     Path(args.out + ".json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2))
     lines = [
         "| prompt tokens | words (n) | tokens fed (mean, with template) | threads | batch | "
-        "prefix KV reuse | ablations/s |",
-        "|---|---|---|---|---|---|---|",
+        "prefix KV reuse | variant | ablations/s (median) | runs | max abs diff (nats) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
+    cells: dict[tuple, list[dict]] = {}
     for r in rows:
+        key = (r["prompt_tokens"], r["threads"], r["batch_size"], r["reuse_prefix"], r["variant"])
+        cells.setdefault(key, []).append(r)
+    for group in cells.values():
+        r = group[0]
+        speed = float(np.median([g["ablations_per_s"] for g in group]))
+        diff = max(g["max_abs_diff"] for g in group)
         lines.append(
             f"| {r['prompt_tokens']} | {r['n_words']} | {r['mean_tokens_fed']:.0f} | "
-            f"{r['threads']} | {r['batch_size']} | {r['reuse_prefix']} | "
-            f"{r['ablations_per_s']:.2f} |"
+            f"{r['threads']} | {r['batch_size']} | {r['reuse_prefix']} | {r['variant']} | "
+            f"{speed:.2f} | {len(group)} | {diff:.1e} |"
         )
     Path(args.out + ".md").write_text("\n".join(lines) + "\n")
 

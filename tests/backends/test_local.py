@@ -142,3 +142,118 @@ def test_prefix_reuse_gives_the_same_values_with_fewer_tokens(
     )
     with pytest.raises(ParameterError, match="min_prefix"):
         TorchCausalLM(tiny_llama, smol_tokenizer, min_prefix=0)
+
+
+LONG = ["a", "pull the lever now please, then wait and see", "is it", "x y z w", "the trolley"]
+
+
+def test_packed_scoring_equals_the_plain_model_and_leaves_it_unchanged(tiny_llama, smol_tokenizer):
+    from ablatio.backends._packed import PackedLinear, can_pack
+
+    if not can_pack(tiny_llama):
+        pytest.skip("this torch build has no oneDNN packed linear kernel")
+    before = {k: v.clone() for k, v in tiny_llama.state_dict().items()}
+    plain = TorchCausalLM(tiny_llama, smol_tokenizer, batch_size=1, packed=False)
+    packed = TorchCausalLM(tiny_llama, smol_tokenizer, batch_size=2)
+    expected = plain.logprob(LONG, " Yes.")
+    np.testing.assert_allclose(packed.logprob(LONG, " Yes."), expected, rtol=0, atol=1e-5)
+    np.testing.assert_allclose(
+        packed.logprob_many(LONG, ["Yes", "No"]),
+        plain.logprob_many(LONG, ["Yes", "No"]),
+        rtol=0,
+        atol=1e-5,
+    )
+    scorer = packed._scoring_model()
+    assert any(isinstance(m, PackedLinear) for m in scorer.modules())
+    assert not any(isinstance(m, PackedLinear) for m in tiny_llama.modules())
+    after = tiny_llama.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)
+    assert packed.fingerprint() == plain.fingerprint()  # same values, same cache key
+
+
+def test_hooks_on_the_users_model_also_run_when_packed(tiny_llama, smol_tokenizer):
+    """A head ablated by a pre-hook on o_proj (as HeadTarget does) changes packed values too."""
+    packed = TorchCausalLM(tiny_llama, smol_tokenizer, batch_size=2)
+    plain = TorchCausalLM(tiny_llama, smol_tokenizer, batch_size=2, packed=False)
+    clean = packed.logprob(LONG, " Yes.")  # builds the packed copy before the hook exists
+
+    def zero_head(_module, args):
+        x = args[0].clone()
+        x[..., :8] = 0.0
+        return (x,)
+
+    handle = tiny_llama.model.layers[0].self_attn.o_proj.register_forward_pre_hook(zero_head)
+    try:
+        hooked = packed.logprob(LONG, " Yes.")
+        np.testing.assert_allclose(hooked, plain.logprob(LONG, " Yes."), rtol=0, atol=1e-5)
+    finally:
+        handle.remove()
+    assert np.max(np.abs(hooked - clean)) > 1e-3
+    np.testing.assert_allclose(packed.logprob(LONG, " Yes."), clean, rtol=0, atol=1e-6)
+
+
+def test_batches_are_formed_by_length(tiny_llama, smol_tokenizer):
+    lm = TorchCausalLM(tiny_llama, smol_tokenizer, batch_size=2, reuse_prefix=False)
+    lengths = [len(lm._encode_prompt(p)) + 2 for p in LONG]  # + the two-token " Yes."
+    widths = []
+    hook = tiny_llama.get_input_embeddings().register_forward_hook(
+        lambda _m, args, _o: widths.append(tuple(args[0].shape))
+    )
+    try:
+        values = lm.logprob(LONG, " Yes.")
+    finally:
+        hook.remove()
+    ordered = sorted(lengths)
+    assert widths == [(2, ordered[1]), (2, ordered[3]), (1, ordered[4])]
+    single = TorchCausalLM(tiny_llama, smol_tokenizer, batch_size=1).logprob(LONG, " Yes.")
+    np.testing.assert_allclose(values, single, rtol=0, atol=1e-5)  # back in input order
+
+
+def test_bfloat16_scoring_is_close_but_keyed_apart(tiny_llama, smol_tokenizer):
+    fp32 = TorchCausalLM(tiny_llama, smol_tokenizer)
+    bf16 = TorchCausalLM(tiny_llama, smol_tokenizer, dtype="bfloat16")
+    np.testing.assert_allclose(bf16.logprob(LONG, " Yes."), fp32.logprob(LONG, " Yes."), atol=0.5)
+    assert next(tiny_llama.parameters()).dtype == torch.float32  # the user's model is untouched
+    assert bf16.fingerprint() != fp32.fingerprint()
+    assert bf16.generate(PROMPTS[:2], 3) is not None
+    with pytest.raises(ParameterError, match="dtype"):
+        TorchCausalLM(tiny_llama, smol_tokenizer, dtype="float16")
+
+
+@pytest.mark.slow
+def test_packed_smollm2_equals_the_plain_model_within_1e_4():
+    from ablatio.models import load_smollm2
+
+    lm = load_smollm2(batch_size=2, threads=1)
+    plain = load_smollm2(batch_size=1, threads=1, packed=False)
+    prompts = [
+        "A runaway trolley is heading towards five people. Should you pull the lever?",
+        "Should you pull the lever?",
+        "A runaway trolley. Pull the lever?",
+    ]
+    np.testing.assert_allclose(
+        lm.logprob_many(prompts, ["Yes", "No"]),
+        plain.logprob_many(prompts, ["Yes", "No"]),
+        rtol=0,
+        atol=1e-4,
+    )
+
+
+def test_logprob_many_reads_answers_differing_in_the_last_token_from_one_pass(
+    tiny_llama, smol_tokenizer
+):
+    lm = TorchCausalLM(tiny_llama, smol_tokenizer, batch_size=5, reuse_prefix=False)
+    conts = ["The answer is Yes", "The answer is No", "The answer is Maybe"]
+    ids = [lm.encode_continuation(c) for c in conts]
+    assert len({len(i) for i in ids}) == 1 and len({tuple(i[:-1]) for i in ids}) == 1
+    passes = []
+    hook = tiny_llama.get_input_embeddings().register_forward_hook(
+        lambda _m, args, _o: passes.append(args[0].shape[0])
+    )
+    try:
+        many = lm.logprob_many(PROMPTS, conts)
+    finally:
+        hook.remove()
+    assert passes == [len(PROMPTS)]  # one forward pass for all three continuations
+    expected = np.stack([lm.logprob(PROMPTS, c) for c in conts], axis=1)
+    np.testing.assert_allclose(many, expected, rtol=0, atol=1e-5)

@@ -2,7 +2,10 @@
 
 Every wrapper evaluates under ``torch.inference_mode`` in batches of ``batch_size`` texts and
 optionally limits torch to ``threads`` CPU threads for the duration of a call (the previous
-setting is restored afterwards). torch and transformers are imported lazily.
+setting is restored afterwards). Scoring sorts the prompts by token length before batching
+(equal or nearly equal lengths share a batch: little padding) and runs the linear layers of an
+fp32 CPU model through oneDNN-packed weights (:mod:`ablatio.backends._packed`).
+torch and transformers are imported lazily.
 """
 
 from __future__ import annotations
@@ -23,6 +26,9 @@ __all__ = ["TorchCausalLM", "model_fingerprint"]
 
 #: Parameter values hashed into a model fingerprint (from the start of each tensor).
 _FINGERPRINT_VALUES = 16
+
+#: Scoring precisions: the model's own fp32 (default) or a bfloat16 copy (faster, inexact).
+DTYPES = ("float32", "bfloat16")
 
 
 def model_fingerprint(model: Any) -> str:
@@ -85,6 +91,21 @@ class TorchCausalLM:
         ``min_prefix`` tokens are not worth it and are recomputed.
     min_prefix : int, default=8
         Shortest common prefix that is reused.
+    packed : bool, default=True
+        Score with a copy of the model whose ``nn.Linear`` layers run oneDNN's packed fp32
+        kernel (CPU fp32 models with a oneDNN build of torch; otherwise the model itself).
+        Same values up to float rounding (≤ 1e-4 nats on SmolLM2); 1.8× faster at batch 1 on
+        this project's AMD EPYC, where MKL's fp32 GEMM is slow; costs a second copy of the
+        linear weights. Generation always uses the model itself.
+    dtype : {"float32", "bfloat16"}, default="float32"
+        ``"bfloat16"`` scores and generates with a bfloat16 copy of the model: several times
+        faster on CPUs with AVX-512 BF16, but the values change (0.14 nats on SmolLM2),
+        so the fingerprint (cache key) changes too.
+
+    Notes
+    -----
+    The packed copy is built at the first call from the weights at that time; build a new
+    wrapper after changing the model's weights.
     """
 
     def __init__(
@@ -98,12 +119,19 @@ class TorchCausalLM:
         threads: int | None = None,
         reuse_prefix: bool = True,
         min_prefix: int = 8,
+        packed: bool = True,
+        dtype: str = "float32",
     ) -> None:
         check_batching(batch_size, threads)
         if not isinstance(min_prefix, int) or min_prefix < 1:
             msg = f"min_prefix == {min_prefix!r}, must be a positive int"
             raise ParameterError(msg)
+        if dtype not in DTYPES:
+            msg = f"dtype == {dtype!r}; choose one of {DTYPES}"
+            raise ParameterError(msg)
         self.reuse_prefix, self.min_prefix = bool(reuse_prefix), min_prefix
+        self.packed, self.dtype = bool(packed), dtype
+        self._scorer: Any = None
         self.model = model.eval()
         self.tokenizer = tokenizer
         self.chat = bool(chat) and bool(getattr(tokenizer, "chat_template", None))
@@ -120,6 +148,8 @@ class TorchCausalLM:
         """Model identity and prompt format."""
         if self._fingerprint is None:
             fmt = f"chat={self.chat}:system={self.system!r}"
+            if self.dtype != "float32":
+                fmt += f":dtype={self.dtype}"
             self._fingerprint = f"{model_fingerprint(self.model)}:{fmt}"
         return self._fingerprint
 
@@ -168,6 +198,22 @@ class TorchCausalLM:
             )
             raise ParameterError(msg)
 
+    def _scoring_model(self) -> Any:
+        """The module that scores: a bfloat16 copy, a oneDNN-packed copy, or the model."""
+        if self._scorer is None:
+            from ablatio.backends import _packed
+
+            if self.dtype == "bfloat16":
+                self._scorer = _packed.bfloat16_copy(self.model)
+            elif self.packed and _packed.can_pack(self.model):
+                self._scorer = _packed.packed_copy(self.model)
+            else:
+                self._scorer = self.model
+        return self._scorer
+
+    def _generator_model(self) -> Any:
+        return self._scoring_model() if self.dtype != "float32" else self.model
+
     def _batch(self, rows: list[list[int]], torch: Any) -> tuple[Any, Any, Any]:
         """Left-padded ids, attention mask and position ids."""
         width = max(len(r) for r in rows)
@@ -197,27 +243,33 @@ class TorchCausalLM:
         k = len(cont)
         with torch_threads(self.threads) as torch:
             target = torch.tensor(cont, dtype=torch.long)
-            for start, logits in self._last_logits(rows, k + 1, torch):
+            for index, logits in self._last_logits(rows, k + 1, torch):
                 logp = torch.log_softmax(logits[:, :k, :].float(), dim=-1)
                 picked = logp.gather(2, target.expand(len(logp), k).unsqueeze(-1)).squeeze(-1)
-                out[start : start + len(logp)] = picked.sum(dim=1).double().numpy()
+                out[index] = picked.sum(dim=1).double().numpy()
         return out
 
-    def _last_logits(self, rows: list[list[int]], keep: int, torch: Any) -> Iterator[Any]:
-        """``(start, logits (b, keep, vocab))`` of the last ``keep`` positions, batch by batch.
+    def _last_logits(
+        self, rows: list[list[int]], keep: int, torch: Any
+    ) -> Iterator[tuple[np.ndarray, Any]]:
+        """``(row indices, logits (b, keep, vocab))`` of the last ``keep`` positions.
 
-        With ``reuse_prefix``, the prefix ``P`` common to all rows (leaving each row at least
+        Rows are batched in order of length (stable sort), so a batch pads little. With
+        ``reuse_prefix``, the prefix ``P`` common to all rows (leaving each row at least
         ``keep`` tokens) runs once; each batch continues from a copy of its key/value cache,
         its remainders left-padded between the prefix and the tokens (attention mask
         ``1^P 0^pad 1^len``, positions ``P, P+1, ...``).
         """
+        model = self._scoring_model()
         shared = self._common_prefix(rows, keep) if self.reuse_prefix else 0
         cache = None
         if shared:
             ids = torch.tensor([rows[0][:shared]], dtype=torch.long)
-            cache = _reuse_cache(self.model, self.model(input_ids=ids, use_cache=True))
+            cache = _reuse_cache(model, model(input_ids=ids, use_cache=True))
+        order = np.argsort([len(row) for row in rows], kind="stable")
         for start in range(0, len(rows), self.batch_size):
-            chunk = [row[shared:] for row in rows[start : start + self.batch_size]]
+            index = order[start : start + self.batch_size]
+            chunk = [rows[i][shared:] for i in index]
             ids, attn, pos = self._batch(chunk, torch)
             extra: dict[str, Any] = {}
             if cache is not None:
@@ -228,8 +280,8 @@ class TorchCausalLM:
                 attn = torch.cat([torch.ones((len(chunk), shared), dtype=attn.dtype), attn], 1)
                 pos = pos + shared
             yield (
-                start,
-                self.model(
+                index,
+                model(
                     input_ids=ids,
                     attention_mask=attn,
                     position_ids=pos,
@@ -248,24 +300,31 @@ class TorchCausalLM:
         return shared if shared >= self.min_prefix else 0
 
     def logprob_many(self, prompts: Sequence[str], continuations: Sequence[str]) -> np.ndarray:
-        """Log-probabilities ``(n_prompts, n_continuations)``; one pass if all are one token.
+        """Log-probabilities ``(n_prompts, n_continuations)``; one pass when they differ last.
 
-        Single-token continuations (e.g. ``"True"`` / ``"False"``) are all read from the same
-        next-token distribution, which halves the cost of a contrast.
+        Continuations of equal token length that differ only in their last token (``"True"``
+        / ``"False"``, or ``"It was born in Norway"`` / ``"... in Italy"``) are all read from
+        one teacher-forced pass over the shared tokens: the shared log-probability plus that
+        of each last token. This halves the cost of a contrast.
         """
         ids = [self.encode_continuation(c) for c in continuations]
-        if any(len(i) != 1 for i in ids):
+        shared = ids[0][:-1]
+        if any(len(i) != len(ids[0]) or i[:-1] != shared for i in ids):
             return np.stack([self.logprob(prompts, c) for c in continuations], axis=1)
         rows = []
         for prompt in prompts:
-            rows.append(self._encode_prompt(prompt))
+            rows.append(self._encode_prompt(prompt) + shared)
             self._check_length(len(rows[-1]) + 1, prompt)
         out = np.empty((len(rows), len(ids)), dtype=np.float64)
+        k = len(shared)
         with torch_threads(self.threads) as torch:
-            wanted = torch.tensor([i[0] for i in ids], dtype=torch.long)
-            for start, logits in self._last_logits(rows, 1, torch):
-                logp = torch.log_softmax(logits[:, -1, :].float(), dim=-1)[:, wanted]
-                out[start : start + len(logp)] = logp.double().numpy()
+            wanted = torch.tensor([i[-1] for i in ids], dtype=torch.long)
+            given = torch.tensor(shared, dtype=torch.long)
+            for index, logits in self._last_logits(rows, k + 1, torch):
+                logp = torch.log_softmax(logits.float(), dim=-1)
+                before = logp[:, :k, :].gather(2, given.expand(len(logp), k).unsqueeze(-1))
+                total = before.squeeze(-1).sum(dim=1, keepdim=True) + logp[:, k, :][:, wanted]
+                out[index] = total.double().numpy()
         return out
 
     def generate(self, prompts: Sequence[str], max_new_tokens: int) -> list[str]:
@@ -288,8 +347,9 @@ class TorchCausalLM:
     def _greedy(
         self, rows: list[list[int]], max_new_tokens: int, stop: set[int], torch: Any
     ) -> list[list[int]]:
+        model = self._generator_model()
         ids, attn, pos = self._batch(rows, torch)
-        out = self.model(input_ids=ids, attention_mask=attn, position_ids=pos, use_cache=True)
+        out = model(input_ids=ids, attention_mask=attn, position_ids=pos, use_cache=True)
         new: list[list[int]] = [[] for _ in rows]
         done = [False] * len(rows)
         for _ in range(max_new_tokens):
@@ -304,12 +364,12 @@ class TorchCausalLM:
                 break
             attn = torch.cat([attn, torch.ones((len(rows), 1), dtype=attn.dtype)], dim=1)
             pos = pos[:, -1:] + 1
-            out = self.model(
+            out = model(
                 input_ids=nxt[:, None],
                 attention_mask=attn,
                 position_ids=pos,
                 use_cache=True,
-                **_reuse_cache(self.model, out),
+                **_reuse_cache(model, out),
             )
         return new
 
