@@ -75,7 +75,9 @@ def test_sigkill_then_rerun_evaluates_no_finished_ablation_again(tmp_path):
 
 def test_ctrl_c_exits_130_and_keeps_the_cache(tmp_path):
     cache = tmp_path / "run.sqlite"
-    slow = _ablatio(*ARGS, "--cache", cache, "--delay", "0.05", "--quiet")
+    # 0.25 s per batch: the whole run takes > 16 s, so a loaded machine that schedules this
+    # test late still interrupts it mid-run (at 0.05 s it once finished first: exit 0)
+    slow = _ablatio(*ARGS, "--cache", cache, "--delay", "0.25", "--quiet")
     deadline = time.monotonic() + _STARTUP_TIMEOUT_S
     while _rows(cache) < 2 * 16:
         assert slow.poll() is None, slow.communicate()
