@@ -28,9 +28,11 @@ Tasks (text that ships in installed packages, models that load offline):
 Columns: held-out R² (``--n-test`` uniform masks), the full-cube R² for ``short``, ``top-k``
 (the fraction of ``f(full) − f(∅)`` removed by deleting the explanation's ``k = 10`` most
 important words greedily; larger = it found what matters), distinct ablations, wall seconds
-of the fit, ``decode`` seconds (wall minus time inside the value function), the
-reality-check verdict (``ablatio.reality_check`` on shared masks) and, for ablatio's
-best-of, the model it chose.
+of the fit, ``decode`` seconds (wall minus time inside the value function), ``decode /
+eval`` (decode seconds over the row's ablations times the model's cache-free seconds per
+ablation, measured once per task on 128 fresh masks: the shared cache makes the time inside
+the value function depend on which method ran first), the reality-check verdict
+(``ablatio.reality_check`` on shared masks) and, for ablatio's best-of, the model it chose.
 
     PYTHONPATH=src python benchmarks/real_models.py --task sentiment --n 128,512 --budgets 500,1000
     PYTHONPATH=src python benchmarks/real_models.py --task short --budgets 500
