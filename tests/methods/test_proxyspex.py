@@ -214,3 +214,36 @@ def test_keep_probability_tops_up_the_estimate_from_the_same_distribution():
     top_up = game.asked[-1]
     assert top_up.shape[0] > 300 and method.n_queries_ == 1000  # the stage ran
     assert 0.83 < top_up.mean() < 0.87
+
+
+_LINEAR_WEIGHTS = np.random.default_rng(11).uniform(1.0, 2.0, 60)
+
+
+def _linear_60(masks: np.ndarray) -> np.ndarray:
+    return masks.astype(np.float64) @ _LINEAR_WEIGHTS
+
+
+def test_held_out_ablations_join_the_returned_fit():
+    # 200 ablations, 50 held out: the fit's 150 allow CV prefixes of at most 60 columns, one
+    # short of the 61 terms (constant + 60 slopes); all 200 allow 80, so only a refit on the
+    # held-out ablations as well recovers the game exactly.
+    game = Game(_linear_60, 60)
+    options = {"budget": 200, "max_order": 1, "n_trees": 300, "fallback": None}
+    options["best_of_below"] = None  # the decoded answer, not a ridge alternative
+    method = ProxySPEX(random_state=0, **options).fit(game)
+    true = ablatio.Interactions([(i,) for i in range(60)], _LINEAR_WEIGHTS, n_players=60)
+    assert method.n_queries_ <= 200
+    assert method.refitted_ and method.model_ == "decoded"
+    assert method.interactions_.allclose(true, atol=1e-8)
+    assert method.holdout_r2_ < 0.9999  # the estimate describes the smaller fit
+    smaller = ProxySPEX(random_state=0, refit_holdout=False, **options).fit(Game(_linear_60, 60))
+    assert not smaller.refitted_
+    assert not smaller.interactions_.allclose(true, atol=1e-8)
+    assert smaller.holdout_r2_ == method.holdout_r2_
+
+
+def test_no_refit_when_already_exact():
+    game = hierarchical_game(64, 10, 2, random_state=0)
+    method = ProxySPEX(budget=600, max_order=2, random_state=0).fit(game)
+    assert not method.refitted_
+    assert method.interactions_.allclose(game.true_interactions, atol=1e-6)

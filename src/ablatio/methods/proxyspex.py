@@ -17,7 +17,10 @@ squares on the real samples. Differences from the reference implementation (shap
 * an honest self-estimate: ``holdout_r2_`` is measured on uniform ablations drawn after the
   fit and never used by it (a share of the budget is kept for them), and a
   :class:`~ablatio.exceptions.RecoveryWarning` states it when the game stays unexplained
-  (e.g. parity games, which trees cannot see).
+  (e.g. parity games, which trees cannot see);
+* no ablation wasted: once the held-out ablations have scored the decoded answer, the
+  pipeline runs again on all ablations and that answer is returned (``holdout_r2_`` then
+  describes the smaller fit: a conservative estimate).
 """
 
 from __future__ import annotations
@@ -96,6 +99,12 @@ class ProxySPEX(Method):
         cross-validated ``train_r2_`` when the budget leaves no held-out ablations).
     ridge : float, default=0.0
         L2 penalty of the final refit (0: ordinary least squares, exact without noise).
+    refit_holdout : bool, default=True
+        When the decoded answer is returned and its held-out R² is below ``stop_r2``, run the
+        proxy pipeline again on the fit's *and* the held-out ablations and return that
+        (``holdout_r2_`` stays the estimate of the fit without them, so it is conservative).
+        On dense real functions at 500 ablations the held-out share is a fifth of the budget:
+        VADER, n = 128, 400 → 500 masks raised the test R² from 0.767 to 0.820 (6 draws).
     best_of_below : float or None, default=0.99
         When the decoded support's held-out R² (``train_r2_`` without held-out ablations)
         is below this, refit the
@@ -137,6 +146,9 @@ class ProxySPEX(Method):
         when there is no held-out estimate).
     model_ : str
         ``"decoded"``, ``"decoded_ridge"``, ``"first_order"`` or ``"first_order+pairs"``.
+    refitted_ : bool
+        Whether the returned answer was refitted on the held-out ablations too
+        (``refit_holdout``).
     model_scores_ : dict of str to float
         Held-out estimate of every candidate the best-of stage compared.
     stages_ : list of str
@@ -165,6 +177,7 @@ class ProxySPEX(Method):
     default_max_order: ClassVar[int | None] = 3
     model_: str
     model_scores_: dict[str, float]
+    refitted_: bool
     _check_tags: ClassVar[dict[str, Any]] = {"exact": "max_order", "params": {"n_trees": 20}}
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "budget": [None, Interval(int, 1, None)],
@@ -182,6 +195,7 @@ class ProxySPEX(Method):
         "fallback_r2": [Interval(float, None, 1)],
         "warn_r2": [Interval(float, None, 1)],
         "ridge": [Interval(float, 0, None)],
+        "refit_holdout": ["boolean"],
         "best_of_below": [None, Interval(float, None, 1)],
         "keep_probability": [Interval(float, 0.01, 0.99)],
         "n_threads": [None, Interval(int, 1, None)],
@@ -206,6 +220,7 @@ class ProxySPEX(Method):
         fallback_r2: float = 0.9,
         warn_r2: float = 0.8,
         ridge: float = 0.0,
+        refit_holdout: bool = True,
         best_of_below: float | None = 0.99,
         keep_probability: float = 0.5,
         n_threads: int | None = 1,
@@ -226,6 +241,7 @@ class ProxySPEX(Method):
         self.fallback_r2 = fallback_r2
         self.warn_r2 = warn_r2
         self.ridge = ridge
+        self.refit_holdout = refit_holdout
         self.best_of_below = best_of_below
         self.keep_probability = keep_probability
         self.n_threads = n_threads
@@ -239,13 +255,57 @@ class ProxySPEX(Method):
         if budget < self.min_budget(game.n_players):  # too tight to keep ablations apart
             budget = self.budget_
         decoded, X, y = self._staged_fit(game, rng, budget)
+        self._held: tuple[np.ndarray, np.ndarray] | None = None
         result = select(self, game, rng.spawn(1)[0], X, y, decoded, self.train_r2_)
         self.fourier_ = decoded if self.model_ == "decoded" else result.to_fourier()
+        self.refitted_ = False
+        held = self._held if self._should_refit() else None
+        if held is not None:
+            refit_rng = rng.spawn(1)[0]
+            X, y = np.concatenate([X, held[0]]), np.concatenate([y, held[1]])
+            terms, coef, _ = self._explain(X, y, self._extra_terms, refit_rng)
+            self.fourier_ = self._fourier(terms, coef, game.n_players)
+            result, self.refitted_ = self.fourier_.to_moebius(), True
         category = self._recovery_doubt(self.warn_r2)
         self.recovered_ = category is None
         if category is not None:
             self._warn_unrecovered(bool(np.isfinite(self.holdout_r2_)), category)
         return result.to_moebius()
+
+    def _holdout_sample(
+        self, game: Game, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """The base class's held-out ablations, kept for the refit on all ablations."""
+        sample = super()._holdout_sample(game, rng)
+        self._held = sample
+        return sample
+
+    def _top_up(
+        self,
+        game: Game,
+        rng: np.random.Generator,
+        masks: np.ndarray,
+        values: np.ndarray,
+        se: float,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The base class's grown held-out sample, kept (all of it) for the refit."""
+        grown = super()._top_up(game, rng, masks, values, se)
+        self._held = grown
+        return grown
+
+    def _should_refit(self) -> bool:
+        """Refit on the held-out ablations too: decoded answer, not already exact."""
+        if not self.refit_holdout or self.model_ != "decoded" or self._held is None:
+            return False
+        exact = self.stop_r2 is not None and self.holdout_r2_ >= self.stop_r2
+        return bool(np.isfinite(self.holdout_r2_) and not exact)
+
+    @staticmethod
+    def _fourier(terms: list[tuple[int, ...]], coef: np.ndarray, n: int) -> Interactions:
+        """Fourier-basis result, coefficients below ``_ZERO_TOL`` of the largest dropped."""
+        fourier = Interactions._build(tuples_to_terms(terms), coef, n, "fourier")
+        nonconstant = np.abs(coef[[len(t) > 0 for t in terms]]) if terms else np.zeros(0)
+        return fourier.prune(_ZERO_TOL * float(nonconstant.max(initial=0.0)))
 
     def _staged_fit(
         self, game: Game, rng: np.random.Generator, budget: int
@@ -261,6 +321,7 @@ class ProxySPEX(Method):
         self.stages_ = ["proxy"]
         rest = budget - X.shape[0]
         found = None
+        self._extra_terms: list[tuple[int, ...]] = []
         if rest > 0 and self.stop_r2 is not None and r2 >= self.stop_r2:
             self.stages_.append("stop")
         elif rest > 0:
@@ -275,15 +336,13 @@ class ProxySPEX(Method):
                     X, y = np.concatenate([X, X2]), np.concatenate([y, game(X2)])
                     self.stages_.append("uniform")
             if len(self.stages_) > 1:
-                extra = found.terms if found is not None else []
-                terms, coef, r2 = self._explain(X, y, extra, proxy_rng)
+                self._extra_terms = list(found.terms) if found is not None else []
+                terms, coef, r2 = self._explain(X, y, self._extra_terms, proxy_rng)
         if X.shape[0] >= 2**n and np.unique(X, axis=0).shape[0] == 2**n:  # all masks: exact
             terms, coef, r2 = enumerated_spectrum(X, y, self.max_order_)
         self.train_r2_ = r2
         self._n_samples = X.shape[0]
-        fourier = Interactions._build(tuples_to_terms(terms), coef, n, "fourier")
-        nonconstant = np.abs(coef[[len(t) > 0 for t in terms]]) if terms else np.zeros(0)
-        return fourier.prune(_ZERO_TOL * float(nonconstant.max(initial=0.0))), X, y
+        return self._fourier(terms, coef, n), X, y
 
     def _first_stage_size(self, n: int, budget: int) -> int:
         """``first_stage × budget``, shrunk so that the fallback still fits in the rest."""
