@@ -230,13 +230,13 @@ def test_held_out_ablations_join_the_returned_fit():
     game = Game(_linear_60, 60)
     options = {"budget": 200, "max_order": 1, "n_trees": 300, "fallback": None}
     options["best_of_below"] = None  # the decoded answer, not a ridge alternative
-    method = ProxySPEX(random_state=0, **options).fit(game)
+    method = ProxySPEX(random_state=0, refit_holdout=True, **options).fit(game)
     true = ablatio.Interactions([(i,) for i in range(60)], _LINEAR_WEIGHTS, n_players=60)
     assert method.n_queries_ <= 200
     assert method.refitted_ and method.model_ == "decoded"
     assert method.interactions_.allclose(true, atol=1e-8)
     assert method.holdout_r2_ < 0.9999  # the estimate describes the smaller fit
-    smaller = ProxySPEX(random_state=0, refit_holdout=False, **options).fit(Game(_linear_60, 60))
+    smaller = ProxySPEX(random_state=0, **options).fit(Game(_linear_60, 60))  # the default
     assert not smaller.refitted_
     assert not smaller.interactions_.allclose(true, atol=1e-8)
     assert smaller.holdout_r2_ == method.holdout_r2_
@@ -244,6 +244,6 @@ def test_held_out_ablations_join_the_returned_fit():
 
 def test_no_refit_when_already_exact():
     game = hierarchical_game(64, 10, 2, random_state=0)
-    method = ProxySPEX(budget=600, max_order=2, random_state=0).fit(game)
+    method = ProxySPEX(budget=600, max_order=2, refit_holdout=True, random_state=0).fit(game)
     assert not method.refitted_
     assert method.interactions_.allclose(game.true_interactions, atol=1e-6)

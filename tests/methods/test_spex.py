@@ -166,9 +166,7 @@ def test_holdout_r2_comes_from_ablations_the_fit_never_used(method):
         batches.append(masks.copy())
         return synthetic(masks)
 
-    # ProxySPEX's default refits on the held-out masks afterwards (refit_holdout, its own test)
-    options = {"refit_holdout": False} if method == "proxyspex" else {}
-    est = make_method(method, budget=1500, random_state=0, options=options)
+    est = make_method(method, budget=1500, random_state=0)
     est.fit(Game(record, 40, batch_size=10**6))
     held_out = batches[-1]
     earlier = {m.tobytes() for batch in batches[:-1] for m in np.packbits(batch, axis=1)}
