@@ -51,13 +51,33 @@ def _game(game: Any, n: int) -> Game:
     return out
 
 
+def keep_probability_of(explanation: Any, given: float | None = None) -> float:
+    """Probability that a test mask keeps each part: ``given``, else the explanation's own.
+
+    A method fitted with ``keep_probability=p`` (e.g. ``ProxySPEX``) approximates the game
+    under masks keeping each part with probability p, so it is judged on that distribution;
+    other explanations on uniform masks (p = 1/2).
+    """
+    if given is None:
+        params = getattr(explanation, "params", None)
+        found = params.get("keep_probability") if isinstance(params, dict) else None
+        given = getattr(explanation, "keep_probability", 0.5) if found is None else found
+    p = float(given)  # type: ignore[arg-type]
+    if not 0.0 < p < 1.0:
+        msg = f"keep_probability == {given!r}, must be strictly between 0 and 1"
+        raise ParameterError(msg)
+    return p
+
+
 def faithfulness(
     explanation: Any,
     game: Any,
     n_test: int = 1000,
     random_state: RandomState = None,
+    *,
+    keep_probability: float | None = None,
 ) -> float:
-    """R² of the explanation's predictions on ``n_test`` uniform held-out masks.
+    """R² of the explanation's predictions on ``n_test`` held-out masks.
 
     Parameters
     ----------
@@ -70,14 +90,18 @@ def faithfulness(
     random_state : int, Generator or None
         An int seed is turned into a stream independent of the fitting stream with the same
         seed (see :func:`~ablatio.designs.random.held_out_generator`).
+    keep_probability : float or None
+        Each part is kept with this probability in the test masks; None: the explanation's
+        own fitting distribution (:func:`keep_probability_of`, uniform for most methods).
     """
     if not isinstance(n_test, int) or n_test < 2:
         msg = f"n_test == {n_test!r}, must be an int >= 2"
         raise ParameterError(msg)
     inter = _interactions(explanation)
     game = _game(game, inter.n_players)
+    p = keep_probability_of(explanation, keep_probability)
     rng = held_out_generator(random_state)
-    masks = bernoulli_masks(inter.n_players, n_test, rng)
+    masks = bernoulli_masks(inter.n_players, n_test, rng, p)
     y = game(masks)
     return r2_score(y, inter.predict(masks))
 

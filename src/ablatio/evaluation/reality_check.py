@@ -1,7 +1,8 @@
 """Reality check of an interaction explanation: held-out faithfulness next to its controls.
 
 An explanation can score well for reasons that have nothing to do with what it claims (a
-dominant constant, a few large main effects). :func:`reality_check` draws fresh uniform masks
+dominant constant, a few large main effects). :func:`reality_check` draws fresh masks (uniform, or
+from the explanation's ``keep_probability``)
 (independent of the fitting stream), splits them into a *calibration* half and an *evaluation*
 half, and reports held-out R² on the evaluation half for
 
@@ -39,7 +40,7 @@ import numpy as np
 
 from ablatio._validation import RandomState
 from ablatio.designs.random import bernoulli_masks, held_out_generator
-from ablatio.evaluation.faithfulness import _game, _interactions, r2_score
+from ablatio.evaluation.faithfulness import _game, _interactions, keep_probability_of, r2_score
 from ablatio.exceptions import ParameterError
 from ablatio.interactions import Interactions
 from ablatio.transforms.fourier import parity_matrix
@@ -152,6 +153,7 @@ def reality_check(
     gap_share: float = 0.5,
     n_bootstrap: int = 1000,
     random_state: RandomState = None,
+    keep_probability: float | None = None,
 ) -> RealityCheck:
     """Score ``explanation`` against its controls on fresh held-out masks; see module doc.
 
@@ -174,6 +176,10 @@ def reality_check(
         Bootstrap resamples of the evaluation masks for the confidence intervals.
     random_state : int, Generator or None
         Seed; an int gives masks independent of the fitting stream with the same seed.
+    keep_probability : float or None
+        Each part is kept with this probability in the held-out masks; None: the
+        explanation's own fitting distribution (uniform for most methods; ``p`` for a
+        ``ProxySPEX(keep_probability=p)`` fit, which approximates the game only there).
     """
     if not 0 < gap_share <= 1:
         msg = f"gap_share == {gap_share!r}, must be in (0, 1]"
@@ -189,7 +195,8 @@ def reality_check(
     # the same masks as faithfulness(..., n_test, random_state): a game that memoises or caches
     # them evaluates each held-out ablation once for both
     masks_rng = held_out_generator(random_state)
-    masks = bernoulli_masks(inter.n_players, n_test, masks_rng)
+    p = keep_probability_of(explanation, keep_probability)
+    masks = bernoulli_masks(inter.n_players, n_test, masks_rng, p)
     control_rng, boot_rng = masks_rng.spawn(2)
     y = game(masks)
     half = n_test // 2
