@@ -6,7 +6,7 @@ word parts, Bernoulli(1/2) keep-masks, no cache) on the same masks. Writes
 
     PYTHONPATH=src python benchmarks/text_throughput.py [--lengths 32 128 512]
         [--batch-sizes 1 4 16] [--threads 0] [--masks 32] [--reuse-prefix 0 1]
-        [--variants plain packed bfloat16] [--repeats 1]
+        [--variants plain packed bfloat16] [--repeats 1] [--max-batch-tokens 0 1200]
 
 ``--threads 0`` leaves torch's default (all cores); timings on a shared machine are noisy, so
 compare cells of one run only (``--repeats`` runs the whole grid again, interleaving the
@@ -20,6 +20,7 @@ value difference (nats) to the first cell of the same prompt length.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
@@ -64,6 +65,9 @@ def main() -> None:
         "--variants", nargs="+", default=["plain", "packed"], choices=list(VARIANTS)
     )
     parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument(
+        "--max-batch-tokens", type=int, nargs="+", default=[1200], help="0: no token cap"
+    )
     parser.add_argument("--out", default=str(OUT / "text_throughput"))
     args = parser.parse_args()
 
@@ -77,11 +81,12 @@ def main() -> None:
         reference = None
         for repeat in range(args.repeats):
             for threads in args.threads:
-                for batch in args.batch_sizes:
+                for batch, cap in itertools.product(args.batch_sizes, args.max_batch_tokens):
                     for reuse in args.reuse_prefix:
                         for variant in args.variants:
                             lm = lms[variant]
                             lm.batch_size, lm.threads = batch, threads or None
+                            lm.max_batch_tokens = cap or None
                             lm.reuse_prefix = bool(reuse)
                             target = CausalLMTarget(prompt, lm, target="True")
                             lm.logprob([prompt], "True")  # warm-up (builds the scoring copy)
@@ -100,6 +105,7 @@ def main() -> None:
                                     "mean_tokens_fed": float(n_tok),
                                     "threads": threads or "default",
                                     "batch_size": batch,
+                                    "max_batch_tokens": cap or None,
                                     "reuse_prefix": bool(reuse),
                                     "variant": variant,
                                     "repeat": repeat,
@@ -120,12 +126,20 @@ def main() -> None:
     Path(args.out + ".json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2))
     lines = [
         "| prompt tokens | words (n) | tokens fed (mean, with template) | threads | batch | "
-        "prefix KV reuse | variant | ablations/s (median) | runs | max abs diff (nats) |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "max batch tokens | prefix KV reuse | variant | ablations/s (median) | runs | "
+        "max abs diff (nats) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     cells: dict[tuple, list[dict]] = {}
     for r in rows:
-        key = (r["prompt_tokens"], r["threads"], r["batch_size"], r["reuse_prefix"], r["variant"])
+        key = (
+            r["prompt_tokens"],
+            r["threads"],
+            r["batch_size"],
+            r["max_batch_tokens"],
+            r["reuse_prefix"],
+            r["variant"],
+        )
         cells.setdefault(key, []).append(r)
     for group in cells.values():
         r = group[0]
@@ -133,7 +147,8 @@ def main() -> None:
         diff = max(g["max_abs_diff"] for g in group)
         lines.append(
             f"| {r['prompt_tokens']} | {r['n_words']} | {r['mean_tokens_fed']:.0f} | "
-            f"{r['threads']} | {r['batch_size']} | {r['reuse_prefix']} | {r['variant']} | "
+            f"{r['threads']} | {r['batch_size']} | {r['max_batch_tokens'] or '—'} | "
+            f"{r['reuse_prefix']} | {r['variant']} | "
             f"{speed:.2f} | {len(group)} | {diff:.1e} |"
         )
     Path(args.out + ".md").write_text("\n".join(lines) + "\n")

@@ -209,6 +209,27 @@ def test_batches_are_formed_by_length(tiny_llama, smol_tokenizer):
     np.testing.assert_allclose(values, single, rtol=0, atol=1e-5)  # back in input order
 
 
+def test_long_prompts_go_in_smaller_batches(tiny_llama, smol_tokenizer):
+    """At most ``max_batch_tokens`` tokens (rows × the longest) per pass, same values."""
+    lm = TorchCausalLM(tiny_llama, smol_tokenizer, batch_size=4, reuse_prefix=False)
+    lengths = sorted(len(lm._encode_prompt(p)) + 2 for p in LONG)  # + the two-token " Yes."
+    lm.max_batch_tokens = 2 * lengths[3]  # two of the longer rows, one or two of the rest
+    widths = []
+    hook = tiny_llama.get_input_embeddings().register_forward_hook(
+        lambda _m, args, _o: widths.append(tuple(args[0].shape))
+    )
+    try:
+        values = lm.logprob(LONG, " Yes.")
+    finally:
+        hook.remove()
+    assert all(rows * width <= lm.max_batch_tokens or rows == 1 for rows, width in widths)
+    assert sum(rows for rows, _ in widths) == len(LONG) and len(widths) > 2  # not 4 + 1
+    unlimited = TorchCausalLM(tiny_llama, smol_tokenizer, batch_size=4, max_batch_tokens=None)
+    np.testing.assert_allclose(values, unlimited.logprob(LONG, " Yes."), rtol=0, atol=1e-5)
+    with pytest.raises(ParameterError, match="max_batch_tokens"):
+        TorchCausalLM(tiny_llama, smol_tokenizer, max_batch_tokens=0)
+
+
 def test_bfloat16_scoring_is_close_but_keyed_apart(tiny_llama, smol_tokenizer):
     fp32 = TorchCausalLM(tiny_llama, smol_tokenizer)
     bf16 = TorchCausalLM(tiny_llama, smol_tokenizer, dtype="bfloat16")

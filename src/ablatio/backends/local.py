@@ -81,7 +81,11 @@ class TorchCausalLM:
     system : str, optional
         System message for the chat template (default: the template's own default).
     batch_size : int, default=16
-        Prompts per forward pass.
+        Most prompts per forward pass ...
+    max_batch_tokens : int or None, default=1200
+        ... and most tokens (prompts × the longest one's length) per scoring pass: long prompts
+        go in smaller batches (CPU measurement at 511 tokens: batch 4 ran at 1.49 ablations/s,
+        batch 16 at 0.65). None: ``batch_size`` alone decides.
     threads : int, optional
         torch CPU threads during a call (default: leave torch's setting).
     reuse_prefix : bool, default=True
@@ -116,6 +120,7 @@ class TorchCausalLM:
         chat: bool = True,
         system: str | None = None,
         batch_size: int = 16,
+        max_batch_tokens: int | None = 1200,
         threads: int | None = None,
         reuse_prefix: bool = True,
         min_prefix: int = 8,
@@ -123,6 +128,12 @@ class TorchCausalLM:
         dtype: str = "float32",
     ) -> None:
         check_batching(batch_size, threads)
+        if max_batch_tokens is not None and (
+            not isinstance(max_batch_tokens, int) or max_batch_tokens < 1
+        ):
+            msg = f"max_batch_tokens == {max_batch_tokens!r}, must be a positive int or None"
+            raise ParameterError(msg)
+        self.max_batch_tokens = max_batch_tokens
         if not isinstance(min_prefix, int) or min_prefix < 1:
             msg = f"min_prefix == {min_prefix!r}, must be a positive int"
             raise ParameterError(msg)
@@ -266,9 +277,7 @@ class TorchCausalLM:
         if shared:
             ids = torch.tensor([rows[0][:shared]], dtype=torch.long)
             cache = _reuse_cache(model, model(input_ids=ids, use_cache=True))
-        order = np.argsort([len(row) for row in rows], kind="stable")
-        for start in range(0, len(rows), self.batch_size):
-            index = order[start : start + self.batch_size]
+        for index in self._length_batches([len(row) - shared for row in rows]):
             chunk = [rows[i][shared:] for i in index]
             ids, attn, pos = self._batch(chunk, torch)
             extra: dict[str, Any] = {}
@@ -289,6 +298,21 @@ class TorchCausalLM:
                     **extra,
                 ).logits,
             )
+
+    def _length_batches(self, lengths: list[int]) -> Iterator[np.ndarray]:
+        """Row indices in batches of increasing length: at most ``batch_size`` rows and
+        ``max_batch_tokens`` tokens (rows × the batch's longest row; one row always fits)."""
+        order = np.argsort(lengths, kind="stable")
+        start = 0
+        while start < len(order):
+            stop = min(start + self.batch_size, len(order))
+            if self.max_batch_tokens is not None:
+                while stop - start > 1 and (stop - start) * lengths[order[stop - 1]] > (
+                    self.max_batch_tokens
+                ):
+                    stop -= 1
+            yield order[start:stop]
+            start = stop
 
     def _common_prefix(self, rows: list[list[int]], keep: int) -> int:
         """Length of the token prefix shared by all rows, or 0 when below ``min_prefix``."""
