@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["distinct_uniform_masks"]
+__all__ = ["distinct_masks"]
 
 
-def distinct_uniform_masks(
+def distinct_masks(
     n_players: int, n_masks: int, rng: np.random.Generator, seen: set[bytes], p: float = 0.5
 ) -> np.ndarray:
     """Up to ``n_masks`` masks ``bool (k, n_players)``, distinct and not in ``seen``.

@@ -171,9 +171,7 @@ def best_of(
             candidates[name], scores[name], _ = fitted
     if "decoded_ridge" in scores and np.isfinite(decoded_r2):
         scores["decoded_ridge"] = min(scores["decoded_ridge"], own)
-    best = max(scores, key=lambda name: scores[name])
-    if best != "decoded" and scores[best] <= own + SWITCH_MARGIN:
-        best = "decoded"
+    best = _winner(scores)
     r2 = scores[best] if np.isfinite(scores[best]) else float("nan")
     return BestOf(best, candidates[best], r2, scores, candidates)
 
@@ -273,10 +271,16 @@ def _judge(
     scores = {
         name: r2_score(held_values, fit.predict(held_masks)) for name, fit in candidates.items()
     }
+    return _winner(scores), scores
+
+
+def _winner(scores: dict[str, float]) -> str:
+    """The best-scored candidate, but the decoded answer unless another beats it by
+    ``SWITCH_MARGIN``."""
     best = max(scores, key=lambda name: scores[name])
     if best != "decoded" and scores[best] <= scores["decoded"] + SWITCH_MARGIN:
-        best = "decoded"
-    return best, scores
+        return "decoded"
+    return best
 
 
 class Recorder:

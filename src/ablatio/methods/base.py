@@ -36,7 +36,7 @@ import numpy as np
 
 from ablatio._metrics import r2_with_se
 from ablatio._validation import check_random_state
-from ablatio.designs.distinct import distinct_uniform_masks
+from ablatio.designs.distinct import distinct_masks
 from ablatio.exceptions import (
     BudgetTooSmallError,
     NotFittedError,
@@ -347,7 +347,7 @@ class Method(ABC):
         left = min(cap, self.budget_ - self._tracker.n_queries)
         if left < MIN_USEFUL_HOLDOUT:
             return None
-        masks = distinct_uniform_masks(
+        masks = distinct_masks(
             game.n_players, left, rng, set(self._tracker.seen), self.keep_probability
         )
         if masks.shape[0] < MIN_USEFUL_HOLDOUT:
@@ -389,9 +389,7 @@ class Method(ABC):
             return masks, values
         want = math.ceil(values.size * ((se / HOLDOUT_SE_TARGET) ** 2 - 1.0))
         seen = set(self._tracker.seen)
-        extra = distinct_uniform_masks(
-            game.n_players, min(left, want), rng, seen, self.keep_probability
-        )
+        extra = distinct_masks(game.n_players, min(left, want), rng, seen, self.keep_probability)
         if not extra.shape[0]:
             return masks, values
         return np.concatenate([masks, extra]), np.concatenate([values, game(extra)])

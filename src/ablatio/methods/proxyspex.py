@@ -18,9 +18,9 @@ squares on the real samples. Differences from the reference implementation (shap
   fit and never used by it (a share of the budget is kept for them), and a
   :class:`~ablatio.exceptions.RecoveryWarning` states it when the game stays unexplained
   (e.g. parity games, which trees cannot see);
-* no ablation wasted: once the held-out ablations have scored the decoded answer, the
-  pipeline runs again on all ablations and that answer is returned (``holdout_r2_`` then
-  describes the smaller fit: a conservative estimate).
+* optionally (``refit_holdout=True``) no ablation left out: once the held-out ablations have
+  scored the decoded answer, the pipeline runs again on all ablations and that answer is
+  returned (``holdout_r2_`` then describes the smaller fit, not the answer).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ablatio.designs.distinct import distinct_uniform_masks
+from ablatio.designs.distinct import distinct_masks
 from ablatio.exceptions import RecoveryWarning
 from ablatio.games.game import Game
 from ablatio.interactions import Interactions
@@ -101,7 +101,7 @@ class ProxySPEX(Method):
         L2 penalty of the final refit (0: ordinary least squares, exact without noise).
     refit_holdout : bool, default=False
         When the decoded answer is returned and its held-out R² is below ``stop_r2``, run the
-        proxy pipeline again on the fit's *and* the held-out ablations and return that
+        proxy pipeline again on the fit's *and* the held-out ablations and return that.
         Off by default because ``holdout_r2_`` then describes the fit *without* them, not the
         answer returned: on VADER (n = 128, 400 → 500 masks) the refit raised the test R² from
         0.767 to 0.820 (6 draws), but on the calibration benchmark's noisy planted games it
@@ -138,7 +138,8 @@ class ProxySPEX(Method):
     fourier_ : Interactions
         The same function in the Fourier basis (what was fitted).
     holdout_r2_ : float
-        R² of the result on uniform ablations drawn after the fit and never used by it
+        R² of the result on ablations drawn after the fit (from ``keep_probability``) and
+        never used by it
         (``nan`` when the budget leaves fewer than 20; ``holdout_r2_se_`` its standard error).
     train_r2_ : float
         Cross-validated R² of the final support on the ablations that chose it (optimistic:
@@ -317,7 +318,7 @@ class ProxySPEX(Method):
         seen: set[bytes] = set()
         stage_rng, proxy_rng, fallback_rng = rng.spawn(3)
         p = self.keep_probability
-        X = distinct_uniform_masks(n, self._first_stage_size(n, budget), stage_rng, seen, p)
+        X = distinct_masks(n, self._first_stage_size(n, budget), stage_rng, seen, p)
         y = game(X)
         terms, coef, r2 = self._explain(X, y, [], proxy_rng)
         self.stages_ = ["proxy"]
@@ -333,7 +334,7 @@ class ProxySPEX(Method):
                 X, y = np.concatenate([X, found.masks]), np.concatenate([y, found.values])
                 self.stages_.append(str(self.fallback))
             else:
-                X2 = distinct_uniform_masks(n, rest, stage_rng, seen, p)
+                X2 = distinct_masks(n, rest, stage_rng, seen, p)
                 if X2.shape[0]:  # empty only when a tiny game has no unseen mask left
                     X, y = np.concatenate([X, X2]), np.concatenate([y, game(X2)])
                     self.stages_.append("uniform")
