@@ -171,6 +171,22 @@ def test_packed_scoring_equals_the_plain_model_and_leaves_it_unchanged(tiny_llam
     assert packed.fingerprint() == plain.fingerprint()  # same values, same cache key
 
 
+def test_weights_changed_in_place_are_scored_and_keyed_anew(tiny_llama, smol_tokenizer):
+    """An optimiser step after the first call: the packed copy must not score old weights."""
+    import copy
+
+    model = copy.deepcopy(tiny_llama)
+    lm = TorchCausalLM(model, smol_tokenizer, batch_size=2)
+    before, key = lm.logprob(LONG, " Yes."), lm.fingerprint()
+    with torch.no_grad():
+        for layer in model.model.layers:
+            layer.mlp.down_proj.weight.mul_(3.0)
+    expected = TorchCausalLM(model, smol_tokenizer, packed=False).logprob(LONG, " Yes.")
+    assert np.max(np.abs(expected - before)) > 1e-3  # the change matters
+    np.testing.assert_allclose(lm.logprob(LONG, " Yes."), expected, rtol=0, atol=1e-5)
+    assert lm.fingerprint() != key
+
+
 def test_hooks_on_the_users_model_also_run_when_packed(tiny_llama, smol_tokenizer):
     """A head ablated by a pre-hook on o_proj (as HeadTarget does) changes packed values too."""
     packed = TorchCausalLM(tiny_llama, smol_tokenizer, batch_size=2)

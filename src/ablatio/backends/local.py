@@ -108,8 +108,9 @@ class TorchCausalLM:
 
     Notes
     -----
-    The packed copy is built at the first call from the weights at that time; build a new
-    wrapper after changing the model's weights.
+    The packed (or bfloat16) copy is built at the first call and rebuilt when the model's
+    weights change in place; assigning new tensors to ``.data`` is not seen by torch's
+    change counters — build a new wrapper then.
     """
 
     def __init__(
@@ -143,6 +144,7 @@ class TorchCausalLM:
         self.reuse_prefix, self.min_prefix = bool(reuse_prefix), min_prefix
         self.packed, self.dtype = bool(packed), dtype
         self._scorer: Any = None
+        self._scorer_version = -1
         self.model = model.eval()
         self.tokenizer = tokenizer
         self.chat = bool(chat) and bool(getattr(tokenizer, "chat_template", None))
@@ -209,8 +211,20 @@ class TorchCausalLM:
             )
             raise ParameterError(msg)
 
+    def _weights_version(self) -> int:
+        """Sum of the parameters' in-place-change counters (torch's ``_version``)."""
+        return sum(int(p._version) for p in self.model.parameters())
+
     def _scoring_model(self) -> Any:
-        """The module that scores: a bfloat16 copy, a oneDNN-packed copy, or the model."""
+        """The module that scores: a bfloat16 copy, a oneDNN-packed copy, or the model.
+
+        Copies are rebuilt (and the fingerprint recomputed) when the model's weights were
+        changed in place since (an optimiser step, ``load_state_dict``): a stale copy would
+        score the old weights under the new model's name.
+        """
+        version = self._weights_version()
+        if version != self._scorer_version:
+            self._scorer, self._fingerprint, self._scorer_version = None, None, version
         if self._scorer is None:
             from ablatio.backends import _packed
 
