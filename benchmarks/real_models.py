@@ -69,7 +69,7 @@ from ablatio.designs.random import bernoulli_masks
 from ablatio.evaluation.faithfulness import removal_curve
 
 OUT = Path(__file__).parent / "results"
-ABLATIO = ("spex", "proxyspex", "best-of", "best-of+refit")
+ABLATIO = ("spex", "proxyspex", "best-of")
 MARGINAL = ("lime", "kernelshap", "banzhaf")
 PEERS = ("shapiq:SPEX", "shapiq:ProxySPEX", "spectralexplain:spex", "spectralexplain:proxyspex")
 TOP_K = 10
@@ -208,8 +208,6 @@ def run_ablatio(name: str, counter: Counter, n: int, budget: int, order: int, se
         method = get_method(name)(**options)
     elif name == "best-of":
         method = get_method("proxyspex")(max_order=order, **options)
-    elif name == "best-of+refit":  # opt-in: the answer also fits the held-out ablations
-        method = get_method("proxyspex")(max_order=order, refit_holdout=True, **options)
     else:
         method = get_method(name)(**options)
     with warnings.catch_warnings(record=True) as caught:
@@ -441,11 +439,17 @@ def save(rows: list[Row], args: argparse.Namespace) -> None:
     path = Path(args.out).with_suffix(".json")
     old = json.loads(path.read_text())["rows"] if path.is_file() else []
     keys = {(r.task, r.n, r.budget, r.method) for r in rows}
-    merged = [r for r in old if (r["task"], r["n"], r["budget"], r["method"]) not in keys]
+    known = set(ABLATIO + MARGINAL + PEERS)  # rows of retired methods are dropped
+    merged = [
+        r
+        for r in old
+        if (r["task"], r["n"], r["budget"], r["method"]) not in keys and r["method"] in known
+    ]
     merged += [asdict(r) for r in rows]
     merged.sort(key=lambda r: (r["task"], r["n"], r["budget"], r["method"]))
     meta = {
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs shared with ~9 engineers' jobs",
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, load average at the last "
+        f"save {[round(v, 1) for v in os.getloadavg()]} (earlier cells: other loads)",
         "python": platform.python_version(),
     }
     path.write_text(json.dumps({"meta": meta, "rows": merged}, indent=1, default=float))
@@ -463,9 +467,7 @@ def write_markdown(rows: list[dict], path: Path, meta: dict) -> None:
         "Produced by `benchmarks/real_models.py` (module docstring: tasks, text sources, "
         "columns). Same value function, shared cache and held-out masks for every row of a "
         "cell; ablations counted by the value function. `spex`/`proxyspex` = decoding only; "
-        "`best-of` = ProxySPEX with the best-of stage (model chosen in `model`); `best-of+refit` ="
-        " the same with `refit_holdout=True` (opt-in: its `holdout_r2_` describes the fit"
-        " before the held-out ablations joined it).",
+        "`best-of` = ProxySPEX with the best-of stage (model chosen in `model`).",
         f"Machine: {meta['machine']}; python {meta['python']} — times are noisy.",
         "",
         "| task | n | budget | method | order | held-out R² | exact R² | top-10 change | "

@@ -31,7 +31,16 @@ from ablatio.methods._fourier_selection import parity_columns
 from ablatio.transforms.solve import ridge_loo
 from ablatio.transforms.terms import PAD, tuples_to_terms
 
-__all__ = ["SWITCH_MARGIN", "BestOf", "Recorder", "best_of", "choose"]
+__all__ = [
+    "ALTERNATIVES",
+    "SWITCH_MARGIN",
+    "BestOf",
+    "Recorder",
+    "best_of",
+    "choose",
+    "fit_alternative",
+    "winner",
+]
 
 #: Another candidate replaces the decoded answer only if its held-out R² is higher by this.
 SWITCH_MARGIN = 0.005
@@ -119,7 +128,7 @@ def _decoded_ridge(masks: np.ndarray, values: np.ndarray, fourier: Interactions)
 ALTERNATIVES = ("decoded_ridge", "first_order", "first_order+pairs")
 
 
-def _candidate(
+def fit_alternative(
     name: str, masks: np.ndarray, values: np.ndarray, decoded: Interactions
 ) -> Fitted | None:
     """Alternative ``name`` fitted on ``masks`` (:data:`Fitted`), or None when it
@@ -166,12 +175,12 @@ def best_of(
     candidates: dict[str, Interactions] = {"decoded": decoded.to_moebius()}
     scores: dict[str, float] = {"decoded": own}
     for name in ALTERNATIVES:
-        fitted = _candidate(name, masks, values, decoded)
+        fitted = fit_alternative(name, masks, values, decoded)
         if fitted is not None:
             candidates[name], scores[name], _ = fitted
     if "decoded_ridge" in scores and np.isfinite(decoded_r2):
         scores["decoded_ridge"] = min(scores["decoded_ridge"], own)
-    best = _winner(scores)
+    best = winner(scores)
     r2 = scores[best] if np.isfinite(scores[best]) else float("nan")
     return BestOf(best, candidates[best], r2, scores, candidates)
 
@@ -250,7 +259,7 @@ def select(
     if best != "decoded":
         train_masks, train_values = _distinct(masks, values)
         held_masks, held_values = sample
-        refit = _candidate(
+        refit = fit_alternative(
             best,
             np.concatenate([train_masks, held_masks]),
             np.concatenate([train_values, held_values]),
@@ -271,10 +280,10 @@ def _judge(
     scores = {
         name: r2_score(held_values, fit.predict(held_masks)) for name, fit in candidates.items()
     }
-    return _winner(scores), scores
+    return winner(scores), scores
 
 
-def _winner(scores: dict[str, float]) -> str:
+def winner(scores: dict[str, float]) -> str:
     """The best-scored candidate, but the decoded answer unless another beats it by
     ``SWITCH_MARGIN``."""
     best = max(scores, key=lambda name: scores[name])

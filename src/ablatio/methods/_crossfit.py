@@ -1,0 +1,163 @@
+"""Cross-fitted self-estimate: every random ablation scores a fit that never saw it.
+
+A held-out estimate on ``m`` fresh masks costs the fit ``m`` ablations and its standard error
+falls only as ``1/√m``: at a budget of 500, 100 held-out masks leave the fit 400 and the
+estimate an error of 0.03–0.08 on noisy games. Cross-fitting spends nothing. The random
+ablations the fit drew (from the distribution the result is judged on) are split into ``K``
+folds; the *whole* decoding pipeline (support search, number of terms, refit) runs again
+``K`` times, each time without one fold, and predicts that fold. With out-of-fold predictions
+``ŷ_(-k(q))`` of every random mask ``q``,
+
+    R²_cf = 1 - Σ_q (y_q - ŷ_(-k(q)))² / Σ_q (y_q - ȳ)²,
+
+and its standard error by the delta method over all of them
+(:func:`~ablatio._metrics.r2_with_se`). The returned answer is the pipeline run on every
+ablation. Structured ablations (a fallback's design) are training rows of every fold and are
+never scored: they are not draws from the judged distribution.
+
+What it estimates: the accuracy of the pipeline trained on ``(K-1)/K`` of the ablations, so it
+is slightly pessimistic for the answer fitted on all of them, and the fold-to-fold
+dependence makes the standard error a little optimistic (Bates, Hastie & Tibshirani,
+"Cross-validation: what does it estimate and how well does it do it?", JASA 2023). The
+best-of alternatives (:mod:`ablatio.methods._best_of`) are compared on the same rows: those
+whose columns come from the decoded support are refitted inside every fold (on that fold's
+decoded support); first order, whose columns are fixed, by the exact leave-one-out residuals
+of its refit on every ablation (at ``n = 1000`` parts and 800 ablations, fits on 4/5 of them
+understated the returned first-order fit by 0.10).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from ablatio._metrics import r2_score, r2_with_se
+from ablatio.interactions import Interactions
+from ablatio.methods._best_of import ALTERNATIVES, fit_alternative, winner
+
+__all__ = ["CrossFit", "cross_fit"]
+
+#: Alternatives whose columns do not depend on the data: their exact leave-one-out residuals
+#: on every ablation (:func:`~ablatio.transforms.solve.ridge_loo`) score the returned refit
+#: itself, on ``q - 1`` ablations instead of ``(K-1)/K · q``.
+FIXED_COLUMNS = ("first_order",)
+#: A decoder: ``(masks, values, rng) -> Interactions`` fitted on those ablations only.
+Decoder = Callable[[np.ndarray, np.ndarray, np.random.Generator], Interactions]
+
+
+@dataclass(frozen=True)
+class CrossFit:
+    """Result of :func:`cross_fit`.
+
+    Attributes
+    ----------
+    model : str
+        The chosen candidate (``"decoded"`` or a best-of alternative).
+    interactions : Interactions
+        The chosen candidate fitted on every ablation (Möbius basis).
+    r2, se : float
+        Its cross-fitted R² on the random ablations and the standard error.
+    scores : dict of str to float
+        Cross-fitted R² of every candidate compared.
+    """
+
+    model: str
+    interactions: Interactions
+    r2: float
+    se: float
+    scores: dict[str, float]
+
+
+def cross_fit(
+    decode: Decoder,
+    masks: np.ndarray,
+    values: np.ndarray,
+    random_rows: np.ndarray,
+    decoded: Interactions,
+    *,
+    n_folds: int,
+    best_of_below: float | None,
+    rng: np.random.Generator,
+) -> CrossFit | None:
+    """Cross-fit ``decode`` (and the best-of alternatives) over the random ablations.
+
+    Parameters
+    ----------
+    decode : callable
+        The decoding pipeline, ``decode(masks, values, rng) -> Interactions``.
+    masks, values : ndarray
+        Every ablation of the fit ``(q, n)`` (bool) and its value ``(q,)``.
+    random_rows : ndarray of bool, shape (q,)
+        Rows drawn from the distribution the result is judged on (the only rows scored).
+    decoded : Interactions
+        ``decode`` run on all the ablations (the answer when it wins).
+    n_folds : int
+        ``K``; None is returned when fewer than ``2 K`` random rows are distinct.
+    best_of_below : float or None
+        The alternatives are cross-fitted only when the decoded answer's R² is below this
+        (None: never).
+    rng : numpy.random.Generator
+        Folds and the decoder's randomness.
+    """
+    masks, values, random_rows = _first_occurrences(masks, values, random_rows)
+    scored = np.flatnonzero(random_rows)
+    if scored.size < 2 * n_folds:
+        return None
+    fold_rng, *decode_rngs = rng.spawn(n_folds + 1)
+    fold = np.full(values.size, -1)
+    fold[scored] = fold_rng.permutation(scored.size) % n_folds
+    fitted = []
+    predicted = {"decoded": np.zeros(values.size)}
+    for k in range(n_folds):
+        train, test = fold != k, fold == k
+        model = decode(masks[train], values[train], decode_rngs[k])
+        fitted.append(model)
+        predicted["decoded"][test] = model.predict(masks[test])
+    y = values[scored]
+    scores = {"decoded": r2_score(y, predicted["decoded"][scored])}
+    answers = {"decoded": decoded.to_moebius()}
+    if best_of_below is not None and scores["decoded"] < best_of_below:
+        for name in ALTERNATIVES:
+            full = fit_alternative(name, masks, values, decoded)
+            if full is None:
+                continue
+            if name in FIXED_COLUMNS:  # the full refit's exact leave-one-out predictions
+                out: np.ndarray | None = values - full[2]
+            else:
+                out = _out_of_fold(name, masks, values, fold, fitted)
+            if out is not None:
+                answers[name], predicted[name] = full[0], out
+                scores[name] = r2_score(y, out[scored])
+    best = winner(scores)
+    r2, se = r2_with_se(y, predicted[best][scored])
+    return CrossFit(best, answers[best], r2, se, scores)
+
+
+def _out_of_fold(
+    name: str,
+    masks: np.ndarray,
+    values: np.ndarray,
+    fold: np.ndarray,
+    decoded: list[Interactions],
+) -> np.ndarray | None:
+    """Out-of-fold predictions of alternative ``name`` (None if a fold cannot fit it)."""
+    predicted = np.zeros(values.size)
+    for k, model in enumerate(decoded):
+        train, test = fold != k, fold == k
+        fitted = fit_alternative(name, masks[train], values[train], model)
+        if fitted is None:
+            return None
+        predicted[test] = fitted[0].predict(masks[test])
+    return predicted
+
+
+def _first_occurrences(
+    masks: np.ndarray, values: np.ndarray, random_rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The first row of every distinct mask (a twin in training would leak the scored row)."""
+    masks = np.asarray(masks, dtype=bool)
+    _, first = np.unique(np.packbits(masks, axis=1), axis=0, return_index=True)
+    keep = np.sort(first)
+    return masks[keep], np.asarray(values, dtype=np.float64)[keep], np.asarray(random_rows)[keep]

@@ -1,0 +1,103 @@
+"""Cross-fitted self-estimates: out-of-fold rows only, design rows never scored, no twins."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ablatio._metrics import r2_score
+from ablatio.interactions import Interactions
+from ablatio.methods._crossfit import cross_fit
+
+
+class _Lookup:
+    """A surrogate that knows its training masks' values exactly and predicts 0 elsewhere."""
+
+    def __init__(self, masks: np.ndarray, values: np.ndarray) -> None:
+        self.table = {m.tobytes(): v for m, v in zip(masks, values, strict=True)}
+
+    def predict(self, masks: np.ndarray) -> np.ndarray:
+        return np.array([self.table.get(m.tobytes(), 0.0) for m in masks])
+
+
+def _memoriser(masks, values, rng):
+    return _Lookup(masks, values)
+
+
+def _data(rows: int, n: int = 10, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    masks = np.unique(rng.random((rows, n)) < 0.5, axis=0)
+    return masks, rng.normal(size=masks.shape[0]) + 3.0
+
+
+def test_every_scored_row_is_predicted_by_a_fit_that_never_saw_it():
+    masks, values = _data(200)
+    decoded = Interactions([()], [0.0], n_players=10)
+    found = cross_fit(
+        _memoriser,
+        masks,
+        values,
+        np.ones(values.size, bool),
+        decoded,
+        n_folds=5,
+        best_of_below=None,
+        rng=np.random.default_rng(0),
+    )
+    # a memoriser predicts 0 for every unseen mask: no row leaked into its own fold's fit
+    assert found is not None and found.model == "decoded"
+    assert np.isclose(found.r2, r2_score(values, np.zeros(values.size)))
+
+
+def test_a_twin_of_a_scored_row_does_not_leak_and_design_rows_are_not_scored():
+    masks, values = _data(200)
+    design = np.zeros(values.size, bool)
+    # every mask twice: first as a design row (always trained on), then as a random row
+    found = cross_fit(
+        _memoriser,
+        np.concatenate([masks, masks]),
+        np.concatenate([values, values]),
+        np.concatenate([design, ~design]),
+        Interactions([()], [0.0], n_players=10),
+        n_folds=5,
+        best_of_below=None,
+        rng=np.random.default_rng(0),
+    )
+    assert found is None  # the random twins are dropped: nothing left to score
+    half = np.arange(values.size) % 2 == 0  # half design rows, half random rows
+    found = cross_fit(
+        _memoriser,
+        masks,
+        values,
+        half,
+        Interactions([()], [0.0], n_players=10),
+        n_folds=5,
+        best_of_below=None,
+        rng=np.random.default_rng(0),
+    )
+    assert found is not None
+    assert np.isclose(found.r2, r2_score(values[half], np.zeros(half.sum())))
+
+
+def test_an_alternative_wins_when_the_decoder_fails_and_is_refitted_on_everything():
+    rng = np.random.default_rng(1)
+    masks = np.unique(rng.random((400, 30)) < 0.5, axis=0)
+    weights = rng.normal(size=30)
+    values = masks @ weights + 0.1 * rng.normal(size=masks.shape[0])
+
+    def constant(X, y, r):
+        return Interactions([()], [float(y.mean())], n_players=30)
+
+    decoded = constant(masks, values, None)
+    found = cross_fit(
+        constant,
+        masks,
+        values,
+        np.ones(values.size, bool),
+        decoded,
+        n_folds=5,
+        best_of_below=0.99,
+        rng=np.random.default_rng(0),
+    )
+    assert found is not None and found.model == "first_order"
+    assert found.scores["decoded"] < 0.0 < 0.95 < found.r2
+    slopes = found.interactions.to_moebius()
+    assert np.allclose([slopes[(i,)] for i in range(30)], weights, atol=0.05)
