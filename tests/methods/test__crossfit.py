@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ablatio._metrics import r2_score
+from ablatio._metrics import r2_score, r2_with_se
 from ablatio.interactions import Interactions
 from ablatio.methods._crossfit import cross_fit
 
@@ -101,3 +101,26 @@ def test_an_alternative_wins_when_the_decoder_fails_and_is_refitted_on_everythin
     assert found.scores["decoded"] < 0.0 < 0.95 < found.r2
     slopes = found.interactions.to_moebius()
     assert np.allclose([slopes[(i,)] for i in range(30)], weights, atol=0.05)
+
+
+def test_the_standard_error_counts_how_much_one_fit_varies():
+    rng = np.random.default_rng(2)
+    masks = np.unique(rng.random((300, 20)) < 0.5, axis=0)
+    weights = rng.normal(size=20)
+    values = masks @ weights + 0.3 * rng.normal(size=masks.shape[0])
+    linear = Interactions([(i,) for i in range(20)], weights, n_players=20)
+
+    def stable(X, y, r):
+        return linear
+
+    def unstable(X, y, r):  # the true answer or nothing, at random: a support that flips
+        return linear if r.random() < 0.5 else Interactions([()], [float(y.mean())], n_players=20)
+
+    common = {"n_folds": 5, "best_of_below": None, "rng": np.random.default_rng(0)}
+    steady = cross_fit(stable, masks, values, np.ones(values.size, bool), linear, **common)
+    common["rng"] = np.random.default_rng(0)
+    shaky = cross_fit(unstable, masks, values, np.ones(values.size, bool), linear, **common)
+    assert steady is not None and shaky is not None
+    pooled = r2_with_se(values, linear.predict(masks))[1]
+    assert steady.se < 1.5 * pooled < 0.05  # the folds agree: sampling error only
+    assert shaky.se > 0.2  # folds at R² ~0.9 and ~0: one fit may be either

@@ -10,8 +10,10 @@ folds; the *whole* decoding pipeline (support search, number of terms, refit) ru
 
     R²_cf = 1 - Σ_q (y_q - ŷ_(-k(q)))² / Σ_q (y_q - ȳ)²,
 
-and its standard error by the delta method over all of them
-(:func:`~ablatio._metrics.r2_with_se`). The returned answer is the pipeline run on every
+and its standard error: the delta method over all of them
+(:func:`~ablatio._metrics.r2_with_se`) combined with the spread of the folds' own R² beyond
+their sampling error (:func:`_instability`: a sparse decoder's support can change between
+similar sets of ablations, and the estimate describes the average fit, not the one returned). The returned answer is the pipeline run on every
 ablation. Structured ablations (a fallback's design) are training rows of every fold and are
 never scored: they are not draws from the judged distribution.
 
@@ -132,7 +134,24 @@ def cross_fit(
                 scores[name] = r2_score(y, out[scored])
     best = winner(scores)
     r2, se = r2_with_se(y, predicted[best][scored])
+    se = float(np.hypot(se, _instability(y, predicted[best][scored], fold[scored], n_folds)))
     return CrossFit(best, answers[best], r2, se, scores)
+
+
+def _instability(y: np.ndarray, predicted: np.ndarray, fold: np.ndarray, n_folds: int) -> float:
+    """Spread of one fit's R² around the folds' average: ``τ = √max(0, s² - mean SE_k²)``.
+
+    ``s²`` is the variance of the per-fold R² ``R²_k`` (each fold scored by its own fit), and
+    ``SE_k`` their sampling errors: what is left is how much the pipeline's answer varies
+    between similar sets of ablations, so how far the one fit returned may sit from the
+    average the pooled estimate describes.
+    """
+    per_fold = [r2_with_se(y[fold == k], predicted[fold == k]) for k in range(n_folds)]
+    scores = np.array([r for r, _ in per_fold])
+    sampling = np.array([s for _, s in per_fold])
+    if not np.all(np.isfinite(scores)) or not np.all(np.isfinite(sampling)):
+        return 0.0
+    return float(np.sqrt(max(0.0, scores.var(ddof=1) - float(np.mean(sampling**2)))))
 
 
 def _out_of_fold(
