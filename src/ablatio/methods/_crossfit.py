@@ -14,8 +14,9 @@ and its standard error: the delta method over all of them
 (:func:`~ablatio._metrics.r2_with_se`) combined with the spread of the folds' own R² beyond
 their sampling error (:func:`_instability`: a sparse decoder's support can change between
 similar sets of ablations, and the estimate describes the average fit, not the one
-returned). The returned answer is the pipeline run on every ablation. Structured ablations (a fallback's design) are training rows of every fold and are
-never scored: they are not draws from the judged distribution.
+returned). The returned answer is the pipeline run on every ablation. Structured ablations
+(a fallback's design) are training rows of every fold and are never scored: they are not
+draws from the judged distribution.
 
 What it estimates: the accuracy of the pipeline trained on ``(K-1)/K`` of the ablations, so it
 is slightly pessimistic for the answer fitted on all of them, and the fold-to-fold
