@@ -259,3 +259,15 @@ def test_an_early_stop_is_confirmed_on_fresh_masks():
     assert "stop" in method.stages_ and method.n_queries_ > 300  # first stage + fresh masks
     assert method.interactions_.allclose(game.true_interactions, atol=1e-6)
     assert method.holdout_r2_ > 0.9999
+
+
+def test_every_mask_queried_gives_the_exact_r2_over_the_cube():
+    truth = ablatio.Interactions([(0,), (1, 2), (0, 3, 4, 5)], [1.0, -0.5, 0.8], n_players=6)
+    game = Game(ablatio.SyntheticGame(truth))
+    method = ProxySPEX(budget=64, max_order=2, n_trees=20, random_state=0).fit(game)
+    cube = ((np.arange(64)[:, None] >> np.arange(6)) & 1).astype(bool)
+    residual = truth.predict(cube) - method.predict(cube)
+    exact = 1.0 - np.mean(residual**2) / np.var(truth.predict(cube))
+    assert method.n_queries_ == 64
+    assert exact < 0.999  # order 2 cannot hold the order-4 term
+    assert method.holdout_r2_ == pytest.approx(exact, abs=1e-12) and method.holdout_r2_se_ == 0.0
