@@ -9,7 +9,9 @@ of its result on ``N_TEST`` = 10,000 fresh uniform held-out masks (the stream of
 :func:`ablatio._metrics.r2_with_se`) is reported so that the benchmark measures the estimator
 rather than the reference's noise:
 
-* ``|self − true|`` for ``holdout_r2_`` (ablations the fit never used) and, for reference, for
+* ``|self − true|`` for ``holdout_r2_`` (SPEX: fresh ablations the fit never used; ProxySPEX:
+  cross-fitted, each random ablation predicted by a rerun of its pipeline that never saw it)
+  and, for reference, for
   ``train_r2_`` (the estimate on the ablations that chose the support: SPEX's cross-group R²,
   ProxySPEX's CV R², the figures methods reported before issue #16);
 * ``z = (holdout_r2_ − true) / √(holdout_r2_se_² + true_se²)`` and how often ``|z| <= 1.96``
@@ -208,8 +210,10 @@ def markdown(rows: list[dict], summary: list[dict], command: str, load: Any) -> 
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, load average at start {load} "
         "(shared with other jobs: wall times are noisy).",
         "",
-        "`holdout` = `holdout_r2_` ± `holdout_r2_se_` (ablations the fit never used; a refitted",
-        "best-of winner by its leave-one-out residuals on them); `train` = `train_r2_` (the",
+        "`holdout` = `holdout_r2_` ± `holdout_r2_se_` (SPEX: fresh ablations the fit never",
+        "used, a refitted best-of winner by its leave-one-out residuals on them; ProxySPEX:",
+        "cross-fitted over its random ablations, all of which fit the answer, the SE widened by",
+        "the spread between folds); `train` = `train_r2_` (the",
         f"ablations that chose the support); `true` = R² on {N_TEST} independent uniform masks ±",
         "its standard error",
         "(`max true SE`). `within 1.96 SE`: runs with |holdout − true| <= 1.96 √(se² + true_se²).",
