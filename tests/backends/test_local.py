@@ -294,3 +294,40 @@ def test_logprob_many_reads_answers_differing_in_the_last_token_from_one_pass(
     assert passes == [len(PROMPTS)]  # one forward pass for all three continuations
     expected = np.stack([lm.logprob(PROMPTS, c) for c in conts], axis=1)
     np.testing.assert_allclose(many, expected, rtol=0, atol=1e-5)
+
+
+def test_a_change_anywhere_in_a_tensor_changes_the_fingerprint(tiny_llama):
+    """A pruned head far from each tensor's first values (which the hash used to sample)."""
+    import copy
+
+    model = copy.deepcopy(tiny_llama)
+    before = model_fingerprint(model)
+    assert model_fingerprint(model) == before  # memoised, unchanged
+    with torch.no_grad():
+        model.model.layers[-1].self_attn.o_proj.weight[:, -8:] = 0.0
+    assert model_fingerprint(model) != before
+
+
+def test_a_game_forgets_or_refuses_values_of_weights_changed_in_place(
+    tiny_llama, smol_tokenizer, tmp_path
+):
+    import copy
+
+    from ablatio import Game
+    from ablatio.exceptions import GameIdentityError
+    from ablatio.targets.lm import CausalLMTarget
+
+    model = copy.deepcopy(tiny_llama)
+    lm = TorchCausalLM(model, smol_tokenizer, batch_size=2)
+    target = CausalLMTarget("the cat sat on the mat", lm, target=" Yes.")
+    game, cached = Game(target), Game(target, cache=tmp_path / "c.sqlite")
+    mask = np.ones((1, target.n_players), dtype=bool)
+    before = game(mask)
+    cached(mask)
+    with torch.no_grad():
+        model.model.layers[0].mlp.down_proj.weight.mul_(3.0)
+    fresh = Game(target)(mask)
+    assert abs(fresh[0] - before[0]) > 1e-4  # the change matters
+    np.testing.assert_allclose(game(mask), fresh, rtol=0, atol=1e-6)  # not the memo's value
+    with pytest.raises(GameIdentityError, match="changed since this Game opened its cache"):
+        cached(mask)

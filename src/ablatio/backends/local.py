@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import inspect
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -26,22 +27,58 @@ __all__ = ["TorchCausalLM", "model_fingerprint"]
 
 #: Parameter values hashed into a model fingerprint (from the start of each tensor).
 _FINGERPRINT_VALUES = 16
+#: model -> (weights state, fingerprint): recomputed only when a tensor changed in place
+_FINGERPRINTS: weakref.WeakKeyDictionary[Any, tuple[tuple[Any, ...], str]] = (
+    weakref.WeakKeyDictionary()
+)
 
 #: Scoring precisions: the model's own fp32 (default) or a bfloat16 copy (faster, inexact).
 DTYPES = ("float32", "bfloat16")
 
 
+def weights_state(model: Any) -> tuple[Any, ...]:
+    """Changes whenever a parameter or buffer is changed in place or replaced: torch's
+    in-place counters (``_version``) and storage addresses of every tensor."""
+    return tuple((_version(t), t.data_ptr()) for t in model.state_dict(keep_vars=True).values())
+
+
+def _version(tensor: Any) -> int:
+    """torch's in-place counter (-1 for an inference tensor, which keeps none)."""
+    try:
+        return int(tensor._version)
+    except RuntimeError:
+        return -1
+
+
 def model_fingerprint(model: Any) -> str:
-    """Class, name/path, parameter count and a hash of the first values of every tensor."""
+    """Class, name/path, parameter count and a hash of every tensor's name, shape, first
+    values, sum and sum of squares (float64), so that a change anywhere in a tensor (a pruned
+    head, a fine-tuning step) changes it. Memoised per model until :func:`weights_state`
+    changes.
+    """
+    state = weights_state(model)
+    known = _FINGERPRINTS.get(model)
+    if known is not None and known[0] == state:
+        return known[1]
+    torch = require("torch", extra="torch")
     digest = hashlib.sha256()
     count = 0
-    for name, param in model.state_dict().items():
-        flat = param.detach().reshape(-1)
-        count += flat.numel()
-        digest.update(name.encode())
-        digest.update(flat[:_FINGERPRINT_VALUES].float().cpu().numpy().tobytes())
+    with torch.no_grad():
+        for name, param in model.state_dict().items():
+            flat = param.detach().reshape(-1)
+            count += flat.numel()
+            digest.update(f"{name}:{tuple(param.shape)}".encode())
+            digest.update(flat[:_FINGERPRINT_VALUES].float().cpu().numpy().tobytes())
+            if flat.is_floating_point() or flat.is_complex():
+                wide = flat.to(torch.float64)
+                sums = torch.stack([wide.sum(), (wide * wide).sum()])
+            else:
+                sums = torch.stack([flat.sum(), (flat * flat).sum()]).to(torch.float64)
+            digest.update(sums.cpu().numpy().tobytes())
     source = getattr(model.config, "_name_or_path", "") or ""
-    return f"{type(model).__name__}:{source}:{count}:{digest.hexdigest()[:16]}"
+    fingerprint = f"{type(model).__name__}:{source}:{count}:{digest.hexdigest()[:16]}"
+    _FINGERPRINTS[model] = (state, fingerprint)
+    return fingerprint
 
 
 @contextmanager
@@ -144,7 +181,7 @@ class TorchCausalLM:
         self.reuse_prefix, self.min_prefix = bool(reuse_prefix), min_prefix
         self.packed, self.dtype = bool(packed), dtype
         self._scorer: Any = None
-        self._scorer_version = -1
+        self._weights_seen: tuple[Any, ...] = ()
         self.model = model.eval()
         self.tokenizer = tokenizer
         self.chat = bool(chat) and bool(getattr(tokenizer, "chat_template", None))
@@ -158,7 +195,8 @@ class TorchCausalLM:
         self._fingerprint: str | None = None
 
     def fingerprint(self) -> str:
-        """Model identity and prompt format."""
+        """Model identity and prompt format (recomputed after an in-place weight change)."""
+        self._sync_weights()
         if self._fingerprint is None:
             fmt = f"chat={self.chat}:system={self.system!r}"
             if self.dtype != "float32":
@@ -211,9 +249,11 @@ class TorchCausalLM:
             )
             raise ParameterError(msg)
 
-    def _weights_version(self) -> int:
-        """Sum of the parameters' in-place-change counters (torch's ``_version``)."""
-        return sum(int(p._version) for p in self.model.parameters())
+    def _sync_weights(self) -> None:
+        """Drop the scoring copy and the fingerprint when the weights changed since."""
+        state = weights_state(self.model)
+        if state != self._weights_seen:
+            self._scorer, self._fingerprint, self._weights_seen = None, None, state
 
     def _scoring_model(self) -> Any:
         """The module that scores: a bfloat16 copy, a oneDNN-packed copy, or the model.
@@ -222,9 +262,7 @@ class TorchCausalLM:
         changed in place since (an optimiser step, ``load_state_dict``): a stale copy would
         score the old weights under the new model's name.
         """
-        version = self._weights_version()
-        if version != self._scorer_version:
-            self._scorer, self._fingerprint, self._scorer_version = None, None, version
+        self._sync_weights()
         if self._scorer is None:
             from ablatio.backends import _packed
 

@@ -23,6 +23,7 @@ from ablatio.exceptions import (
     AblatioError,
     BudgetExceededError,
     EvaluationError,
+    GameIdentityError,
     ParameterError,
     ValueFunctionError,
 )
@@ -196,8 +197,10 @@ class Game:
         self._own_progress = progress is True
         self.fingerprint: str | None = None
         self.cache: AblationCache | None = None
+        self._named, self._stated = name is not None, version is not None
+        self._fn_id = self._described_id()
         if cache is not None:
-            identity = self._identity(named=name is not None, stated=version is not None)
+            identity = self._identity(named=self._named, stated=self._stated)
             self.fingerprint = digest(identity)
             self.cache = AblationCache(
                 cache, fingerprint=self.fingerprint, n_players=self.n_players, meta=identity
@@ -241,6 +244,7 @@ class Game:
     def __call__(self, masks: Any) -> np.ndarray:
         """Values ``(n_masks,)`` of the masks ``(n_masks, n_players)``; see the class doc."""
         masks = check_masks(masks, self.n_players)
+        self._check_unchanged()
         keys = pack_masks(masks)
         first_row: dict[bytes, int] = {}
         for row, key in enumerate(keys):
@@ -254,6 +258,39 @@ class Game:
         if self.normalize:
             values = values / self.full_value()
         return values
+
+    def _check_unchanged(self) -> None:
+        """A value function that describes itself (``fingerprint()``) may change between calls
+        (a model's weights edited in place): its earlier values then answer another question.
+        Without a cache they are forgotten; a cache file is bound to the old identity, so the
+        call is refused."""
+        if self._fn_id is None:
+            return
+        now = self._described_id()
+        if now == self._fn_id:
+            return
+        if self.cache is not None:
+            msg = (
+                f"the value function {self.name!r} changed since this Game opened its cache "
+                f"{self.cache.path} (its fingerprint() is now {now!r}, was {self._fn_id!r}; e.g. "
+                "the model's weights were edited in place): its cached values answer the old "
+                "question. Build a new Game with another cache file"
+            )
+            raise GameIdentityError(msg)
+        self._fn_id = now
+        self._memo.clear()
+        self._full_value = None
+
+    def _described_id(self) -> str | None:
+        """The identity of a value function that describes itself (``fingerprint()``), None
+        for others or when it cannot say (e.g. a lambda inside a target, no name stated)."""
+        if not callable(getattr(self.fn, "fingerprint", None)) or isinstance(self.fn, type):
+            return None
+        try:
+            with identity_stated(self._stated):
+                return callable_id(self.fn)
+        except GameIdentityError:
+            return None
 
     def full_value(self) -> float:
         """Value of the full input (every part kept), evaluated once."""
