@@ -439,7 +439,7 @@ def save(rows: list[Row], args: argparse.Namespace) -> None:
     path = Path(args.out).with_suffix(".json")
     old = json.loads(path.read_text())["rows"] if path.is_file() else []
     keys = {(r.task, r.n, r.budget, r.method) for r in rows}
-    known = set(ABLATIO + MARGINAL + PEERS)  # rows of retired methods are dropped
+    known = {*ABLATIO, *MARGINAL, *PEERS, "exact"}  # rows of retired methods are dropped
     merged = [
         r
         for r in old
