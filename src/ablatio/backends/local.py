@@ -75,7 +75,7 @@ def model_fingerprint(model: Any) -> str:
             else:
                 sums = torch.stack([flat.sum(), (flat * flat).sum()]).to(torch.float64)
             digest.update(sums.cpu().numpy().tobytes())
-    source = getattr(model.config, "_name_or_path", "") or ""
+    source = getattr(getattr(model, "config", None), "_name_or_path", "") or ""
     fingerprint = f"{type(model).__name__}:{source}:{count}:{digest.hexdigest()[:16]}"
     _FINGERPRINTS[model] = (state, fingerprint)
     return fingerprint

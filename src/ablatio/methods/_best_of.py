@@ -38,6 +38,7 @@ __all__ = [
     "Recorder",
     "best_of",
     "choose",
+    "first_occurrences",
     "fit_alternative",
     "winner",
 ]
@@ -204,12 +205,18 @@ def choose(
     return best_of(*_distinct(masks, values), decoded, decoded_r2)
 
 
+def first_occurrences(masks: np.ndarray) -> np.ndarray:
+    """Row indices of the first occurrence of every distinct mask, in order (a left-out mask
+    must not stay in a fit as a twin)."""
+    packed = np.packbits(np.asarray(masks, dtype=bool), axis=1)
+    _, first = np.unique(packed, axis=0, return_index=True)
+    return np.sort(first)
+
+
 def _distinct(masks: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The first occurrence of every mask (a left-out mask must not stay in a fit as a twin)."""
-    masks = np.asarray(masks, dtype=bool)
-    _, first = np.unique(np.packbits(masks, axis=1), axis=0, return_index=True)
-    keep = np.sort(first)
-    return masks[keep], np.asarray(values, dtype=np.float64)[keep]
+    """The first occurrence of every mask and its value."""
+    keep = first_occurrences(masks)
+    return np.asarray(masks, dtype=bool)[keep], np.asarray(values, dtype=np.float64)[keep]
 
 
 def select(

@@ -38,7 +38,7 @@ import numpy as np
 
 from ablatio._metrics import r2_score, r2_with_se
 from ablatio.interactions import Interactions
-from ablatio.methods._best_of import ALTERNATIVES, fit_alternative, winner
+from ablatio.methods._best_of import ALTERNATIVES, first_occurrences, fit_alternative, winner
 
 __all__ = ["CrossFit", "cross_fit"]
 
@@ -104,7 +104,9 @@ def cross_fit(
     rng : numpy.random.Generator
         Folds and the decoder's randomness.
     """
-    masks, values, random_rows = _first_occurrences(masks, values, random_rows)
+    keep = first_occurrences(masks)  # a twin in training would leak its scored row
+    masks, random_rows = np.asarray(masks, dtype=bool)[keep], np.asarray(random_rows)[keep]
+    values = np.asarray(values, dtype=np.float64)[keep]
     scored = np.flatnonzero(random_rows)
     if scored.size < 2 * n_folds:
         return None
@@ -171,13 +173,3 @@ def _out_of_fold(
             return None
         predicted[test] = fitted[0].predict(masks[test])
     return predicted
-
-
-def _first_occurrences(
-    masks: np.ndarray, values: np.ndarray, random_rows: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The first row of every distinct mask (a twin in training would leak the scored row)."""
-    masks = np.asarray(masks, dtype=bool)
-    _, first = np.unique(np.packbits(masks, axis=1), axis=0, return_index=True)
-    keep = np.sort(first)
-    return masks[keep], np.asarray(values, dtype=np.float64)[keep], np.asarray(random_rows)[keep]

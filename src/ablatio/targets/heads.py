@@ -23,6 +23,7 @@ import numpy as np
 
 from ablatio._identity import callable_id
 from ablatio._optional import require
+from ablatio.backends.local import model_fingerprint
 from ablatio.exceptions import ParameterError
 from ablatio.targets.base import Target
 
@@ -278,10 +279,10 @@ class HeadTarget(Target):
         return np.concatenate(parts)
 
     def fingerprint(self) -> str:
-        """Hash of the name, model weights (per-tensor sums), inputs, layers, ablation, score."""
+        """Hash of the name, the model (:func:`~ablatio.backends.local.model_fingerprint`,
+        memoised until its weights change), inputs, layers, ablation, score."""
         digest = hashlib.sha256()
-        with self.torch.no_grad():
-            weights = [float(p.double().sum()) for p in self.model.parameters()]
+        weights = model_fingerprint(self.model)
         digest.update(f"{self.name}|{type(self.model).__name__}|{weights}".encode())
         staged = () if self.forward is None else (self.forward,)
         funcs = [
