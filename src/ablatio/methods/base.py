@@ -12,10 +12,10 @@ The contract every method follows (checked by :func:`ablatio.testing.check_metho
   from ``random_state`` (an int, a ``SeedSequence`` or a ``Generator``), runs the method inside
   a query tracker that enforces the budget and stores results in attributes ending in ``_``.
 * **Learned attributes** of every method: ``interactions_``, ``n_queries_``, ``budget_``,
-  ``max_order_``, ``holdout_r2_`` (R² on ablations the method did not use to choose or fit
-  its terms; ``nan`` when it makes no such estimate), ``holdout_r2_se_`` (its standard
-  error; ``nan`` when unknown), ``train_r2_`` (R² on the ablations it
-  learned from; ``nan`` if not computed), ``warnings_`` (messages of the
+  ``max_order_``, ``holdout_r2_`` (R² on ablations each predicted by terms chosen and fitted
+  without it: fresh held-out masks, or cross-fitting; ``nan`` when it makes no such
+  estimate), ``holdout_r2_se_`` (its standard error; ``nan`` when unknown), ``train_r2_`` (R² on
+  the ablations it learned from; ``nan`` if not computed), ``warnings_`` (messages of the
   :class:`~ablatio.exceptions.RecoveryWarning` s it raised) and ``fit_time_``.
 * Methods are built from a registry name and options by one function,
   :func:`ablatio.methods.make_method`; a new method is one new module plus one registry line.
@@ -186,7 +186,8 @@ class Method(ABC):
     max_order_ : int
         The interaction order used (``max_order``, or ``default_max_order`` capped at ``n``).
     holdout_r2_ : float
-        R² on ablations not used to choose or fit the terms (``nan`` if not estimated).
+        R² on ablations not used to choose or fit the terms that predict them (fresh
+        held-out masks, or out-of-fold predictions of a cross-fit; ``nan`` if not estimated).
     holdout_r2_se_ : float
         Standard error of ``holdout_r2_`` (:func:`~ablatio._metrics.r2_with_se`; ``nan`` if
         unknown, 0 when it is exact).
