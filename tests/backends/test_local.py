@@ -208,17 +208,23 @@ def test_hooks_on_the_users_model_also_run_when_packed(tiny_llama, smol_tokenize
     np.testing.assert_allclose(packed.logprob(LONG, " Yes."), clean, rtol=0, atol=1e-6)
 
 
-def test_batches_are_formed_by_length(tiny_llama, smol_tokenizer):
-    lm = TorchCausalLM(tiny_llama, smol_tokenizer, batch_size=2, reuse_prefix=False)
-    lengths = [len(lm._encode_prompt(p)) + 2 for p in LONG]  # + the two-token " Yes."
+def _scored_with_input_shapes(lm, model):
+    """``lm.logprob(LONG, " Yes.")`` and the (rows, tokens) shape of every forward pass."""
     widths = []
-    hook = tiny_llama.get_input_embeddings().register_forward_hook(
+    hook = model.get_input_embeddings().register_forward_hook(
         lambda _m, args, _o: widths.append(tuple(args[0].shape))
     )
     try:
         values = lm.logprob(LONG, " Yes.")
     finally:
         hook.remove()
+    return values, widths
+
+
+def test_batches_are_formed_by_length(tiny_llama, smol_tokenizer):
+    lm = TorchCausalLM(tiny_llama, smol_tokenizer, batch_size=2, reuse_prefix=False)
+    lengths = [len(lm._encode_prompt(p)) + 2 for p in LONG]  # + the two-token " Yes."
+    values, widths = _scored_with_input_shapes(lm, tiny_llama)
     ordered = sorted(lengths)
     assert widths == [(2, ordered[1]), (2, ordered[3]), (1, ordered[4])]
     single = TorchCausalLM(tiny_llama, smol_tokenizer, batch_size=1).logprob(LONG, " Yes.")
@@ -230,14 +236,7 @@ def test_long_prompts_go_in_smaller_batches(tiny_llama, smol_tokenizer):
     lm = TorchCausalLM(tiny_llama, smol_tokenizer, batch_size=4, reuse_prefix=False)
     lengths = sorted(len(lm._encode_prompt(p)) + 2 for p in LONG)  # + the two-token " Yes."
     lm.max_batch_tokens = 2 * lengths[3]  # two of the longer rows, one or two of the rest
-    widths = []
-    hook = tiny_llama.get_input_embeddings().register_forward_hook(
-        lambda _m, args, _o: widths.append(tuple(args[0].shape))
-    )
-    try:
-        values = lm.logprob(LONG, " Yes.")
-    finally:
-        hook.remove()
+    values, widths = _scored_with_input_shapes(lm, tiny_llama)
     assert all(rows * width <= lm.max_batch_tokens or rows == 1 for rows, width in widths)
     assert sum(rows for rows, _ in widths) == len(LONG) and len(widths) > 2  # not 4 + 1
     unlimited = TorchCausalLM(tiny_llama, smol_tokenizer, batch_size=4, max_batch_tokens=None)

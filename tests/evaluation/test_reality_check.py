@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from recording import RecordingGame
 
 from ablatio import Game, Interactions, explain, sparse_and_game
 from ablatio.evaluation.reality_check import reality_check
@@ -119,16 +120,6 @@ def test_near_ceiling_control_still_needs_a_real_share_of_the_gap():
         reality_check(truth, game, gap_share=0.0)
 
 
-class _Recording(Game):
-    def __init__(self, game):
-        super().__init__(game)
-        self.asked: list[np.ndarray] = []
-
-    def __call__(self, masks):
-        self.asked.append(np.asarray(masks, dtype=bool))
-        return super().__call__(masks)
-
-
 def test_judged_on_the_distribution_the_explanation_was_fitted_on():
     """A ProxySPEX(keep_probability=0.85) fit approximates the game near the full input: its
     checks draw Bernoulli(0.85) masks, unless the caller asks for another distribution."""
@@ -141,11 +132,11 @@ def test_judged_on_the_distribution_the_explanation_was_fitted_on():
     options = {"keep_probability": 0.85}
     expl = explain(truth, method="proxyspex", budget=400, options=options, random_state=0)
     for explanation in (fitted, expl):
-        game = _Recording(truth)
+        game = RecordingGame(truth)
         reality_check(explanation, game, n_test=400, random_state=1)
         faithfulness(explanation, game, n_test=400, random_state=1)
         assert all(0.82 < m.mean() < 0.88 for m in game.asked)
-    game = _Recording(truth)
+    game = RecordingGame(truth)
     reality_check(fitted, game, n_test=400, random_state=1, keep_probability=0.5)
     assert 0.47 < game.asked[0].mean() < 0.53
     with pytest.raises(ParameterError, match="keep_probability"):

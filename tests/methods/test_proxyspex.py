@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 import pytest
+from recording import RecordingGame
 
 import ablatio
 from ablatio import BudgetTooSmallError, Game, ProxySPEX
@@ -161,21 +162,9 @@ def test_tiny_game_enumerated_exactly(n):
     assert method.interactions_.allclose(game.true_interactions, atol=1e-9)
 
 
-class _Recording(Game):
-    """A Game that keeps every mask it was asked for."""
-
-    def __init__(self, game):
-        super().__init__(game)
-        self.asked: list[np.ndarray] = []
-
-    def __call__(self, masks):
-        self.asked.append(np.asarray(masks, dtype=bool))
-        return super().__call__(masks)
-
-
 def test_keep_probability_draws_fit_and_holdout_masks_from_it():
     truth = hierarchical_game(60, 10, 2, random_state=3)
-    game = _Recording(truth)
+    game = RecordingGame(truth)
     method = ProxySPEX(budget=600, max_order=2, keep_probability=0.85, random_state=0, **FAST)
     method.fit(game)
     asked = np.vstack(game.asked)
@@ -205,7 +194,7 @@ def test_keep_probability_out_of_range_is_refused(p):
 def test_keep_probability_tops_up_the_estimate_from_the_same_distribution():
     """A fit that stops early scores itself on more held-out masks when its estimate is
     imprecise: those must be Bernoulli(p) masks too, not uniform ones."""
-    game = _Recording(hierarchical_game(40, 8, 2, noise_sd=1.5, random_state=0))
+    game = RecordingGame(hierarchical_game(40, 8, 2, noise_sd=1.5, random_state=0))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RecoveryWarning)
         method = ProxySPEX(
