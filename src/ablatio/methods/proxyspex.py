@@ -251,7 +251,7 @@ class ProxySPEX(Method):
 
     def _fit(self, game: Game, rng: np.random.Generator) -> Interactions:
         stage_rng, select_rng = rng.spawn(2)
-        decoded, X, y, random_rows = self._staged_fit(game, stage_rng, self.budget_)
+        decoded, X, y, random_rows = self._staged_fit(game, stage_rng)
         if "stop" in self.stages_:  # exact after the first stage: fresh masks confirm it
             result = select(self, game, select_rng, X, y, decoded, self.train_r2_)
         elif self._enumerated and self.keep_probability == 0.5:  # R² over the whole cube
@@ -308,7 +308,7 @@ class ProxySPEX(Method):
         return fourier.prune(_ZERO_TOL * float(nonconstant.max(initial=0.0)))
 
     def _staged_fit(
-        self, game: Game, rng: np.random.Generator, budget: int
+        self, game: Game, rng: np.random.Generator
     ) -> tuple[Interactions, np.ndarray, np.ndarray, np.ndarray]:
         """First stage, then stop / fallback / more random ablations, then the final refit.
 
@@ -319,6 +319,7 @@ class ProxySPEX(Method):
         seen: set[bytes] = set()
         stage_rng, proxy_rng, fallback_rng = rng.spawn(3)
         p = self.keep_probability
+        budget = self.budget_
         X = distinct_masks(n, self._first_stage_size(n, budget), stage_rng, seen, p)
         y = game(X)
         random_rows = np.ones(X.shape[0], dtype=bool)
