@@ -171,6 +171,36 @@ def test_packed_scoring_equals_the_plain_model_and_leaves_it_unchanged(tiny_llam
     assert packed.fingerprint() == plain.fingerprint()  # same values, same cache key
 
 
+def test_scoring_copies_attend_through_sdpa_and_leave_the_model_eager(
+    tiny_llama, smol_tokenizer, monkeypatch
+):
+    """Loaded eager (for audits), scored with fused attention: same values, model untouched."""
+    calls = []
+    fused = torch.nn.functional.scaled_dot_product_attention
+
+    def spy(*args, **kwargs):
+        calls.append(args[0].shape)
+        return fused(*args, **kwargs)
+
+    monkeypatch.setattr(torch.nn.functional, "scaled_dot_product_attention", spy)
+    plain = TorchCausalLM(tiny_llama, smol_tokenizer, batch_size=2, packed=False)
+    expected = plain.logprob(LONG, " Yes.")
+    assert not calls  # the model as loaded: eager
+    for lm in (
+        TorchCausalLM(tiny_llama, smol_tokenizer, batch_size=2),
+        TorchCausalLM(tiny_llama, smol_tokenizer, batch_size=2, dtype="bfloat16"),
+    ):
+        values = lm.logprob(LONG, " Yes.")
+        assert len(calls) >= tiny_llama.config.num_hidden_layers
+        calls.clear()
+        atol = 1e-5 if lm.dtype == "float32" else 0.5
+        np.testing.assert_allclose(values, expected, rtol=0, atol=atol)
+        assert lm._scoring_model().config._attn_implementation == "sdpa"
+    assert tiny_llama.config._attn_implementation == "eager"
+    np.testing.assert_array_equal(plain.logprob(LONG, " Yes."), expected)
+    assert not calls
+
+
 def test_weights_changed_in_place_are_scored_and_keyed_anew(tiny_llama, smol_tokenizer):
     """An optimiser step after the first call: the packed copy must not score old weights."""
     import copy

@@ -137,7 +137,9 @@ class TorchCausalLM:
         kernel (CPU fp32 models with a oneDNN build of torch; otherwise the model itself).
         Same values up to float rounding (≤ 1e-4 nats on SmolLM2); 1.8× faster at batch 1 on
         this project's AMD EPYC, where MKL's fp32 GEMM is slow; costs a second copy of the
-        linear weights. Generation always uses the model itself.
+        linear weights. The copy of a model loaded with eager attention attends through
+        torch's fused ``scaled_dot_product_attention`` where its class supports it (2–8 %
+        faster; the model itself stays eager). Generation always uses the model itself.
     dtype : {"float32", "bfloat16"}, default="float32"
         ``"bfloat16"`` scores and generates with a bfloat16 copy of the model: several times
         faster on CPUs with AVX-512 BF16, but the values change (0.14 nats on SmolLM2),
