@@ -77,7 +77,18 @@ def test_ctrl_c_exits_130_and_keeps_the_cache(tmp_path):
     cache = tmp_path / "run.sqlite"
     # 0.25 s per batch: the whole run takes > 16 s, so a loaded machine that schedules this
     # test late still interrupts it mid-run (at 0.05 s it once finished first: exit 0)
-    slow = _ablatio(*ARGS, "--cache", cache, "--delay", "0.25", "--quiet")
+    # A shell without job control starts background jobs with SIGINT ignored, and a child
+    # inherits that (Python then installs no KeyboardInterrupt handler): restore the default,
+    # as a terminal would, or the run ignores the interrupt and exits 0.
+    slow = _ablatio(
+        *ARGS,
+        "--cache",
+        cache,
+        "--delay",
+        "0.25",
+        "--quiet",
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     deadline = time.monotonic() + _STARTUP_TIMEOUT_S
     while _rows(cache) < 2 * 16:
         assert slow.poll() is None, slow.communicate()
