@@ -103,6 +103,47 @@ def test_an_alternative_wins_when_the_decoder_fails_and_is_refitted_on_everythin
     assert np.allclose([slopes[(i,)] for i in range(30)], weights, atol=0.05)
 
 
+def test_the_lasso_is_refitted_inside_every_fold(monkeypatch):
+    """Its penalty and columns come from the data: scored like the decoded support, by fits
+    that never saw the scored fold (not by its leave-one-out, which describes a fit on more
+    ablations than the decoded answer's folds and made it win on paper)."""
+    from ablatio.methods import _best_of
+
+    rng = np.random.default_rng(2)
+    n = 300
+    masks = np.unique(rng.random((250, n)) < 0.5, axis=0)
+    slopes = np.zeros(n)
+    slopes[:12] = rng.normal(size=12) * 2
+    values = masks @ slopes + 0.1 * rng.normal(size=masks.shape[0])
+    sizes = []
+    original = _best_of.first_order_lasso
+
+    def spy(X, y):
+        sizes.append(X.shape[0])
+        return original(X, y)
+
+    monkeypatch.setattr(_best_of, "first_order_lasso", spy)
+
+    def constant(X, y, r):
+        return Interactions([()], [float(y.mean())], n_players=n)
+
+    found = cross_fit(
+        constant,
+        masks,
+        values,
+        np.ones(values.size, bool),
+        constant(masks, values, None),
+        n_folds=5,
+        best_of_below=0.99,
+        rng=np.random.default_rng(0),
+    )
+    assert found is not None and found.model == "first_order_lasso"
+    q = values.size
+    assert sizes[0] == q and len(sizes) == 6 and sum(sizes[1:]) == 4 * q
+    assert found.r2 > 0.9
+    assert found.scores["first_order_lasso"] > found.scores["first_order"] + 0.1
+
+
 def test_the_standard_error_counts_how_much_one_fit_varies():
     rng = np.random.default_rng(2)
     masks = np.unique(rng.random((300, 20)) < 0.5, axis=0)
