@@ -10,6 +10,7 @@ from ablatio import SPEX, Game, ProxySPEX
 from ablatio.exceptions import RecoveryWarning
 from ablatio.games.synthetic import sparse_and_game
 from ablatio.methods._best_of import best_of, choose, first_order_lasso
+from ablatio.methods._crossfit import cross_fit
 from ablatio.transforms.solve import ridge_loo
 
 
@@ -114,6 +115,40 @@ def test_a_failed_decoding_of_a_sparse_additive_game_is_replaced_by_the_lasso():
     assert choice.model == "first_order_lasso"
     assert choice.scores["first_order_lasso"] > choice.scores["first_order"] + 0.3
     assert _r2(truth, choice.interactions.predict(test)) > 0.95
+
+
+def test_a_sparse_mix_of_slopes_and_decoded_interactions_is_fitted_by_one_lasso():
+    """Slopes on a few of 300 parts plus two pair interactions, 250 ablations. The decoded
+    support holds the pairs and a wrong triple, with wrong coefficients: the lasso over first
+    order and the decoded terms keeps the pairs and the slopes; the first-order lasso cannot
+    see the pairs and the ridge fits spread weight over every part."""
+    slopes, masks, values, test, truth = _sparse_additive(300, 250, 10, seed=6)
+    values = values + 3.0 * (masks[:, 0] & masks[:, 1]) - 2.0 * (masks[:, 2] & masks[:, 3])
+    truth = truth + 3.0 * (test[:, 0] & test[:, 1]) - 2.0 * (test[:, 2] & test[:, 3])
+    decoded = ablatio.Interactions(
+        [(), (0, 1), (2, 3), (5, 6, 7)], [1.0, 1.0, 1.0, 1.0], n_players=300
+    )
+    found = cross_fit(
+        lambda X, y, rng: decoded,
+        masks,
+        values,
+        np.ones(values.size, bool),
+        decoded,
+        n_folds=5,
+        best_of_below=0.99,
+        rng=np.random.default_rng(0),
+    )
+    assert found is not None and found.model == "first_order+decoded_lasso"
+    scores = found.scores
+    assert scores[found.model] > max(scores["first_order_lasso"], scores["first_order+pairs"])
+    fit = found.interactions
+    assert fit[(0, 1)] == pytest.approx(3.0, abs=0.3)
+    assert fit[(2, 3)] == pytest.approx(-2.0, abs=0.3)
+    ours = _r2(truth, fit.predict(test))
+    assert ours > 0.95
+    assert abs(found.r2 - ours) < 0.05
+    # the leave-one-out path caps it: its columns came from the decoder, on these rows
+    assert choose(masks, values, decoded, 0.5, 0.99).scores["first_order+decoded_lasso"] == 0.5
 
 
 @pytest.mark.slow
