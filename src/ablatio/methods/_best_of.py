@@ -66,6 +66,9 @@ MAX_SVD_WORK = 5e10
 MAX_LASSO_CELLS = 2e7
 #: Penalties on the lasso path, geometric from the smallest that zeroes every slope.
 LASSO_STEPS = 25
+#: The path stops after this many penalties without a better leave-one-out R² (past its
+#: optimum the curve falls, and the dense end of the path costs the most).
+LASSO_PATIENCE = 3
 
 
 def _affordable(m: int, p: int) -> bool:
@@ -153,55 +156,83 @@ def first_order_lasso(
     interpolates). On its active set ``A`` the lasso fit is linear in ``y`` with hat matrix
     ``H = Z (ZᵀZ)⁺ Zᵀ``, ``Z = [1, X_A]``, so the leave-one-out residual is ``e_i / (1 - h_ii)``
     with the active set held fixed (approximate leave-one-out, Rad & Maleki, JRSS-B 2020). The
-    ``α`` with the best leave-one-out R² is returned with its R² and residuals; picking one of
-    ``LASSO_STEPS`` penalties makes it slightly optimistic, and more so when ``terms`` were
-    chosen on the same rows.
+    ``α`` with the best leave-one-out R² is returned with its R² and residuals (the path stops
+    ``LASSO_PATIENCE`` penalties past it); picking one of ``LASSO_STEPS`` penalties makes it
+    slightly optimistic, and more so when ``terms`` were chosen on the same rows.
     """
     q, n = masks.shape
     terms = list(terms or [])
     products = [masks[:, list(t)].all(axis=1) for t in terms]
     X = np.column_stack([masks, *products]).astype(np.float64)
     y = np.asarray(values, dtype=np.float64)
-    alpha_max = float(np.max(np.abs((X - X.mean(axis=0)).T @ (y - y.mean())))) / q
+    x_mean, y_mean = X.mean(axis=0), float(y.mean())
+    centred, y_centred = np.asfortranarray(X - x_mean), y - y_mean
+    gram = centred.T @ centred if q >= X.shape[1] else None
+    alpha_max = float(np.max(np.abs(centred.T @ y_centred))) / q
     ends = -3.0 if q > X.shape[1] else -2.0
     alphas = alpha_max * np.logspace(0.0, ends, LASSO_STEPS) if alpha_max > 0 else np.zeros(1)
-    intercepts, slopes = _lasso_path(X, y, alphas)
-    best, best_r2, best_residuals = 0, -np.inf, y - y.mean()
-    for k in range(alphas.size):
-        active = np.flatnonzero(slopes[:, k])
+    best_r2, best_residuals = -np.inf, y_centred
+    best_fit = (y_mean, np.zeros(X.shape[1]))
+    slopes = np.zeros(X.shape[1])
+    since_best = 0
+    for alpha in alphas:  # strongest penalty first; warm-started, stopped past the optimum
+        slopes = _lasso_slopes(centred, y_centred, alpha, slopes, gram)
+        intercept = y_mean - float(x_mean @ slopes)
+        active = np.flatnonzero(slopes)
         if active.size + 1 >= q:  # interpolates: no honest leave-one-out
             break
-        residuals = (y - intercepts[k] - X[:, active] @ slopes[active, k]) / (
+        residuals = (y - intercept - X[:, active] @ slopes[active]) / (
             1.0 - _leverage(X[:, active])
         )
         r2 = r2_score(y, y - residuals)
         if r2 > best_r2:
-            best, best_r2, best_residuals = k, r2, residuals
+            best_r2, best_residuals, best_fit, since_best = r2, residuals, (intercept, slopes), 0
+        else:
+            since_best += 1
+            if since_best == LASSO_PATIENCE:
+                break
     idx = tuples_to_terms([(), *((i,) for i in range(n)), *terms])
-    coef = np.concatenate([[intercepts[best]], slopes[:, best]])
+    coef = np.concatenate([[best_fit[0]], best_fit[1]])
     return Interactions._build(idx, coef, n, "moebius"), float(best_r2), best_residuals
 
 
 def _leverage(columns: np.ndarray) -> np.ndarray:
-    """Diagonal of the hat matrix of ``[1, columns]`` (rank-revealing SVD), below 1."""
+    """Diagonal of the hat matrix of ``Z = [1, columns]``, below 1.
+
+    ``h_i = z_iᵀ (ZᵀZ)⁺ z_i`` from the eigendecomposition of the small Gram matrix (two
+    matrix products instead of a QR of the tall ``Z``); eigenvalues below ``1e-10`` of the
+    largest count as rank deficiency.
+    """
     Z = np.hstack([np.ones((columns.shape[0], 1)), columns])
-    U, s, _ = np.linalg.svd(Z, full_matrices=False)
-    rank = int(np.sum(s > s[0] * max(Z.shape) * np.finfo(np.float64).eps))
-    return np.minimum(np.sum(U[:, :rank] ** 2, axis=1), 1.0 - 1e-12)
+    eigenvalues, vectors = np.linalg.eigh(Z.T @ Z)
+    keep = eigenvalues > eigenvalues[-1] * 1e-10
+    W = Z @ (vectors[:, keep] / np.sqrt(eigenvalues[keep]))
+    return np.minimum(np.sum(W**2, axis=1), 1.0 - 1e-12)
 
 
-def _lasso_path(X: np.ndarray, y: np.ndarray, alphas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Intercepts ``(k,)`` and slopes ``(n, k)`` of the lasso at each penalty (warm-started)."""
+def _lasso_slopes(
+    centred: np.ndarray, y: np.ndarray, alpha: float, start: np.ndarray, gram: np.ndarray | None
+) -> np.ndarray:
+    """Lasso slopes on centred (Fortran-ordered) columns and values at penalty ``alpha``,
+    warm-started; coordinate descent on the Gram matrix when it is given (rows ≥ columns)."""
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import lasso_path
 
-    x_mean, y_mean = X.mean(axis=0), float(y.mean())
-    if not np.any(alphas > 0):
-        return np.full(alphas.size, y_mean), np.zeros((X.shape[1], alphas.size))
+    if alpha <= 0:
+        return np.zeros(centred.shape[1])
+    extra: dict[str, Any] = {} if gram is None else {"precompute": gram, "Xy": centred.T @ y}
     with warnings.catch_warnings():  # a path point short of full convergence is still scored
         warnings.simplefilter("ignore", ConvergenceWarning)
-        _, slopes, _ = lasso_path(X - x_mean, y - y_mean, alphas=alphas, max_iter=2000)
-    return y_mean - x_mean @ slopes, slopes
+        _, slopes, _ = lasso_path(
+            centred,
+            y,
+            alphas=[alpha],
+            coef_init=start,
+            max_iter=2000,
+            check_input=False,
+            **extra,
+        )
+    return np.asarray(slopes[:, 0])
 
 
 #: The alternatives to the decoded answer, in the order they are fitted.
