@@ -9,7 +9,7 @@ import ablatio
 from ablatio import SPEX, Game, ProxySPEX
 from ablatio.exceptions import RecoveryWarning
 from ablatio.games.synthetic import sparse_and_game
-from ablatio.methods._best_of import best_of, choose, first_order_lasso
+from ablatio.methods._best_of import _leverage, best_of, choose, first_order_lasso
 from ablatio.methods._crossfit import cross_fit
 from ablatio.transforms.solve import ridge_loo
 
@@ -92,6 +92,10 @@ def test_the_lasso_finds_the_few_parts_that_matter_and_scores_itself_honestly():
     assert abs(loo_r2 - ours) < 0.03
     assert residuals.shape == values.shape
     assert loo_r2 == pytest.approx(_r2(values, values - residuals))
+    # the residuals are the returned fit's own, each inflated by 1 / (1 - leverage)
+    active = [t[0] for t, c in zip(fit.terms, fit.coefficients, strict=True) if len(t) == 1 and c]
+    shrink = 1.0 - _leverage(masks[:, active].astype(float))
+    np.testing.assert_allclose(residuals * shrink, values - fit.predict(masks), atol=1e-9)
     kept = {t[0] for t, c in zip(fit.terms, fit.coefficients, strict=True) if len(t) == 1 and c}
     assert set(np.flatnonzero(np.abs(slopes) > 0.3)) <= kept  # every part that matters much
     assert len(kept) < 150

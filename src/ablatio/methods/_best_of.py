@@ -227,12 +227,12 @@ def _lasso_slopes(
             centred,
             y,
             alphas=[alpha],
-            coef_init=start,
+            coef_init=start.copy(),  # coordinate descent updates it in place
             max_iter=2000,
             check_input=False,
             **extra,
         )
-    return np.asarray(slopes[:, 0])
+    return np.array(slopes[:, 0])
 
 
 #: The alternatives to the decoded answer, in the order they are fitted.
