@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
+from sparse_games import r2, sparse_additive
 
 from ablatio._metrics import r2_score, r2_with_se
 from ablatio.interactions import Interactions
+from ablatio.methods._best_of import choose
 from ablatio.methods._crossfit import cross_fit
 
 
@@ -21,6 +24,13 @@ class _Lookup:
 
 def _memoriser(masks, values, rng):
     return _Lookup(masks, values)
+
+
+def _on_random_rows(decode, masks, values, decoded):
+    """Cross-fit with the best-of alternatives, every row a random draw, 5 folds, seed 0."""
+    every = np.ones(values.size, bool)
+    rng = np.random.default_rng(0)
+    return cross_fit(decode, masks, values, every, decoded, n_folds=5, best_of_below=0.99, rng=rng)
 
 
 def _data(rows: int, n: int = 10, seed: int = 0):
@@ -86,17 +96,7 @@ def test_an_alternative_wins_when_the_decoder_fails_and_is_refitted_on_everythin
     def constant(X, y, r):
         return Interactions([()], [float(y.mean())], n_players=30)
 
-    decoded = constant(masks, values, None)
-    found = cross_fit(
-        constant,
-        masks,
-        values,
-        np.ones(values.size, bool),
-        decoded,
-        n_folds=5,
-        best_of_below=0.99,
-        rng=np.random.default_rng(0),
-    )
+    found = _on_random_rows(constant, masks, values, constant(masks, values, None))
     assert found is not None and found.model == "first_order"
     assert found.scores["decoded"] < 0.0 < 0.95 < found.r2
     slopes = found.interactions.to_moebius()
@@ -127,16 +127,7 @@ def test_the_lasso_is_refitted_inside_every_fold(monkeypatch):
     def constant(X, y, r):
         return Interactions([()], [float(y.mean())], n_players=n)
 
-    found = cross_fit(
-        constant,
-        masks,
-        values,
-        np.ones(values.size, bool),
-        constant(masks, values, None),
-        n_folds=5,
-        best_of_below=0.99,
-        rng=np.random.default_rng(0),
-    )
+    found = _on_random_rows(constant, masks, values, constant(masks, values, None))
     assert found is not None and found.model == "first_order_lasso"
     q = values.size
     assert sizes[0] == q and len(sizes) == 6 and sum(sizes[1:]) == 4 * q
@@ -165,3 +156,26 @@ def test_the_standard_error_counts_how_much_one_fit_varies():
     pooled = r2_with_se(values, linear.predict(masks))[1]
     assert steady.se < 1.5 * pooled < 0.05  # the folds agree: sampling error only
     assert shaky.se > 0.2  # folds at R² ~0.9 and ~0: one fit may be either
+
+
+def test_a_sparse_mix_of_slopes_and_decoded_interactions_is_fitted_by_one_lasso():
+    """Slopes on a few of 300 parts plus two pair interactions, 250 ablations. The decoded
+    support holds the pairs and a wrong triple, with wrong coefficients: the lasso over first
+    order and the decoded terms keeps the pairs and the slopes; the first-order lasso cannot
+    see the pairs and the ridge fits spread weight over every part."""
+    slopes, masks, values, test, truth = sparse_additive(300, 250, 10, seed=6)
+    values = values + 3.0 * (masks[:, 0] & masks[:, 1]) - 2.0 * (masks[:, 2] & masks[:, 3])
+    truth = truth + 3.0 * (test[:, 0] & test[:, 1]) - 2.0 * (test[:, 2] & test[:, 3])
+    decoded = Interactions([(), (0, 1), (2, 3), (5, 6, 7)], [1.0, 1.0, 1.0, 1.0], n_players=300)
+    found = _on_random_rows(lambda X, y, rng: decoded, masks, values, decoded)
+    assert found is not None and found.model == "first_order+decoded_lasso"
+    scores = found.scores
+    assert scores[found.model] > max(scores["first_order_lasso"], scores["first_order+pairs"])
+    fit = found.interactions
+    assert fit[(0, 1)] == pytest.approx(3.0, abs=0.3)
+    assert fit[(2, 3)] == pytest.approx(-2.0, abs=0.3)
+    ours = r2(truth, fit.predict(test))
+    assert ours > 0.95
+    assert abs(found.r2 - ours) < 0.05
+    # the leave-one-out path caps it: its columns came from the decoder, on these rows
+    assert choose(masks, values, decoded, 0.5, 0.99).scores["first_order+decoded_lasso"] == 0.5

@@ -92,22 +92,27 @@ def packed_copy(model: Any) -> Any:
 def bfloat16_copy(model: Any) -> Any:
     """A bfloat16 copy of the model (the original keeps its dtype), attention through SDPA."""
     clone = copy.deepcopy(model).to(torch.bfloat16)
-    if _sdpa_configs(clone):
+    if _eager_with_sdpa(clone):
         clone.config._attn_implementation = "sdpa"  # the copy's own config (deep copy)
     return clone
+
+
+def _eager_with_sdpa(model: Any) -> bool:
+    """Whether a transformers model runs eager attention and its class has an SDPA path."""
+    config = getattr(model, "config", None)
+    eager = getattr(config, "_attn_implementation", None) == "eager"
+    return eager and bool(getattr(model, "_supports_sdpa", False))
 
 
 def _sdpa_configs(model: Any) -> dict[int, Any]:
     """``id(config) → copy`` whose attention runs through SDPA, for the model's configs.
 
-    Empty when the model is not a transformers model loaded with eager attention, or its
-    class has no SDPA path. Sub-configs (multimodal models) map to their copies too.
+    Empty unless :func:`_eager_with_sdpa`. Sub-configs (multimodal models) map to their
+    copies too.
     """
-    config: Any = getattr(model, "config", None)
-    if getattr(config, "_attn_implementation", None) != "eager":
+    if not _eager_with_sdpa(model):
         return {}
-    if not getattr(model, "_supports_sdpa", False):
-        return {}
+    config = model.config
     fast = copy.deepcopy(config)
     fast._attn_implementation = "sdpa"
     pairs = {id(config): fast}

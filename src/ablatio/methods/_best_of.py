@@ -167,8 +167,9 @@ def first_order_lasso(
     y = np.asarray(values, dtype=np.float64)
     x_mean, y_mean = X.mean(axis=0), float(y.mean())
     centred, y_centred = np.asfortranarray(X - x_mean), y - y_mean
-    gram = centred.T @ centred if q >= X.shape[1] else None
-    alpha_max = float(np.max(np.abs(centred.T @ y_centred))) / q
+    xy = centred.T @ y_centred
+    gram = (centred.T @ centred, xy) if q >= X.shape[1] else None
+    alpha_max = float(np.max(np.abs(xy))) / q
     ends = -3.0 if q > X.shape[1] else -2.0
     alphas = alpha_max * np.logspace(0.0, ends, LASSO_STEPS) if alpha_max > 0 else np.zeros(1)
     best_r2, best_residuals = -np.inf, y_centred
@@ -211,16 +212,20 @@ def _leverage(columns: np.ndarray) -> np.ndarray:
 
 
 def _lasso_slopes(
-    centred: np.ndarray, y: np.ndarray, alpha: float, start: np.ndarray, gram: np.ndarray | None
+    centred: np.ndarray,
+    y: np.ndarray,
+    alpha: float,
+    start: np.ndarray,
+    gram: tuple[np.ndarray, np.ndarray] | None,
 ) -> np.ndarray:
     """Lasso slopes on centred (Fortran-ordered) columns and values at penalty ``alpha``,
-    warm-started; coordinate descent on the Gram matrix when it is given (rows ≥ columns)."""
+    warm-started; coordinate descent on ``(XᵀX, Xᵀy)`` when given (rows ≥ columns)."""
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import lasso_path
 
     if alpha <= 0:
         return np.zeros(centred.shape[1])
-    extra: dict[str, Any] = {} if gram is None else {"precompute": gram, "Xy": centred.T @ y}
+    extra: dict[str, Any] = {} if gram is None else {"precompute": gram[0], "Xy": gram[1]}
     with warnings.catch_warnings():  # a path point short of full convergence is still scored
         warnings.simplefilter("ignore", ConvergenceWarning)
         _, slopes, _ = lasso_path(
