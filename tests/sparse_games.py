@@ -18,3 +18,19 @@ def sparse_additive(n: int, q: int, k: int, seed: int):
     masks, test = rng.random((q, n)) < 0.5, rng.random((3000, n)) < 0.5
     noise = 0.1 * np.sqrt(k / 4) * rng.normal(size=q)
     return slopes, masks, 2.0 + masks @ slopes + noise, test, 2.0 + test @ slopes
+
+
+def gated_additive(n: int, q: int, k: int, seed: int):
+    """:func:`sparse_additive` with a gate: part 0 adds 8 and the other slopes count 1.5 times
+    when it is present, 0.5 times when not (VADER's "but" before the words that matter).
+    Returns masks, values, fresh test masks and their noiseless values."""
+    rng = np.random.default_rng(seed)
+    slopes = np.zeros(n)
+    slopes[1 + rng.choice(n - 1, k, replace=False)] = rng.normal(size=k)
+    masks, test = rng.random((q, n)) < 0.5, rng.random((3000, n)) < 0.5
+
+    def f(m: np.ndarray) -> np.ndarray:
+        return 2.0 + 8.0 * m[:, 0] + (m @ slopes) * (0.5 + m[:, 0])
+
+    noise = 0.1 * np.sqrt(k / 4) * rng.normal(size=q)
+    return masks, f(masks) + noise, test, f(test)

@@ -4,13 +4,20 @@ import warnings
 
 import numpy as np
 import pytest
-from sparse_games import r2, sparse_additive
+from sparse_games import gated_additive, r2, sparse_additive
 
 import ablatio
 from ablatio import SPEX, Game, ProxySPEX
 from ablatio.exceptions import RecoveryWarning
 from ablatio.games.synthetic import sparse_and_game
-from ablatio.methods._best_of import _leverage, best_of, choose, first_order_lasso
+from ablatio.methods._best_of import (
+    _leverage,
+    best_of,
+    choose,
+    first_order_lasso,
+    hub_pairs,
+    winner,
+)
 from ablatio.transforms.solve import ridge_loo
 
 
@@ -105,6 +112,35 @@ def test_a_failed_decoding_of_a_sparse_additive_game_is_replaced_by_the_lasso():
     assert choice.model == "first_order_lasso"
     assert choice.scores["first_order_lasso"] > choice.scores["first_order"] + 0.3
     assert r2(truth, choice.interactions.predict(test)) > 0.95
+
+
+def test_a_gate_over_the_other_parts_is_fitted_by_the_hub_lasso():
+    """Part 0 scales every other slope (x1.5 present, x0.5 absent): the first-order lasso can
+    only average the two regimes; the lasso over first order and the hub's pairs (part 0 has
+    the largest slope) fits both, and its score is honest on fresh masks."""
+    masks, values, test, truth = gated_additive(600, 300, 25, seed=3)
+    wrong = ablatio.Interactions([(), (0, 1)], [0.0, 1.0], n_players=600)
+    choice = choose(masks, values, wrong, 0.0, 0.99)
+    assert choice.model == "first_order+hub_lasso"
+    fits = choice.candidates
+    ours = r2(truth, fits["first_order+hub_lasso"].predict(test))
+    assert ours > 0.98 > r2(truth, fits["first_order_lasso"].predict(test)) + 0.08
+    assert abs(choice.holdout_r2 - ours) < 0.02
+    assert all(0 in t for t in fits["first_order+hub_lasso"].terms if len(t) == 2)
+
+
+def test_the_hub_is_the_largest_slope_and_pairs_with_every_other_kept_part():
+    first = ablatio.Interactions(
+        [(), (1,), (3,), (4,), (5,)], [2.0, 0.5, -4.0, 0.0, 4.0], n_players=6
+    )
+    assert hub_pairs(first) == [(1, 3), (3, 5)]  # a tie goes to the lower index; 4 was dropped
+    assert hub_pairs(ablatio.Interactions([(), (2,)], [1.0, 3.0], n_players=6)) == []
+
+
+def test_an_extension_must_beat_what_it_extends_by_the_margin():
+    scores = {"decoded": 0.0, "first_order_lasso": 0.9, "first_order+hub_lasso": 0.903}
+    assert winner(scores) == "first_order_lasso"
+    assert winner({**scores, "first_order+hub_lasso": 0.91}) == "first_order+hub_lasso"
 
 
 @pytest.mark.slow

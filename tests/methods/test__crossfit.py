@@ -115,12 +115,12 @@ def test_the_lasso_is_refitted_inside_every_fold(monkeypatch):
     slopes = np.zeros(n)
     slopes[:12] = rng.normal(size=12) * 2
     values = masks @ slopes + 0.1 * rng.normal(size=masks.shape[0])
-    sizes = []
+    sizes: dict[bool, list[int]] = {False: [], True: []}  # by whether extra terms were given
     original = _best_of.first_order_lasso
 
-    def spy(X, y):
-        sizes.append(X.shape[0])
-        return original(X, y)
+    def spy(X, y, terms=None):
+        sizes[bool(terms)].append(X.shape[0])
+        return original(X, y, terms)
 
     monkeypatch.setattr(_best_of, "first_order_lasso", spy)
 
@@ -130,7 +130,9 @@ def test_the_lasso_is_refitted_inside_every_fold(monkeypatch):
     found = _on_random_rows(constant, masks, values, constant(masks, values, None))
     assert found is not None and found.model == "first_order_lasso"
     q = values.size
-    assert sizes[0] == q and len(sizes) == 6 and sum(sizes[1:]) == 4 * q
+    for calls in sizes.values():  # the first-order lasso and its hub extension (the lasso
+        # over the decoded terms has none here): once on everything, then in every fold
+        assert calls[0] == q and len(calls) == 6 and sum(calls[1:]) == 4 * q
     assert found.r2 > 0.9
     assert found.scores["first_order_lasso"] > found.scores["first_order"] + 0.1
 

@@ -42,7 +42,7 @@ import numpy as np
 
 from ablatio._metrics import r2_score, r2_with_se
 from ablatio.interactions import Interactions
-from ablatio.methods._best_of import ALTERNATIVES, first_occurrences, fit_alternative, winner
+from ablatio.methods._best_of import first_occurrences, fit_alternatives, winner
 
 __all__ = ["CrossFit", "cross_fit"]
 
@@ -128,17 +128,15 @@ def cross_fit(
     scores = {"decoded": r2_score(y, predicted["decoded"][scored])}
     answers = {"decoded": decoded.to_moebius()}
     if best_of_below is not None and scores["decoded"] < best_of_below:
-        for name in ALTERNATIVES:
-            full = fit_alternative(name, masks, values, decoded)
-            if full is None:
-                continue
+        full = fit_alternatives(masks, values, decoded)
+        refitted = tuple(name for name in full if name not in FIXED_COLUMNS)
+        out = _out_of_fold(refitted, masks, values, fold, fitted)
+        for name, (fit, _, loo_residuals) in full.items():
             if name in FIXED_COLUMNS:  # the full refit's exact leave-one-out predictions
-                out: np.ndarray | None = values - full[2]
-            else:
-                out = _out_of_fold(name, masks, values, fold, fitted)
-            if out is not None:
-                answers[name], predicted[name] = full[0], out
-                scores[name] = r2_score(y, out[scored])
+                out[name] = values - loo_residuals
+            if name in out:
+                answers[name], predicted[name] = fit, out[name]
+                scores[name] = r2_score(y, out[name][scored])
     best = winner(scores)
     r2, se = r2_with_se(y, predicted[best][scored])
     se = float(np.hypot(se, _instability(y, predicted[best][scored], fold[scored], n_folds)))
@@ -162,18 +160,19 @@ def _instability(y: np.ndarray, predicted: np.ndarray, fold: np.ndarray, n_folds
 
 
 def _out_of_fold(
-    name: str,
+    names: tuple[str, ...],
     masks: np.ndarray,
     values: np.ndarray,
     fold: np.ndarray,
     decoded: list[Interactions],
-) -> np.ndarray | None:
-    """Out-of-fold predictions of alternative ``name`` (None if a fold cannot fit it)."""
-    predicted = np.zeros(values.size)
+) -> dict[str, np.ndarray]:
+    """Out-of-fold predictions of the alternatives ``names`` (one is left out when a fold
+    cannot fit it)."""
+    predicted = {name: np.zeros(values.size) for name in names}
     for k, model in enumerate(decoded):
         train, test = fold != k, fold == k
-        fitted = fit_alternative(name, masks[train], values[train], model)
-        if fitted is None:
-            return None
-        predicted[test] = fitted[0].predict(masks[test])
+        fitted = fit_alternatives(masks[train], values[train], model, tuple(predicted))
+        predicted = {name: predicted[name] for name in fitted}
+        for name, (fit, _, _) in fitted.items():
+            predicted[name][test] = fit.predict(masks[test])
     return predicted
