@@ -31,6 +31,7 @@ replaced only when another candidate beats it by more than ``SWITCH_MARGIN``.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
@@ -151,7 +152,7 @@ def _decoded_ridge(masks: np.ndarray, values: np.ndarray, fourier: Interactions)
 
 
 def first_order_lasso(
-    masks: np.ndarray, values: np.ndarray, terms: list[tuple[int, ...]] | None = None
+    masks: np.ndarray, values: np.ndarray, terms: Sequence[tuple[int, ...]] | None = None
 ) -> Fitted:
     """Constant + slopes (+ ``terms``) with an L1 penalty chosen by approximate leave-one-out.
 
