@@ -11,7 +11,9 @@ from ablatio import SPEX, Game, ProxySPEX
 from ablatio.exceptions import RecoveryWarning
 from ablatio.games.synthetic import sparse_and_game
 from ablatio.methods._best_of import (
+    _lasso_slopes,
     _leverage,
+    _screened_slopes,
     best_of,
     choose,
     first_order_lasso,
@@ -92,6 +94,40 @@ def test_the_lasso_finds_the_few_parts_that_matter_and_scores_itself_honestly():
     kept = {t[0] for t, c in zip(fit.terms, fit.coefficients, strict=True) if len(t) == 1 and c}
     assert set(np.flatnonzero(np.abs(slopes) > 0.3)) <= kept  # every part that matters much
     assert len(kept) < 150
+
+
+def test_leverage_is_the_hat_matrix_diagonal_also_when_columns_repeat():
+    rng = np.random.default_rng(1)
+    columns = (rng.random((50, 8)) < 0.5).astype(float)
+    for cols in (columns, np.hstack([columns, columns[:, :2]])):  # the second is singular
+        Z = np.hstack([np.ones((50, 1)), cols])
+        hat = Z @ np.linalg.pinv(Z)
+        np.testing.assert_allclose(_leverage(cols), np.diag(hat), atol=1e-9)
+
+
+def test_the_strong_rule_screen_returns_the_lasso_on_every_column():
+    """Columns outnumber rows; at each penalty the screened fit equals coordinate descent on
+    every column, also when the screen first keeps nothing (a misleading previous penalty)
+    and every column it wrongly dropped has to be brought back."""
+    _, masks, values, _, _ = sparse_additive(400, 150, 12, seed=2)
+    X = masks - masks.mean(axis=0)
+    X, y = np.asfortranarray(X), values - values.mean()
+    alpha_max = np.max(np.abs(X.T @ y)) / y.size
+    slopes, previous = np.zeros(400), alpha_max
+
+    def objective(b, alpha):  # what coordinate descent minimises, to its tolerance
+        return np.sum((y - X @ b) ** 2) / (2 * y.size) + alpha * np.sum(np.abs(b))
+
+    for alpha in alpha_max * np.logspace(-0.3, -2, 6):
+        full = _lasso_slopes(X, y, alpha, slopes, None)
+        screened = _screened_slopes(X, y, alpha, previous, slopes)
+        blind = _screened_slopes(X, y, alpha, -10 * alpha, np.zeros(400))
+        for fit in (screened, blind):
+            assert objective(fit, alpha) == pytest.approx(objective(full, alpha), rel=1e-5)
+            # the lasso's fitted values are unique even where its slopes are not
+            np.testing.assert_allclose(X @ fit, X @ full, atol=2e-3 * y.std())
+        slopes, previous = full, alpha
+    assert np.count_nonzero(slopes) > 12
 
 
 def test_the_lasso_of_a_constant_or_a_single_part_game():
