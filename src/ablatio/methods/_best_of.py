@@ -9,6 +9,9 @@ ablations the method has already made, :func:`best_of` fits the alternatives
 * ``"first_order_lasso"``: constant + a sparse set of slopes (lasso): when only some parts
   matter (a lexicon scorer on a long document) it beats the ridge fit, which spreads weight
   over every part;
+* ``"first_order_adaptive_lasso"``: the lasso again over the parts the first-order lasso
+  kept, each penalised by the inverse of its first slope (:func:`adaptive_lasso`): less
+  shrinkage of the few parts that matter most;
 * ``"first_order+hub_lasso"``: the same lasso over first order and the pairs of the *hub*
   (the part with the largest slope in the first-order lasso) with every other part that lasso
   kept: one part that changes how much the others count (a "but", a negation, an
@@ -53,6 +56,7 @@ __all__ = [
     "Recorder",
     "best_of",
     "choose",
+    "adaptive_lasso",
     "first_occurrences",
     "first_order_lasso",
     "fit_alternatives",
@@ -169,11 +173,51 @@ def first_order_lasso(
     ``LASSO_PATIENCE`` penalties past it); picking one of ``LASSO_STEPS`` penalties makes it
     slightly optimistic, and more so when ``terms`` were chosen on the same rows.
     """
-    q, n = masks.shape
+    n = masks.shape[1]
     terms = list(terms or [])
     products = [masks[:, list(t)].all(axis=1) for t in terms]
     X = np.column_stack([masks, *products]).astype(np.float64)
-    y = np.asarray(values, dtype=np.float64)
+    intercept, slopes, r2, residuals = _lasso_alo(X, np.asarray(values, dtype=np.float64))
+    idx = tuples_to_terms([(), *((i,) for i in range(n)), *terms])
+    coef = np.concatenate([[intercept], slopes])
+    return Interactions._build(idx, coef, n, "moebius"), r2, residuals
+
+
+def adaptive_lasso(
+    masks: np.ndarray, values: np.ndarray, first_order: Interactions
+) -> Fitted | None:
+    """Adaptive lasso (Zou, JASA 2006) over the parts with a slope in ``first_order``.
+
+    Minimises ``‖y - c - Σ_j β_j x_j‖² / (2q) + α Σ_j |β_j| / |β̂_j|`` over the parts ``j``
+    whose first-order lasso slope ``β̂_j`` is non-zero (the lasso on columns ``|β̂_j| x_j``,
+    the same path and penalty choice as :func:`first_order_lasso`): large slopes are barely
+    penalised, so the lasso's shrinkage of the few parts that matter most is undone, while
+    small ones still drop out. Its leave-one-out R² sees the rows twice (they chose the
+    parts and weights) and is optimistic (0.86 for 0.71 on fresh masks, VADER on 1024 words
+    at 500 ablations): only a score on rows it never saw may pick it (:data:`SECOND_STAGE`).
+    None when ``first_order`` has no slope.
+    """
+    n = masks.shape[1]
+    weights = {
+        t[0]: abs(float(c))
+        for t, c in zip(first_order.terms, first_order.coefficients, strict=True)
+        if len(t) == 1 and c
+    }
+    if not weights:
+        return None
+    parts = sorted(weights)
+    scale = np.array([weights[i] for i in parts])
+    X = masks[:, parts].astype(np.float64) * scale
+    intercept, slopes, r2, residuals = _lasso_alo(X, np.asarray(values, dtype=np.float64))
+    idx = tuples_to_terms([(), *((i,) for i in parts)])
+    coef = np.concatenate([[intercept], slopes * scale])
+    return Interactions._build(idx, coef, n, "moebius"), r2, residuals
+
+
+def _lasso_alo(X: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray, float, np.ndarray]:
+    """Intercept, slopes, approximate leave-one-out R² and residuals of the lasso on columns
+    ``X`` at the penalty of :func:`first_order_lasso`'s path with the best leave-one-out R²."""
+    q = X.shape[0]
     x_mean, y_mean = X.mean(axis=0), float(y.mean())
     centred, y_centred = np.asfortranarray(X - x_mean), y - y_mean
     xy = centred.T @ y_centred
@@ -205,9 +249,7 @@ def first_order_lasso(
             since_best += 1
             if since_best == LASSO_PATIENCE:
                 break
-    idx = tuples_to_terms([(), *((i,) for i in range(n)), *terms])
-    coef = np.concatenate([[best_fit[0]], best_fit[1]])
-    return Interactions._build(idx, coef, n, "moebius"), float(best_r2), best_residuals
+    return best_fit[0], best_fit[1], float(best_r2), best_residuals
 
 
 def _leverage(columns: np.ndarray) -> np.ndarray:
@@ -300,6 +342,7 @@ ALTERNATIVES = (
     "decoded_ridge",
     "first_order",
     "first_order_lasso",
+    "first_order_adaptive_lasso",
     "first_order+hub_lasso",
     "first_order+decoded_lasso",
     "first_order+pairs",
@@ -307,7 +350,15 @@ ALTERNATIVES = (
 #: Alternatives that add data-chosen columns to another: the larger fit's score is a little
 #: optimistic (on additive games its leave-one-out edged out the lasso it extends while
 #: predicting fresh masks 0.001–0.003 worse), so it must beat that one by ``SWITCH_MARGIN``.
-EXTENDS = {"first_order+hub_lasso": "first_order_lasso"}
+EXTENDS = {
+    "first_order+hub_lasso": "first_order_lasso",
+    "first_order_adaptive_lasso": "first_order_lasso",
+}
+#: Alternatives refitted on the columns and weights another chose on the same rows: their
+#: leave-one-out is far too optimistic, so :func:`best_of` caps it at that one's (with
+#: :data:`EXTENDS`, they win only when judged on rows they never saw), and a winner refitted
+#: with the held-out masks is judged by its fit without them (:func:`select`).
+SECOND_STAGE = {"first_order_adaptive_lasso": "first_order_lasso"}
 #: Alternatives whose columns were chosen on the fit's own ablations: their leave-one-out is
 #: optimistic, so :func:`best_of` caps it at the decoded answer's own estimate.
 DECODED_COLUMNS = ("decoded_ridge", "first_order+decoded_lasso")
@@ -355,10 +406,12 @@ def _fit_alternative(
         return None
     if name == "first_order_lasso":
         return first_order_lasso(masks, values) if m * n <= MAX_LASSO_CELLS else None
-    if name == "first_order+hub_lasso":
+    if name in ("first_order+hub_lasso", "first_order_adaptive_lasso"):
         if m * n > MAX_LASSO_CELLS:
             return None
         first = fitted.get("first_order_lasso") or first_order_lasso(masks, values)
+        if name == "first_order_adaptive_lasso":
+            return adaptive_lasso(masks, values, first[0])
         pairs = hub_pairs(first[0])
         ok = bool(pairs) and m * (n + len(pairs)) <= MAX_LASSO_CELLS
         return first_order_lasso(masks, values, pairs) if ok else None
@@ -409,6 +462,9 @@ def best_of(
     for name in DECODED_COLUMNS:
         if name in scores and np.isfinite(decoded_r2):
             scores[name] = min(scores[name], own)
+    for name, base in SECOND_STAGE.items():
+        if name in scores and base in scores:
+            scores[name] = min(scores[name], scores[base])
     best = winner(scores)
     r2 = scores[best] if np.isfinite(scores[best]) else float("nan")
     return BestOf(best, candidates[best], r2, scores, candidates)
@@ -499,7 +555,9 @@ def select(
             decoded,
             (best,),
         ).get(best)
-        if refit is not None:  # each held-out mask predicted by the refit without it
+        if refit is not None and best in SECOND_STAGE:  # judged by its fit without them
+            result = refit[0]
+        elif refit is not None:  # each held-out mask predicted by the refit without it
             result, predicted = refit[0], held_values - refit[2][train_values.size :]
     method._set_holdout(sample[1], predicted)
     return result
