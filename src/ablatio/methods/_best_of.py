@@ -40,7 +40,6 @@ from itertools import combinations
 from typing import Any
 
 import numpy as np
-import scipy.linalg
 
 from ablatio._metrics import r2_score, r2_with_se
 from ablatio.games.game import Game
@@ -261,6 +260,8 @@ def _leverage(columns: np.ndarray) -> np.ndarray:
     the pseudo-inverse instead, eigenvalues below ``1e-10`` of the largest counting as rank
     deficiency.
     """
+    import scipy.linalg  # not at import time: ``import ablatio`` stays light
+
     Z = np.hstack([np.ones((columns.shape[0], 1)), columns])
     gram = Z.T @ Z
     try:
