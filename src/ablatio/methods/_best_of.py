@@ -197,15 +197,11 @@ def adaptive_lasso(
     None when ``first_order`` has no slope.
     """
     n = masks.shape[1]
-    weights = {
-        t[0]: abs(float(c))
-        for t, c in zip(first_order.terms, first_order.coefficients, strict=True)
-        if len(t) == 1 and c
-    }
-    if not weights:
+    first = _slopes(first_order)
+    if not first:
         return None
-    parts = sorted(weights)
-    scale = np.array([weights[i] for i in parts])
+    parts = sorted(first)
+    scale = np.abs([first[i] for i in parts])
     X = masks[:, parts].astype(np.float64) * scale
     intercept, slopes, r2, residuals = _lasso_alo(X, np.asarray(values, dtype=np.float64))
     idx = tuples_to_terms([(), *((i,) for i in parts)])
@@ -365,14 +361,19 @@ SECOND_STAGE = {"first_order_adaptive_lasso": "first_order_lasso"}
 DECODED_COLUMNS = ("decoded_ridge", "first_order+decoded_lasso")
 
 
-def hub_pairs(first_order: Interactions) -> list[tuple[int, int]]:
-    """Pairs of the hub (the part with the largest absolute slope, the lowest index on a tie)
-    with every other part that has a non-zero slope in ``first_order`` (Möbius)."""
-    slopes = {
+def _slopes(first_order: Interactions) -> dict[int, float]:
+    """The non-zero slopes (order-1 coefficients) of ``first_order`` by part."""
+    return {
         t[0]: float(c)
         for t, c in zip(first_order.terms, first_order.coefficients, strict=True)
         if len(t) == 1 and c
     }
+
+
+def hub_pairs(first_order: Interactions) -> list[tuple[int, int]]:
+    """Pairs of the hub (the part with the largest absolute slope, the lowest index on a tie)
+    with every other part that has a non-zero slope in ``first_order`` (Möbius)."""
+    slopes = _slopes(first_order)
     if len(slopes) < 2:
         return []
     hub = min(slopes, key=lambda i: (-abs(slopes[i]), i))
