@@ -351,11 +351,11 @@ EXTENDS = {
     "first_order+hub_lasso": "first_order_lasso",
     "first_order_adaptive_lasso": "first_order_lasso",
 }
-#: Alternatives refitted on the columns and weights another chose on the same rows: their
-#: leave-one-out is far too optimistic, so :func:`best_of` caps it at that one's (with
+#: Extensions refitted on the columns and weights the fit they extend chose on the same rows:
+#: their leave-one-out is far too optimistic, so :func:`best_of` caps it at that fit's (with
 #: :data:`EXTENDS`, they win only when judged on rows they never saw), and a winner refitted
 #: with the held-out masks is judged by its fit without them (:func:`select`).
-SECOND_STAGE = {"first_order_adaptive_lasso": "first_order_lasso"}
+SECOND_STAGE = ("first_order_adaptive_lasso",)
 #: Alternatives whose columns were chosen on the fit's own ablations: their leave-one-out is
 #: optimistic, so :func:`best_of` caps it at the decoded answer's own estimate.
 DECODED_COLUMNS = ("decoded_ridge", "first_order+decoded_lasso")
@@ -464,9 +464,9 @@ def best_of(
     for name in DECODED_COLUMNS:
         if name in scores and np.isfinite(decoded_r2):
             scores[name] = min(scores[name], own)
-    for name, base in SECOND_STAGE.items():
-        if name in scores and base in scores:
-            scores[name] = min(scores[name], scores[base])
+    for name in SECOND_STAGE:
+        if name in scores and EXTENDS[name] in scores:
+            scores[name] = min(scores[name], scores[EXTENDS[name]])
     best = winner(scores)
     r2 = scores[best] if np.isfinite(scores[best]) else float("nan")
     return BestOf(best, candidates[best], r2, scores, candidates)
