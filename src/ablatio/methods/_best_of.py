@@ -408,11 +408,11 @@ def _fit_alternative(
         return None
     if name == "first_order_lasso":
         return first_order_lasso(masks, values) if m * n <= MAX_LASSO_CELLS else None
-    if name in ("first_order+hub_lasso", "first_order_adaptive_lasso"):
+    if name in EXTENDS:  # both extend the first-order lasso: fitted once, reused
         if m * n > MAX_LASSO_CELLS:
             return None
-        first = fitted.get("first_order_lasso") or first_order_lasso(masks, values)
-        if name == "first_order_adaptive_lasso":
+        first = fitted.get(EXTENDS[name]) or first_order_lasso(masks, values)
+        if name in SECOND_STAGE:
             return adaptive_lasso(masks, values, first[0])
         pairs = hub_pairs(first[0])
         ok = bool(pairs) and m * (n + len(pairs)) <= MAX_LASSO_CELLS
