@@ -278,12 +278,40 @@ def test_long_prompts_go_in_smaller_batches(tiny_llama, smol_tokenizer):
 def test_bfloat16_scoring_is_close_but_keyed_apart(tiny_llama, smol_tokenizer):
     fp32 = TorchCausalLM(tiny_llama, smol_tokenizer)
     bf16 = TorchCausalLM(tiny_llama, smol_tokenizer, dtype="bfloat16")
-    np.testing.assert_allclose(bf16.logprob(LONG, " Yes."), fp32.logprob(LONG, " Yes."), atol=0.5)
+    cast = TorchCausalLM(tiny_llama, smol_tokenizer, dtype="bfloat16", packed=False)
+    exact = fp32.logprob(LONG, " Yes.")
+    np.testing.assert_allclose(bf16.logprob(LONG, " Yes."), exact, atol=0.5)
+    np.testing.assert_allclose(cast.logprob(LONG, " Yes."), exact, atol=0.5)
     assert next(tiny_llama.parameters()).dtype == torch.float32  # the user's model is untouched
-    assert bf16.fingerprint() != fp32.fingerprint()
+    assert len({fp32.fingerprint(), bf16.fingerprint(), cast.fingerprint()}) == 3
     assert bf16.generate(PROMPTS[:2], 3) is not None
     with pytest.raises(ParameterError, match="dtype"):
         TorchCausalLM(tiny_llama, smol_tokenizer, dtype="float16")
+
+
+@pytest.mark.skipif(
+    not torch.ops.mkldnn._is_mkldnn_bf16_supported(), reason="oneDNN without bfloat16"
+)
+def test_bfloat16_linear_layers_keep_the_rest_in_fp32(tiny_llama, smol_tokenizer):
+    from ablatio.backends._packed import PackedLinear
+
+    bf16 = TorchCausalLM(tiny_llama, smol_tokenizer, dtype="bfloat16")
+    scorer = bf16._scoring_model()
+    linears = [m for m in scorer.modules() if isinstance(m, PackedLinear)]
+    assert linears and all(m.dtype == torch.bfloat16 for m in linears)
+    assert all(p.dtype == torch.float32 for p in scorer.parameters())  # norms, embeddings
+    layer = linears[0]
+    x = torch.randn(3, layer.in_features, generator=torch.Generator().manual_seed(0))
+    rounded = x.bfloat16().float() @ layer.weight.detach().bfloat16().float().T
+    with torch.inference_mode():
+        y = layer(x)
+    assert layer.bias is None and y.dtype == torch.float32
+    assert torch.equal(y, y.bfloat16().float())  # bfloat16 products, returned as fp32
+    torch.testing.assert_close(y, rounded, rtol=2**-7, atol=1e-6)
+    exact = TorchCausalLM(tiny_llama, smol_tokenizer).logprob(LONG, " Yes.")
+    cast = TorchCausalLM(tiny_llama, smol_tokenizer, dtype="bfloat16", packed=False)
+    mixed_error = np.abs(bf16.logprob(LONG, " Yes.") - exact).max()
+    assert mixed_error < np.abs(cast.logprob(LONG, " Yes.") - exact).max()
 
 
 @pytest.mark.slow

@@ -90,6 +90,28 @@ def test_levels_explain_coarse_to_fine_with_nested_highlighting(cli, tmp_path):
     assert found.n_players == 13
 
 
+def test_dtype_reaches_the_language_model_loader(monkeypatch):
+    loaded = []
+
+    class _LMTarget:
+        def __init__(self, prompt, lm, *, target, unit, masking):
+            self.segments, self.lm = _Segments(prompt), lm
+
+    monkeypatch.setattr(ablatio.targets, "CausalLMTarget", _LMTarget, raising=False)
+    models = types.ModuleType("ablatio.models")
+    models.load_smollm2 = lambda **options: loaded.append(("smollm2", options)) or "lm"
+    models.load_causal_lm = lambda name, **options: loaded.append((name, options)) or "lm"
+    monkeypatch.setitem(sys.modules, "ablatio.models", models)
+    spec = text_target(prompt="a b", model="smollm2", dtype="bfloat16")
+    text_target(prompt="a b", model="hf:some/model")
+    assert loaded == [("smollm2", {"dtype": "bfloat16"}), ("some/model", {})]
+    assert spec.settings["dtype"] == "bfloat16"
+    with pytest.raises(ParameterError, match="--dtype"):
+        text_target(prompt="a b", model="smollm2", dtype="float16")
+    with pytest.raises(ParameterError, match="--dtype bfloat16 applies to language models"):
+        text_target(prompt="a b", model="vader", dtype="bfloat16")
+
+
 def test_bad_levels_are_a_usage_error():
     with pytest.raises(ParameterError, match="--levels"):
         text_target(prompt="x y", levels="words")

@@ -13,6 +13,7 @@ from ablatio.games.synthetic import sparse_and_game
 from ablatio.methods._best_of import (
     _lasso_slopes,
     _leverage,
+    _PathLeverage,
     _screened_slopes,
     adaptive_lasso,
     best_of,
@@ -104,6 +105,22 @@ def test_leverage_is_the_hat_matrix_diagonal_also_when_columns_repeat():
         Z = np.hstack([np.ones((50, 1)), cols])
         hat = Z @ np.linalg.pinv(Z)
         np.testing.assert_allclose(_leverage(cols), np.diag(hat), atol=1e-9)
+
+
+def test_path_leverage_extends_its_factor_and_equals_the_hat_diagonal_at_every_step():
+    """Active sets that grow (the factor is extended), shrink or swap (it starts again), stay
+    empty or hold a repeated column (singular: the pseudo-inverse) — always the hat diagonal."""
+    rng = np.random.default_rng(2)
+    X = (rng.random((60, 12)) < 0.5).astype(float)
+    X[:, 11] = X[:, 3]  # a repeated column
+    leverage = _PathLeverage(X)
+    steps = [[], [4], [4, 0, 7], [0, 4, 7, 9, 2], [0, 2, 7], [0, 2, 7, 3], [0, 2, 3, 7, 11], [5]]
+    for step in steps:
+        active = np.array(sorted(step), dtype=int)
+        Z = np.hstack([np.ones((60, 1)), X[:, active]])
+        np.testing.assert_allclose(leverage(active), np.diag(Z @ np.linalg.pinv(Z)), atol=1e-9)
+        if step == [0, 4, 7, 9, 2]:
+            assert leverage.order == [4, 0, 7, 2, 9]  # extended, not refactored
 
 
 def test_the_strong_rule_screen_returns_the_lasso_on_every_column():

@@ -19,6 +19,8 @@ __all__ = ["MODELS", "text_target"]
 
 #: ``--model`` choices besides ``hf:<name or folder>`` (any causal LM).
 MODELS = ("vader", "smollm2", "minilm")
+#: ``--dtype`` choices (language models only; as ``TorchCausalLM``'s ``dtype``).
+DTYPES = ("float32", "bfloat16")
 
 
 def _module(name: str) -> Any:
@@ -53,10 +55,23 @@ def text_target(
             "refine inside the influential ones (replaces --unit)."
         ),
     ] = None,
+    dtype: Annotated[
+        str,
+        typer.Option(
+            help="LMs: float32 (exact) or bfloat16 (linear layers in bfloat16: ~1.5x faster "
+            "on AVX-512 BF16 CPUs, values within ~0.05 nats, cached apart)."
+        ),
+    ] = "float32",
 ) -> TargetSpec:
     """Explain a model's output on a prompt, part by part (words, sentences or tokens)."""
     if model not in MODELS and not model.startswith("hf:"):
         msg = f"--model == {model!r}; choose one of {MODELS} or hf:<name or folder>"
+        raise ParameterError(msg)
+    if dtype not in DTYPES:
+        msg = f"--dtype == {dtype!r}; choose one of {DTYPES}"
+        raise ParameterError(msg)
+    if dtype != "float32" and model not in ("smollm2",) and not model.startswith("hf:"):
+        msg = f"--dtype {dtype} applies to language models (smollm2, hf:...), not {model!r}"
         raise ParameterError(msg)
     split: str | tuple[str, ...] = unit
     if levels is not None:
@@ -72,10 +87,15 @@ def text_target(
     elif model == "minilm":
         target = targets.EmbeddingTarget(prompt, models.load_minilm(), query=query, **segmenting)
     else:
-        lm = models.load_smollm2() if model == "smollm2" else models.load_causal_lm(model[3:])
+        options = {} if dtype == "float32" else {"dtype": dtype}
+        lm = (
+            models.load_smollm2(**options)
+            if model == "smollm2"
+            else models.load_causal_lm(model[3:], **options)
+        )
         target = targets.CausalLMTarget(prompt, lm, target=answer, **segmenting)
     settings = {"prompt": prompt, "model": model, "unit": unit, "masking": masking,
-                "answer": answer, "query": query, "levels": levels}  # fmt: skip
+                "answer": answer, "query": query, "levels": levels, "dtype": dtype}  # fmt: skip
     groups = getattr(target, "groups", None)
     return TargetSpec(target, name=f"text-{model}", settings=settings,
                       segments=segment_texts(target),

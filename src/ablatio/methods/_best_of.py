@@ -224,6 +224,7 @@ def _lasso_alo(X: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray, float, 
     best_fit = (y_mean, np.zeros(X.shape[1]))
     slopes = np.zeros(X.shape[1])
     since_best, previous = 0, alpha_max
+    leverage = _PathLeverage(X)
     for alpha in alphas:  # strongest penalty first; warm-started, stopped past the optimum
         if gram is None:
             slopes = _screened_slopes(centred, y_centred, alpha, previous, slopes)
@@ -234,9 +235,7 @@ def _lasso_alo(X: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray, float, 
         active = np.flatnonzero(slopes)
         if active.size + 1 >= q:  # interpolates: no honest leave-one-out
             break
-        residuals = (y - intercept - X[:, active] @ slopes[active]) / (
-            1.0 - _leverage(X[:, active])
-        )
+        residuals = (y - intercept - X[:, active] @ slopes[active]) / (1.0 - leverage(active))
         r2 = r2_score(y, y - residuals)
         if r2 > best_r2:
             best_r2, best_residuals, best_fit, since_best = r2, residuals, (intercept, slopes), 0
@@ -245,6 +244,69 @@ def _lasso_alo(X: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray, float, 
             if since_best == LASSO_PATIENCE:
                 break
     return best_fit[0], best_fit[1], float(best_r2), best_residuals
+
+
+class _PathLeverage:
+    """:func:`_leverage` of ``X[:, active]`` along a lasso path, extending the last factor.
+
+    With ``Z = [1, X_A]`` ordered as the columns entered, ``ZᵀZ = L Lᵀ`` and ``W = L⁻¹ Zᵀ``
+    (``h = column sums of W²``), new columns ``N`` only append rows: ``L₂₁ = (W Z_N)ᵀ``,
+    ``L₂₂ L₂₂ᵀ = Z_Nᵀ Z_N − L₂₁ L₂₁ᵀ`` and ``W₂ = L₂₂⁻¹ (Z_Nᵀ − L₂₁ W)`` — ``O(q k |N|)``
+    instead of ``O(q k²)`` per path step. A path step that drops a column, or a pivot that
+    is numerically zero, starts again from :func:`_leverage`.
+    """
+
+    def __init__(self, X: np.ndarray) -> None:
+        self.X = X
+        self.order: list[int] = []
+        self.factor = np.zeros((0, 0))
+        self.W = np.zeros((0, X.shape[0]))
+        self.pivots = np.zeros(0)
+
+    def __call__(self, active: np.ndarray) -> np.ndarray:
+        """Diagonal of the hat matrix of ``[1, X[:, active]]``, below 1."""
+        import scipy.linalg
+
+        known = set(self.order)
+        if not self.order or not known.issubset(active.tolist()):
+            self._restart(active)
+        else:
+            new = [int(j) for j in active if int(j) not in known]
+            if new:
+                Z_new = self.X[:, new]
+                L21 = (self.W @ Z_new).T
+                schur = Z_new.T @ Z_new - L21 @ L21.T
+                try:
+                    L22 = scipy.linalg.cholesky(schur, lower=True)
+                except np.linalg.LinAlgError:
+                    L22 = None
+                pivots = np.concatenate([self.pivots, np.diag(L22) if L22 is not None else [0]])
+                if L22 is None or pivots.min() ** 2 < 1e-10 * pivots.max() ** 2:
+                    self._restart(active)
+                else:
+                    W2 = scipy.linalg.solve_triangular(L22, Z_new.T - L21 @ self.W, lower=True)
+                    self.order += new
+                    self.W, self.pivots = np.vstack([self.W, W2]), pivots
+        if self.W.shape[0] == 0:
+            return _leverage(self.X[:, active])
+        return np.minimum(np.sum(self.W**2, axis=0), 1.0 - 1e-12)
+
+    def _restart(self, active: np.ndarray) -> None:
+        """Factor ``[1, X_A]`` from scratch (empty when it is numerically singular)."""
+        import scipy.linalg
+
+        Z = np.hstack([np.ones((self.X.shape[0], 1)), self.X[:, active]])
+        try:
+            factor = scipy.linalg.cholesky(Z.T @ Z, lower=True)
+        except np.linalg.LinAlgError:
+            factor = None
+        pivots = np.diag(factor) if factor is not None else np.zeros(1)
+        if factor is None or pivots.min() ** 2 < 1e-10 * pivots.max() ** 2:
+            self.order, self.W, self.pivots = [], np.zeros((0, self.X.shape[0])), np.zeros(0)
+            return
+        self.order = [int(j) for j in active]
+        self.W = scipy.linalg.solve_triangular(factor, Z.T, lower=True)
+        self.pivots = pivots
 
 
 def _leverage(columns: np.ndarray) -> np.ndarray:
