@@ -108,19 +108,23 @@ def test_leverage_is_the_hat_matrix_diagonal_also_when_columns_repeat():
 
 
 def test_path_leverage_extends_its_factor_and_equals_the_hat_diagonal_at_every_step():
-    """Active sets that grow (the factor is extended), shrink or swap (it starts again), stay
-    empty or hold a repeated column (singular: the pseudo-inverse) — always the hat diagonal."""
+    """Active sets that grow (the factor is extended), lose a column (the rows before it are
+    kept), stay empty or hold a repeated column (singular: the pseudo-inverse) — always the
+    hat diagonal."""
     rng = np.random.default_rng(2)
     X = (rng.random((60, 12)) < 0.5).astype(float)
     X[:, 11] = X[:, 3]  # a repeated column
     leverage = _PathLeverage(X)
-    steps = [[], [4], [4, 0, 7], [0, 4, 7, 9, 2], [0, 2, 7], [0, 2, 7, 3], [0, 2, 3, 7, 11], [5]]
+    steps = [[], [4], [4, 0, 7], [0, 4, 7, 9, 2], [0, 2, 4, 7], [0, 2, 7], [0, 2, 7, 3]]
+    steps += [[0, 2, 3, 7, 11], [5]]
     for step in steps:
         active = np.array(sorted(step), dtype=int)
         Z = np.hstack([np.ones((60, 1)), X[:, active]])
         np.testing.assert_allclose(leverage(active), np.diag(Z @ np.linalg.pinv(Z)), atol=1e-9)
         if step == [0, 4, 7, 9, 2]:
             assert leverage.order == [4, 0, 7, 2, 9]  # extended, not refactored
+        if step == [0, 2, 4, 7]:
+            assert leverage.order == [4, 0, 7, 2]  # kept up to the column that left
 
 
 def test_the_strong_rule_screen_returns_the_lasso_on_every_column():

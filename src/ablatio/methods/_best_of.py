@@ -45,7 +45,7 @@ from ablatio._metrics import r2_score, r2_with_se
 from ablatio.games.game import Game
 from ablatio.interactions import Interactions
 from ablatio.methods._fourier_selection import parity_columns
-from ablatio.transforms.solve import ridge_loo
+from ablatio.transforms.solve import one_blas_thread, ridge_loo
 from ablatio.transforms.terms import PAD, tuples_to_terms
 
 __all__ = [
@@ -247,66 +247,58 @@ def _lasso_alo(X: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray, float, 
 
 
 class _PathLeverage:
-    """:func:`_leverage` of ``X[:, active]`` along a lasso path, extending the last factor.
+    """:func:`_leverage` of ``X[:, active]`` along a lasso path, reusing the last factor.
 
     With ``Z = [1, X_A]`` ordered as the columns entered, ``ZᵀZ = L Lᵀ`` and ``W = L⁻¹ Zᵀ``
-    (``h = column sums of W²``), new columns ``N`` only append rows: ``L₂₁ = (W Z_N)ᵀ``,
-    ``L₂₂ L₂₂ᵀ = Z_Nᵀ Z_N − L₂₁ L₂₁ᵀ`` and ``W₂ = L₂₂⁻¹ (Z_Nᵀ − L₂₁ W)`` — ``O(q k |N|)``
-    instead of ``O(q k²)`` per path step. A path step that drops a column, or a pivot that
-    is numerically zero, starts again from :func:`_leverage`.
+    (``h = column sums of W²``). The factor of a prefix of the columns is the leading block of
+    ``L`` (and ``W``), so a step keeps the rows up to the first column that left and appends
+    the columns after it and the new ones: ``L₂₁ = (W Z_N)ᵀ``, ``L₂₂ L₂₂ᵀ = Z_Nᵀ Z_N − L₂₁ L₂₁ᵀ``
+    and ``W₂ = L₂₂⁻¹ (Z_Nᵀ − L₂₁ W)`` — ``O(q k |N|)`` instead of ``O(q k²)`` per path step.
+    A pivot that is numerically zero falls back to :func:`_leverage` (pseudo-inverse).
     """
 
     def __init__(self, X: np.ndarray) -> None:
         self.X = X
         self.order: list[int] = []
-        self.factor = np.zeros((0, 0))
-        self.W = np.zeros((0, X.shape[0]))
+        self.W = np.zeros((0, X.shape[0]))  # no rows: no factor yet (or a singular one)
         self.pivots = np.zeros(0)
 
     def __call__(self, active: np.ndarray) -> np.ndarray:
         """Diagonal of the hat matrix of ``[1, X[:, active]]``, below 1."""
-        import scipy.linalg
-
+        if self.W.shape[0] == 0:
+            self._extend(np.ones((self.X.shape[0], 1)), [])
+        wanted = set(active.tolist())
+        kept = next((r for r, j in enumerate(self.order) if j not in wanted), len(self.order))
+        self.order, self.W, self.pivots = (
+            self.order[:kept],
+            self.W[: 1 + kept],
+            self.pivots[: 1 + kept],
+        )
         known = set(self.order)
-        if not self.order or not known.issubset(active.tolist()):
-            self._restart(active)
-        else:
-            new = [int(j) for j in active if int(j) not in known]
-            if new:
-                Z_new = self.X[:, new]
-                L21 = (self.W @ Z_new).T
-                schur = Z_new.T @ Z_new - L21 @ L21.T
-                try:
-                    L22 = scipy.linalg.cholesky(schur, lower=True)
-                except np.linalg.LinAlgError:
-                    L22 = None
-                pivots = np.concatenate([self.pivots, np.diag(L22) if L22 is not None else [0]])
-                if L22 is None or pivots.min() ** 2 < 1e-10 * pivots.max() ** 2:
-                    self._restart(active)
-                else:
-                    W2 = scipy.linalg.solve_triangular(L22, Z_new.T - L21 @ self.W, lower=True)
-                    self.order += new
-                    self.W, self.pivots = np.vstack([self.W, W2]), pivots
+        new = [int(j) for j in active if int(j) not in known]
+        if new:
+            self._extend(self.X[:, new], new)
         if self.W.shape[0] == 0:
             return _leverage(self.X[:, active])
         return np.minimum(np.sum(self.W**2, axis=0), 1.0 - 1e-12)
 
-    def _restart(self, active: np.ndarray) -> None:
-        """Factor ``[1, X_A]`` from scratch (empty when it is numerically singular)."""
+    def _extend(self, Z_new: np.ndarray, columns: list[int]) -> None:
+        """Append ``Z_new``'s columns to the factor; forget it when a pivot is ~zero."""
         import scipy.linalg
 
-        Z = np.hstack([np.ones((self.X.shape[0], 1)), self.X[:, active]])
+        L21 = self.W @ Z_new
+        schur = Z_new.T @ Z_new - L21.T @ L21
         try:
-            factor = scipy.linalg.cholesky(Z.T @ Z, lower=True)
+            L22 = scipy.linalg.cholesky(schur, lower=True)
         except np.linalg.LinAlgError:
-            factor = None
-        pivots = np.diag(factor) if factor is not None else np.zeros(1)
-        if factor is None or pivots.min() ** 2 < 1e-10 * pivots.max() ** 2:
-            self.order, self.W, self.pivots = [], np.zeros((0, self.X.shape[0])), np.zeros(0)
+            L22 = None
+        pivots = np.concatenate([self.pivots, np.diag(L22) if L22 is not None else [0.0]])
+        if L22 is None or pivots.min() ** 2 < 1e-10 * pivots.max() ** 2:
+            self.order, self.W, self.pivots = [], self.W[:0], np.zeros(0)
             return
-        self.order = [int(j) for j in active]
-        self.W = scipy.linalg.solve_triangular(factor, Z.T, lower=True)
-        self.pivots = pivots
+        W2 = scipy.linalg.solve_triangular(L22, Z_new.T - L21.T @ self.W, lower=True)
+        self.order = self.order + columns
+        self.W, self.pivots = np.vstack([self.W, W2]), pivots
 
 
 def _leverage(columns: np.ndarray) -> np.ndarray:
@@ -442,6 +434,7 @@ def hub_pairs(first_order: Interactions) -> list[tuple[int, int]]:
     return sorted((min(hub, i), max(hub, i)) for i in slopes if i != hub)
 
 
+@one_blas_thread
 def fit_alternatives(
     masks: np.ndarray,
     values: np.ndarray,
