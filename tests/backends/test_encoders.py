@@ -38,3 +38,30 @@ def test_classifier_logits_are_batched_consistently(tiny_bert_config, bert_token
     assert one.shape == (3, 3)
     with pytest.raises(ParameterError, match="pooling"):
         TorchEncoder(model, bert_tokenizer, pooling="max")
+
+
+def test_packed_scoring_matches_the_model_and_follows_weight_changes(
+    tiny_bert_config, bert_tokenizer
+):
+    from transformers import BertModel
+
+    from ablatio.backends._packed import PackedLinear
+
+    torch.manual_seed(6)
+    model = BertModel(tiny_bert_config).eval()
+    texts = ["a much longer text with many more words in it", "one", "two words", "x y z w"]
+    packed = TorchEncoder(model, bert_tokenizer, batch_size=2)
+    plain = TorchEncoder(model, bert_tokenizer, batch_size=2, packed=False)
+    singly = np.concatenate([plain([t]) for t in texts])  # no padding, input order
+    np.testing.assert_allclose(packed(texts), singly, rtol=0, atol=1e-5)
+    np.testing.assert_allclose(plain(texts), singly, rtol=0, atol=1e-5)
+    assert any(isinstance(m, PackedLinear) for m in packed._scoring_model().modules())
+    assert plain._scoring_model() is model
+    assert not any(isinstance(m, PackedLinear) for m in model.modules())  # untouched
+    assert packed.fingerprint() == plain.fingerprint()  # same values up to rounding
+    with torch.no_grad():
+        model.pooler.dense.weight.zero_()  # not used by mean pooling
+        model.encoder.layer[0].output.dense.weight.mul_(2.0)
+    np.testing.assert_allclose(packed(texts), plain(texts), rtol=0, atol=1e-5)
+    assert np.abs(packed(texts) - singly).max() > 1e-3  # the copy was rebuilt
+    assert packed([]).shape == (0, 0)
