@@ -48,31 +48,49 @@ def data_target(n_masks: int, rng: np.random.Generator) -> dict:
 
 
 def head_target(name: str, n_masks: int, rng: np.random.Generator) -> dict:
+    """Head masks per second with 1, 4 and 16 masks per forward pass, through the model as
+    loaded (``packed=False``, the path before stop 17) and its oneDNN-packed copy (default)."""
     from heads_analysis import PARAPHRASES
 
     from ablatio.targets.head_tasks import load_mcq, multiple_choice_target, similarity_target
     from ablatio.targets.shipped import load_shipped_model
 
     model, tokenizer = load_shipped_model(name)
-    if name == "minilm":
-        target = similarity_target(model, tokenizer, PARAPHRASES[::2], contrastive=True)
-    else:
-        target = multiple_choice_target(model, tokenizer, load_mcq()[:10])
+    targets = {}
+    for packed in (False, True):
+        if name == "minilm":
+            targets[packed] = similarity_target(
+                model, tokenizer, PARAPHRASES[::2], contrastive=True, packed=packed
+            )
+        else:
+            targets[packed] = multiple_choice_target(
+                model, tokenizer, load_mcq()[:10], packed=packed
+            )
+    target = targets[False]
     masks = rng.random((n_masks, target.n_players)) < 0.8
-    out = {"n_heads": target.n_players, "eval_rows": target.batch_rows}
+    out: dict = {"n_heads": target.n_players, "eval_rows": target.batch_rows}
     reference = None
-    for per_forward in (1, 4, 16):
-        target.masks_per_forward = per_forward
-        target(masks[:1])  # warm up
-        start = time.perf_counter()
-        values = target(masks)
-        out[f"masks_per_forward={per_forward}"] = len(masks) / (time.perf_counter() - start)
-        reference = values if reference is None else reference
-        out["max_abs_diff_vs_unbatched"] = float(np.max(np.abs(values - reference)))
+    for packed, target in targets.items():
+        suffix = "" if packed else " (unpacked)"
+        for per_forward in (1, 4, 16):
+            target.masks_per_forward = per_forward
+            target(masks[:1])  # warm up (builds the packed copy)
+            start = time.perf_counter()
+            values = target(masks)
+            key = f"masks_per_forward={per_forward}{suffix}"
+            out[key] = len(masks) / (time.perf_counter() - start)
+            reference = values if reference is None else reference
+            out["max_abs_diff_vs_unbatched_unpacked"] = max(
+                out.get("max_abs_diff_vs_unbatched_unpacked", 0.0),
+                float(np.max(np.abs(values - reference))),
+            )
     for per_forward in (4, 16):
         out[f"speedup_{per_forward}"] = (
             out[f"masks_per_forward={per_forward}"] / out["masks_per_forward=1"]
         )
+    best = max(out[f"masks_per_forward={k}"] for k in (1, 4, 16))
+    old = max(out[f"masks_per_forward={k} (unpacked)"] for k in (1, 4, 16))
+    out["speedup_packed_best_vs_best"] = best / old
     return out
 
 

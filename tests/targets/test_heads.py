@@ -57,7 +57,7 @@ def test_all_kept_reproduces_the_unhooked_model_exactly(bert, llama, which):
     (model, inputs), score = _cases(bert, llama)[which]
     with torch.no_grad():
         plain = score(model(**inputs), inputs).mean().item()
-    target = HeadTarget(model, inputs, score=score, masks_per_forward=1)
+    target = HeadTarget(model, inputs, score=score, masks_per_forward=1, packed=False)
     assert target.n_players == 2 * N_HEADS
     assert target(np.ones((1, target.n_players), dtype=bool))[0] == plain
 
@@ -93,6 +93,26 @@ def test_batched_masks_equal_one_mask_per_forward(llama, ablation):
     many = HeadTarget(model, inputs, score=_last_logit, ablation=ablation, masks_per_forward=4)
     np.testing.assert_allclose(many(masks), one(masks), atol=1e-5)
     assert len(np.unique(one(masks).round(6))) > 5
+
+
+@pytest.mark.parametrize("ablation", ["zero", "mean"])
+@pytest.mark.parametrize("which", [0, 1])
+def test_packed_copy_runs_the_ablation_hooks_and_matches_the_model(bert, llama, which, ablation):
+    from ablatio.backends._packed import PackedLinear, can_pack
+
+    (model, inputs), score = _cases(bert, llama)[which]
+    masks = np.random.default_rng(3).random((9, 2 * N_HEADS)) < 0.5
+    masks[0] = True
+    packed = HeadTarget(model, inputs, score=score, ablation=ablation)
+    plain = HeadTarget(model, inputs, score=score, ablation=ablation, packed=False)
+    values = packed(masks)
+    np.testing.assert_allclose(values, plain(masks), rtol=0, atol=1e-5)
+    assert np.abs(values[1:] - values[0]).min() > 1e-6  # every ablation changed the output
+    assert plain._scoring_model() is model
+    if can_pack(model):
+        assert any(isinstance(m, PackedLinear) for m in packed._scoring_model().modules())
+    assert not any(isinstance(m, PackedLinear) for m in model.modules())
+    assert packed.fingerprint() == plain.fingerprint()
 
 
 def test_mean_ablation_with_reference_equal_to_constant_input_is_identity(bert):

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ablatio.backends.local import check_batching, model_fingerprint, torch_threads, weights_state
+from ablatio.backends.local import PackedScorer, check_batching, model_fingerprint, torch_threads
 from ablatio.exceptions import ParameterError
 
 __all__ = ["TorchClassifier", "TorchEncoder"]
@@ -38,19 +38,7 @@ class _TorchScorer:
         self.batch_size = batch_size
         self.threads = threads
         self.packed = bool(packed)
-        self._scorer: Any = None
-        self._weights_seen: tuple[Any, ...] = ()
-
-    def _scoring_model(self) -> Any:
-        """The packed copy (rebuilt after an in-place weight change) or the model itself."""
-        state = weights_state(self.model)
-        if self._scorer is None or state != self._weights_seen:
-            from ablatio.backends import _packed
-
-            use = self.packed and _packed.can_pack(self.model)
-            self._scorer = _packed.packed_copy(self.model) if use else self.model
-            self._weights_seen = state
-        return self._scorer
+        self._scoring_model = PackedScorer(self.model, self.packed)
 
     def _batches(self, texts: Sequence[str]) -> Iterator[tuple[np.ndarray, dict[str, Any]]]:
         """``(positions in texts, encoded batch)`` of at most ``batch_size`` texts of similar

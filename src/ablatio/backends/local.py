@@ -42,6 +42,31 @@ def weights_state(model: Any) -> tuple[Any, ...]:
     return tuple((_version(t), t.data_ptr()) for t in model.state_dict(keep_vars=True).values())
 
 
+class PackedScorer:
+    """The module that scores for a wrapper of ``model``: a copy whose ``nn.Linear`` layers run
+    oneDNN's packed fp32 kernel when ``packed`` and the model allows it (fp32 on CPU), else the
+    model itself; built on first use and rebuilt when the weights change in place
+    (:func:`weights_state`). Same values up to float rounding; hooks registered on the model's
+    modules run in the copy too (:mod:`ablatio.backends._packed`).
+    """
+
+    def __init__(self, model: Any, packed: bool) -> None:
+        self.model, self.packed = model, bool(packed)
+        self._copy: Any = None
+        self._seen: tuple[Any, ...] = ()
+
+    def __call__(self) -> Any:
+        """The scoring module for the model's current weights."""
+        state = weights_state(self.model)
+        if self._copy is None or state != self._seen:
+            from ablatio.backends import _packed
+
+            use = self.packed and _packed.can_pack(self.model)
+            self._copy = _packed.packed_copy(self.model) if use else self.model
+            self._seen = state
+        return self._copy
+
+
 def _version(tensor: Any) -> int:
     """torch's in-place counter (-1 for an inference tensor, which keeps none)."""
     try:

@@ -23,7 +23,7 @@ import numpy as np
 
 from ablatio._identity import callable_id
 from ablatio._optional import require
-from ablatio.backends.local import model_fingerprint
+from ablatio.backends.local import PackedScorer, model_fingerprint
 from ablatio.exceptions import ParameterError
 from ablatio.targets.base import Target
 
@@ -122,6 +122,11 @@ class HeadTarget(Target):
         With ``ablation="mean"`` it needs an explicit ``reference`` (run as ``model(**ref)``).
     name : str, default=""
         Identifies model and task in :meth:`fingerprint` (e.g. the checkpoint name).
+    packed : bool, default=True
+        Run (fp32 CPU models) through a copy whose linear layers use oneDNN's packed kernel,
+        the ablation hooks included: same values up to float rounding (5.7e-8 on MiniLM's
+        paraphrase margins), about twice the masks per second on CPU. Other models (GPU,
+        half precision) run as they are.
 
     Notes
     -----
@@ -151,6 +156,7 @@ class HeadTarget(Target):
         masks_per_forward: int = 8,
         forward: Forward | None = None,
         name: str = "",
+        packed: bool = True,
     ) -> None:
         self.torch = require("torch", extra="torch")
         if ablation not in ABLATIONS:
@@ -163,6 +169,7 @@ class HeadTarget(Target):
             msg = "ablation='mean' with a custom forward needs reference= (plain model inputs)"
             raise ParameterError(msg)
         self.model = model.eval()
+        self._scoring_model = PackedScorer(self.model, packed)
         self.forward = forward
         self.inputs, self.extras = dict(inputs), dict(extras or {})
         self.score, self.reduce = score, reduce
@@ -202,7 +209,7 @@ class HeadTarget(Target):
         handles = [a.module.register_forward_pre_hook(record) for a in self.layers]
         try:
             with self.torch.no_grad():
-                self.model(**batch)  # a custom forward always comes with a plain reference
+                self._scoring_model()(**batch)  # a custom forward comes with a plain reference
         finally:
             for handle in handles:
                 handle.remove()
@@ -246,10 +253,8 @@ class HeadTarget(Target):
         ]
         try:
             with torch.no_grad():
-                if self.forward is None:
-                    outputs = self.model(**batch)
-                else:
-                    outputs = self.forward(self.model, batch)
+                model = self._scoring_model()
+                outputs = model(**batch) if self.forward is None else self.forward(model, batch)
                 scores = self.score(outputs, {**batch, **_replicate(self.extras, rows)})
         finally:
             self._keep = None
