@@ -52,7 +52,7 @@ class _TorchScorer:
 
     def _score(self, texts: Sequence[str], head: Any) -> np.ndarray:
         """``head(model, encoded batch)`` (a float tensor per text) for every text, in order."""
-        if not texts:
+        if len(texts) == 0:
             return np.zeros((0, 0))
         out: np.ndarray | None = None
         with torch_threads(self.threads):
