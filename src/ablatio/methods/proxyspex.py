@@ -119,7 +119,10 @@ class ProxySPEX(Method):
         One thread is fastest for these small dense problems and cannot oversubscribe a
         shared machine (measured 6x faster than the default on a loaded 2-core host). The
         limit holds only while the proxy and refits compute: the game's evaluations, and
-        everything after ``fit``, run with the process's own thread settings.
+        everything after ``fit``, run with the process's own thread settings. The best-of
+        stage's alternatives always run on one BLAS thread (as every least-squares solve in
+        :mod:`ablatio.transforms.solve`: same bits on any machine; at n = 1024 / 1000
+        ablations 2× faster than two threads on an idle 2-core host).
     random_state : int, Generator or None
         Seed of every random draw (masks, folds, proxy).
 
