@@ -333,6 +333,24 @@ def test_packed_smollm2_equals_the_plain_model_within_1e_4():
     )
 
 
+@pytest.mark.slow
+def test_bfloat16_smollm2_stays_within_a_tenth_of_a_nat_and_beats_the_cast():
+    from ablatio.models import load_smollm2
+
+    prompts = [
+        "A runaway trolley is heading towards five people. Should you pull the lever?",
+        "Should you pull the lever?",
+        "A runaway trolley. Pull the lever?",
+    ]
+    exact = load_smollm2(threads=1).logprob_many(prompts, ["Yes", "No"])
+    linear = load_smollm2(threads=1, dtype="bfloat16")
+    cast = load_smollm2(threads=1, dtype="bfloat16", packed=False)
+    linear_error = np.abs(linear.logprob_many(prompts, ["Yes", "No"]) - exact).max()
+    assert linear_error < 0.1
+    if linear._packs_bfloat16():
+        assert linear_error < np.abs(cast.logprob_many(prompts, ["Yes", "No"]) - exact).max()
+
+
 def test_logprob_many_reads_answers_differing_in_the_last_token_from_one_pass(
     tiny_llama, smol_tokenizer
 ):
