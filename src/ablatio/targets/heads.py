@@ -125,8 +125,8 @@ class HeadTarget(Target):
     packed : bool, default=True
         Run (fp32 CPU models) through a copy whose linear layers use oneDNN's packed kernel,
         the ablation hooks included: same values up to float rounding (5.7e-8 on MiniLM's
-        paraphrase margins), about twice the masks per second on CPU. Other models (GPU,
-        half precision) run as they are.
+        paraphrase margins), about twice the masks per second on CPU, for a second copy of
+        the linear weights. Other models (GPU, half precision) run as they are.
 
     Notes
     -----
