@@ -65,5 +65,7 @@ def test_packed_scoring_matches_the_model_and_follows_weight_changes(
     np.testing.assert_allclose(packed(texts), plain(texts), rtol=0, atol=1e-5)
     assert np.abs(packed(texts) - singly).max() > 1e-3  # the copy was rebuilt
     assert packed([]).shape == (0, 0)
+    packed.packed = False
+    assert packed._scoring_model() is model
     as_array = np.array(texts, dtype=object)  # any sequence of strings
     np.testing.assert_allclose(packed(as_array), packed(texts), rtol=0, atol=1e-6)

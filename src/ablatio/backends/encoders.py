@@ -38,8 +38,16 @@ class _TorchScorer:
         self.tokenizer = tokenizer
         self.batch_size = batch_size
         self.threads = threads
-        self.packed = bool(packed)
-        self._scoring_model = PackedScorer(self.model, self.packed)
+        self._scoring_model = PackedScorer(self.model, packed)
+
+    @property
+    def packed(self) -> bool:
+        """Whether scoring runs through the packed copy (where the model allows it)."""
+        return self._scoring_model.packed
+
+    @packed.setter
+    def packed(self, value: bool) -> None:
+        self._scoring_model = PackedScorer(self.model, value)
 
     def _batches(self, texts: Sequence[str]) -> Iterator[tuple[np.ndarray, dict[str, Any]]]:
         """``(positions in texts, encoded batch)`` of at most ``batch_size`` texts of similar
