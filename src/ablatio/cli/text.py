@@ -70,7 +70,7 @@ def text_target(
     if dtype not in DTYPES:
         msg = f"--dtype == {dtype!r}; choose one of {DTYPES}"
         raise ParameterError(msg)
-    if dtype != "float32" and model not in ("smollm2",) and not model.startswith("hf:"):
+    if dtype != "float32" and model != "smollm2" and not model.startswith("hf:"):
         msg = f"--dtype {dtype} applies to language models (smollm2, hf:...), not {model!r}"
         raise ParameterError(msg)
     split: str | tuple[str, ...] = unit
