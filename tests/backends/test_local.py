@@ -347,7 +347,7 @@ def test_bfloat16_smollm2_stays_within_a_tenth_of_a_nat_and_beats_the_cast():
     cast = load_smollm2(threads=1, dtype="bfloat16", packed=False)
     linear_error = np.abs(linear.logprob_many(prompts, ["Yes", "No"]) - exact).max()
     assert linear_error < 0.1
-    if linear._packs_bfloat16():
+    if linear._scoring_model.packs_bfloat16():
         assert linear_error < np.abs(cast.logprob_many(prompts, ["Yes", "No"]) - exact).max()
 
 

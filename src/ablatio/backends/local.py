@@ -43,15 +43,18 @@ def weights_state(model: Any) -> tuple[Any, ...]:
 
 
 class PackedScorer:
-    """The module that scores for a wrapper of ``model``: a copy whose ``nn.Linear`` layers run
-    oneDNN's packed fp32 kernel when ``packed`` and the model allows it (fp32 on CPU), else the
-    model itself; built on first use and rebuilt when the weights change in place
-    (:func:`weights_state`). Same values up to float rounding; hooks registered on the model's
-    modules run in the copy too (:mod:`ablatio.backends._packed`).
+    """The module that scores for a wrapper of ``model``, built on first use and rebuilt when
+    the weights change in place (:func:`weights_state`); the user's model is not modified.
+
+    fp32 (``dtype="float32"``): a copy whose ``nn.Linear`` layers run oneDNN's packed kernel
+    when ``packed`` and the model allows it (fp32 on CPU), else the model itself — same values
+    up to float rounding, and hooks registered on the model's modules run in the copy too.
+    ``dtype="bfloat16"``: the packed copy in bfloat16 (the rest fp32) where oneDNN supports
+    it and ``packed``, else a bfloat16 cast of the whole model (:mod:`ablatio.backends._packed`).
     """
 
-    def __init__(self, model: Any, packed: bool) -> None:
-        self.model, self.packed = model, bool(packed)
+    def __init__(self, model: Any, packed: bool, dtype: str = "float32") -> None:
+        self.model, self.packed, self.dtype = model, bool(packed), dtype
         self._copy: Any = None
         self._seen: tuple[Any, ...] = ()
 
@@ -61,10 +64,24 @@ class PackedScorer:
         if self._copy is None or state != self._seen:
             from ablatio.backends import _packed
 
-            use = self.packed and _packed.can_pack(self.model)
-            self._copy = _packed.packed_copy(self.model) if use else self.model
+            if self.packs_bfloat16():
+                self._copy = _packed.packed_copy(self.model, _packed.torch.bfloat16)
+            elif self.dtype == "bfloat16":
+                self._copy = _packed.bfloat16_copy(self.model)
+            elif self.packed and _packed.can_pack(self.model):
+                self._copy = _packed.packed_copy(self.model)
+            else:
+                self._copy = self.model
             self._seen = state
         return self._copy
+
+    def packs_bfloat16(self) -> bool:
+        """Whether ``dtype="bfloat16"`` runs as bfloat16 packed linear layers (else a cast)."""
+        if self.dtype != "bfloat16" or not self.packed:
+            return False
+        from ablatio.backends import _packed
+
+        return _packed.can_pack(self.model, _packed.torch.bfloat16)
 
 
 def _version(tensor: Any) -> int:
@@ -210,9 +227,9 @@ class TorchCausalLM:
             raise ParameterError(msg)
         self.reuse_prefix, self.min_prefix = bool(reuse_prefix), min_prefix
         self.packed, self.dtype = bool(packed), dtype
-        self._scorer: Any = None
         self._weights_seen: tuple[Any, ...] = ()
         self.model = model.eval()
+        self._scoring_model = PackedScorer(self.model, self.packed, dtype)
         self.tokenizer = tokenizer
         self.chat = bool(chat) and bool(getattr(tokenizer, "chat_template", None))
         self.system = system
@@ -230,7 +247,8 @@ class TorchCausalLM:
         if self._fingerprint is None:
             fmt = f"chat={self.chat}:system={self.system!r}"
             if self.dtype != "float32":
-                fmt += f":dtype={self.dtype}" + (":linear" if self._packs_bfloat16() else "")
+                linear = self._scoring_model.packs_bfloat16()
+                fmt += f":dtype={self.dtype}" + (":linear" if linear else "")
             self._fingerprint = f"{model_fingerprint(self.model)}:{fmt}"
         return self._fingerprint
 
@@ -280,39 +298,11 @@ class TorchCausalLM:
             raise ParameterError(msg)
 
     def _sync_weights(self) -> None:
-        """Drop the scoring copy and the fingerprint when the weights changed since."""
+        """Drop the fingerprint when the weights changed since (the scoring copy follows by
+        itself: :class:`PackedScorer`)."""
         state = weights_state(self.model)
         if state != self._weights_seen:
-            self._scorer, self._fingerprint, self._weights_seen = None, None, state
-
-    def _scoring_model(self) -> Any:
-        """The module that scores: a oneDNN-packed copy, a bfloat16 copy, or the model.
-
-        Copies are rebuilt (and the fingerprint recomputed) when the model's weights were
-        changed in place since (an optimiser step, ``load_state_dict``): a stale copy would
-        score the old weights under the new model's name.
-        """
-        self._sync_weights()
-        if self._scorer is None:
-            from ablatio.backends import _packed
-
-            if self._packs_bfloat16():
-                self._scorer = _packed.packed_copy(self.model, _packed.torch.bfloat16)
-            elif self.dtype == "bfloat16":
-                self._scorer = _packed.bfloat16_copy(self.model)
-            elif self.packed and _packed.can_pack(self.model):
-                self._scorer = _packed.packed_copy(self.model)
-            else:
-                self._scorer = self.model
-        return self._scorer
-
-    def _packs_bfloat16(self) -> bool:
-        """Whether ``dtype="bfloat16"`` runs as bfloat16 packed linear layers (else a cast)."""
-        if self.dtype != "bfloat16" or not self.packed:
-            return False
-        from ablatio.backends import _packed
-
-        return _packed.can_pack(self.model, _packed.torch.bfloat16)
+            self._fingerprint, self._weights_seen = None, state
 
     def _generator_model(self) -> Any:
         return self._scoring_model() if self.dtype != "float32" else self.model
