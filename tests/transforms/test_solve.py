@@ -87,3 +87,27 @@ def test_least_squares_path_handles_dependent_columns():
     y = X[:, :3] @ np.array([1.0, -2.0, 0.5])
     (beta,) = least_squares_path(X, y, np.array([4]))
     np.testing.assert_allclose(X @ beta, y, atol=1e-8)
+
+
+def test_one_blas_thread_limits_scipys_blas_even_when_scipy_loads_after_numpy():
+    """Fresh interpreter: numpy only, then the first limited call, then scipy's BLAS must
+    also run on one thread inside it (each wheel ships its own OpenBLAS)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy\n"
+        "from threadpoolctl import threadpool_info\n"
+        "from ablatio.transforms.solve import one_blas_thread\n"
+        "@one_blas_thread\n"
+        "def inside():\n"
+        "    import scipy.linalg\n"
+        "    return [i['num_threads'] for i in threadpool_info() if i['user_api'] == 'blas']\n"
+        "print(inside())\n"
+    )
+    env = {"OPENBLAS_NUM_THREADS": "2", "PATH": "", "PYTHONPATH": ":".join(sys.path)}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
+    threads = eval(out.stdout.strip())  # noqa: S307 - a list of ints printed by the child
+    assert threads and all(t == 1 for t in threads), threads

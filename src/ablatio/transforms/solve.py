@@ -50,9 +50,14 @@ _CHOLESKY_RTOL = 1e-10
 
 @functools.cache
 def _controller() -> Any:
+    """The BLAS libraries of numpy *and* scipy (each wheel ships its own OpenBLAS), found once:
+    entering a limit then costs ~50 µs. scipy is loaded first — a controller made before it
+    would leave scipy's BLAS (SVD, Cholesky, triangular solves, scikit-learn's coordinate
+    descent) on every core."""
+    import scipy.linalg  # noqa: F401 - loads scipy's BLAS so that the controller sees it
     from threadpoolctl import ThreadpoolController  # a core dependency
 
-    return ThreadpoolController()  # found once: entering its limit then costs ~50 µs
+    return ThreadpoolController()
 
 
 def one_blas_thread(solver: Callable[P, R]) -> Callable[P, R]:
