@@ -52,12 +52,12 @@ class _TorchScorer:
     def _batches(self, texts: Sequence[str]) -> Iterator[tuple[np.ndarray, dict[str, Any]]]:
         """``(positions in texts, encoded batch)`` of at most ``batch_size`` texts of similar
         token length, shortest first."""
-        lengths = [len(ids) for ids in self.tokenizer(list(texts), truncation=True)["input_ids"]]
-        order = np.argsort(lengths, kind="stable")
+        encoded = self.tokenizer(list(texts), truncation=True)  # once, unpadded
+        order = np.argsort([len(ids) for ids in encoded["input_ids"]], kind="stable")
         for start in range(0, len(order), self.batch_size):
             rows = order[start : start + self.batch_size]
-            batch = [texts[i] for i in rows]
-            yield rows, self.tokenizer(batch, padding=True, truncation=True, return_tensors="pt")
+            batch = {key: [values[i] for i in rows] for key, values in encoded.items()}
+            yield rows, self.tokenizer.pad(batch, return_tensors="pt")
 
     def _score(self, texts: Sequence[str], head: Any) -> np.ndarray:
         """``head(model, encoded batch)`` (a float tensor per text) for every text, in order."""

@@ -254,7 +254,7 @@ class _PathLeverage:
     ``L`` (and ``W``), so a step keeps the rows up to the first column that left and appends
     the columns after it and the new ones: ``L₂₁ = (W Z_N)ᵀ``, ``L₂₂ L₂₂ᵀ = Z_Nᵀ Z_N − L₂₁ L₂₁ᵀ``
     and ``W₂ = L₂₂⁻¹ (Z_Nᵀ − L₂₁ W)`` — ``O(q k |N|)`` instead of ``O(q k²)`` per path step.
-    A pivot that is numerically zero falls back to :func:`_leverage` (pseudo-inverse).
+    A pivot that is numerically zero falls back to :func:`_pseudo_inverse_leverage`.
     """
 
     def __init__(self, X: np.ndarray) -> None:
@@ -279,12 +279,12 @@ class _PathLeverage:
         if new:
             self._extend(self.X[:, new], new)
         if self.W.shape[0] == 0:
-            return _leverage(self.X[:, active])
+            return _pseudo_inverse_leverage(self.X[:, active])
         return np.minimum(np.sum(self.W**2, axis=0), 1.0 - 1e-12)
 
     def _extend(self, Z_new: np.ndarray, columns: list[int]) -> None:
         """Append ``Z_new``'s columns to the factor; forget it when a pivot is ~zero."""
-        import scipy.linalg
+        import scipy.linalg  # not at import time: ``import ablatio`` stays light
 
         L21 = self.W @ Z_new
         schur = Z_new.T @ Z_new - L21.T @ L21
@@ -305,24 +305,18 @@ def _leverage(columns: np.ndarray) -> np.ndarray:
     """Diagonal of the hat matrix of ``Z = [1, columns]``, below 1.
 
     ``h_i = z_iᵀ (ZᵀZ)⁻¹ z_i = ‖L⁻¹ z_i‖²`` with ``ZᵀZ = L Lᵀ`` (Cholesky of the small Gram
-    matrix, then one triangular solve: no QR of the tall ``Z``). When ``ZᵀZ`` is numerically
-    singular (a pivot below ``1e-10`` of the largest, squared), its eigendecomposition gives
-    the pseudo-inverse instead, eigenvalues below ``1e-10`` of the largest counting as rank
-    deficiency.
+    matrix, then one triangular solve: no QR of the tall ``Z``; :class:`_PathLeverage`). When
+    ``ZᵀZ`` is numerically singular (a pivot below ``1e-10`` of the largest, squared), the
+    pseudo-inverse (:func:`_pseudo_inverse_leverage`).
     """
-    import scipy.linalg  # not at import time: ``import ablatio`` stays light
+    return _PathLeverage(columns)(np.arange(columns.shape[1]))
 
+
+def _pseudo_inverse_leverage(columns: np.ndarray) -> np.ndarray:
+    """:func:`_leverage` through the eigendecomposition of ``ZᵀZ``, eigenvalues below ``1e-10``
+    of the largest counting as rank deficiency."""
     Z = np.hstack([np.ones((columns.shape[0], 1)), columns])
-    gram = Z.T @ Z
-    try:
-        factor = scipy.linalg.cholesky(gram, lower=True)
-    except np.linalg.LinAlgError:
-        factor = None
-    pivots = np.diag(factor) if factor is not None else np.zeros(1)
-    if factor is not None and pivots.min() ** 2 >= 1e-10 * pivots.max() ** 2:
-        W = scipy.linalg.solve_triangular(factor, Z.T, lower=True)
-        return np.minimum(np.sum(W**2, axis=0), 1.0 - 1e-12)
-    eigenvalues, vectors = np.linalg.eigh(gram)
+    eigenvalues, vectors = np.linalg.eigh(Z.T @ Z)
     keep = eigenvalues > eigenvalues[-1] * 1e-10
     W = Z @ (vectors[:, keep] / np.sqrt(eigenvalues[keep]))
     return np.minimum(np.sum(W**2, axis=1), 1.0 - 1e-12)
