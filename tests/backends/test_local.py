@@ -287,6 +287,15 @@ def test_bfloat16_scoring_is_close_but_keyed_apart(tiny_llama, smol_tokenizer):
     assert bf16.generate(PROMPTS[:2], 3) is not None
     with pytest.raises(ParameterError, match="dtype"):
         TorchCausalLM(tiny_llama, smol_tokenizer, dtype="float16")
+    switched = TorchCausalLM(tiny_llama, smol_tokenizer)
+    switched.fingerprint()
+    switched.dtype = "bfloat16"  # after the key was computed: key and values switch together
+    assert switched.fingerprint() == bf16.fingerprint()
+    np.testing.assert_array_equal(switched.logprob(LONG, " Yes."), bf16.logprob(LONG, " Yes."))
+    switched.packed = False
+    assert switched.fingerprint() == cast.fingerprint()
+    with pytest.raises(ParameterError, match="dtype"):
+        switched.dtype = "float16"
 
 
 @pytest.mark.skipif(

@@ -42,6 +42,13 @@ def weights_state(model: Any) -> tuple[Any, ...]:
     return tuple((_version(t), t.data_ptr()) for t in model.state_dict(keep_vars=True).values())
 
 
+def _checked_dtype(dtype: Any) -> str:
+    if dtype not in DTYPES:
+        msg = f"dtype == {dtype!r}; choose one of {DTYPES}"
+        raise ParameterError(msg)
+    return str(dtype)
+
+
 class PackedScorer:
     """The module that scores for a wrapper of ``model``, built on first use and rebuilt when
     the weights change in place (:func:`weights_state`); the user's model is not modified.
@@ -222,14 +229,11 @@ class TorchCausalLM:
         if not isinstance(min_prefix, int) or min_prefix < 1:
             msg = f"min_prefix == {min_prefix!r}, must be a positive int"
             raise ParameterError(msg)
-        if dtype not in DTYPES:
-            msg = f"dtype == {dtype!r}; choose one of {DTYPES}"
-            raise ParameterError(msg)
         self.reuse_prefix, self.min_prefix = bool(reuse_prefix), min_prefix
-        self.packed, self.dtype = bool(packed), dtype
         self._weights_seen: tuple[Any, ...] = ()
+        self._fingerprint: str | None = None
         self.model = model.eval()
-        self._scoring_model = PackedScorer(self.model, self.packed, dtype)
+        self._scoring_model = PackedScorer(self.model, packed, _checked_dtype(dtype))
         self.tokenizer = tokenizer
         self.chat = bool(chat) and bool(getattr(tokenizer, "chat_template", None))
         self.system = system
@@ -239,7 +243,26 @@ class TorchCausalLM:
         if self._pad_id is None:
             self._pad_id = tokenizer.eos_token_id if tokenizer.eos_token_id is not None else 0
         self.max_length = int(getattr(model.config, "max_position_embeddings", 0) or 0) or None
-        self._fingerprint: str | None = None
+
+    @property
+    def packed(self) -> bool:
+        """Whether scoring runs through the oneDNN-packed copy (where the model allows it)."""
+        return self._scoring_model.packed
+
+    @packed.setter
+    def packed(self, value: bool) -> None:
+        self._scoring_model = PackedScorer(self.model, value, self.dtype)
+        self._fingerprint = None  # bfloat16's key names the variant that scores
+
+    @property
+    def dtype(self) -> str:
+        """Scoring precision (:data:`DTYPES`)."""
+        return self._scoring_model.dtype
+
+    @dtype.setter
+    def dtype(self, value: str) -> None:
+        self._scoring_model = PackedScorer(self.model, self.packed, _checked_dtype(value))
+        self._fingerprint = None  # the key names the precision
 
     def fingerprint(self) -> str:
         """Model identity and prompt format (recomputed after an in-place weight change)."""
