@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy.optimize import nnls
 from sparse_games import r2, sparse_additive
 
 from ablatio._metrics import r2_score, r2_with_se
 from ablatio.interactions import Interactions
 from ablatio.methods._best_of import choose
-from ablatio.methods._crossfit import cross_fit
+from ablatio.methods._crossfit import Stack, _stack, cross_fit
 
 
 class _Lookup:
@@ -97,7 +98,9 @@ def test_an_alternative_wins_when_the_decoder_fails_and_is_refitted_on_everythin
         return Interactions([()], [float(y.mean())], n_players=30)
 
     found = _on_random_rows(constant, masks, values, constant(masks, values, None))
-    assert found is not None and found.model == "first_order"
+    assert found is not None and found.model == "stacked"  # of the decoder and first order
+    assert found.weights["first_order"] == pytest.approx(1.0, abs=0.01)
+    assert found.weights.get("decoded", 0.0) < 0.01
     assert found.scores["decoded"] < 0.0 < 0.95 < found.r2
     slopes = found.interactions.to_moebius()
     assert np.allclose([slopes[(i,)] for i in range(30)], weights, atol=0.05)
@@ -128,7 +131,8 @@ def test_the_lasso_is_refitted_inside_every_fold(monkeypatch):
         return Interactions([()], [float(y.mean())], n_players=n)
 
     found = _on_random_rows(constant, masks, values, constant(masks, values, None))
-    assert found is not None and found.model == "first_order_lasso"
+    assert found is not None and found.model == "stacked"
+    assert set(found.weights) <= {"first_order_lasso", "first_order_adaptive_lasso"}
     q = values.size
     for calls in sizes.values():  # the first-order lasso and its hub extension (the lasso
         # over the decoded terms has none here): once on everything, then in every fold
@@ -181,3 +185,38 @@ def test_a_sparse_mix_of_slopes_and_decoded_interactions_is_fitted_by_one_lasso(
     assert abs(found.r2 - ours) < 0.05
     # the leave-one-out path caps it: its columns came from the decoder, on these rows
     assert choose(masks, values, decoded, 0.5, 0.99).scores["first_order+decoded_lasso"] == 0.5
+
+
+def test_stacking_weights_candidates_by_their_out_of_fold_predictions():
+    """Two candidates that each see half of the signal get weight ~1 each, a noise candidate
+    ~0; every fold is predicted with weights fitted on the other folds only."""
+    rng = np.random.default_rng(3)
+    a, b = rng.normal(size=600), rng.normal(size=600)
+    y = 2.0 + a + b + 0.05 * rng.normal(size=600)
+    fold = np.arange(600) % 5
+    predicted = {"a": a, "b": b, "noise": rng.normal(size=600)}
+    stack = _stack(y, predicted, fold)
+    assert stack is not None and set(stack.weights) >= {"a", "b"}
+    assert stack.weights["a"] == pytest.approx(1.0, abs=0.02)
+    assert stack.weights["b"] == pytest.approx(1.0, abs=0.02)
+    assert stack.weights.get("noise", 0.0) < 0.02
+    assert stack.intercept == pytest.approx(2.0, abs=0.02)
+    # nested: fold 0's predictions use weights fitted without fold 0's rows
+    P = np.column_stack([a, b, predicted["noise"]])
+    train = fold != 0
+    w, _ = nnls(P[train] - P[train].mean(axis=0), y[train] - y[train].mean())
+    c = y[train].mean() - P[train].mean(axis=0) @ w
+    assert np.allclose(stack.out_of_fold[fold == 0], c + P[fold == 0] @ w)
+    # one useful candidate: no stack, the single best candidate stands
+    assert _stack(y, {"sum": a + b, "negated": -(a + b)}, fold) is None
+
+
+def test_the_stacked_answer_is_the_weighted_sum_of_the_candidates():
+    masks, values = _data(300, n=12, seed=4)
+    first = Interactions([(), (0,), (1, 2)], [1.0, 2.0, -1.0], n_players=12)
+    second = Interactions([(), (3,)], [0.5, 4.0], n_players=12)
+    stack = Stack({"first": 0.25, "second": 0.5}, 3.0, np.zeros(0))
+    combined = stack.combine({"first": first, "second": second})
+    expected = 3.0 + 0.25 * first.predict(masks) + 0.5 * second.predict(masks)
+    assert np.allclose(combined.predict(masks), expected)
+    assert combined.basis == "moebius"

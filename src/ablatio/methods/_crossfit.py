@@ -31,6 +31,12 @@ from the data, so it is refitted inside every fold like the decoded support: sco
 approximate leave-one-out instead, it beat the decoded answer on paper and lost on fresh
 masks (n = 1024 words, 2000 ablations: 0.865 vs 0.877) — the two scores describe fits on
 different numbers of ablations.
+
+With the out-of-fold predictions of every candidate in hand, the answer is their stack
+(:func:`_stack`): non-negative weights fitted to them, each candidate refitted on every
+ablation. The candidates err differently (the lassos shrink, the decoded support misses
+terms), and on VADER over 128–2048 words the stack predicted fresh masks better than the
+single best candidate in 11 of 12 cells (+0.002 … +0.012 R²; −0.006 in the twelfth).
 """
 
 from __future__ import annotations
@@ -43,6 +49,7 @@ import numpy as np
 from ablatio._metrics import r2_score, r2_with_se
 from ablatio.interactions import Interactions
 from ablatio.methods._best_of import first_occurrences, fit_alternatives, winner
+from ablatio.transforms.terms import tuples_to_terms
 
 __all__ = ["CrossFit", "cross_fit"]
 
@@ -68,6 +75,8 @@ class CrossFit:
         Its cross-fitted R² on the random ablations and the standard error.
     scores : dict of str to float
         Cross-fitted R² of every candidate compared.
+    weights : dict of str to float
+        Weight of each candidate in the answer (``{model: 1.0}`` unless it is stacked).
     """
 
     model: str
@@ -75,6 +84,7 @@ class CrossFit:
     r2: float
     se: float
     scores: dict[str, float]
+    weights: dict[str, float]
 
 
 def cross_fit(
@@ -137,10 +147,71 @@ def cross_fit(
             if name in out:
                 answers[name], predicted[name] = fit, out[name]
                 scores[name] = r2_score(y, out[name][scored])
-    best = winner(scores)
+    weights: dict[str, float] = {}
+    if len(answers) > 1:
+        stack = _stack(y, {name: p[scored] for name, p in predicted.items()}, fold[scored])
+        if stack is not None:
+            weights, answers["stacked"] = stack.weights, stack.combine(answers)
+            predicted["stacked"] = np.zeros(values.size)
+            predicted["stacked"][scored] = stack.out_of_fold
+            scores["stacked"] = r2_score(y, stack.out_of_fold)
+    best = "stacked" if "stacked" in answers else winner(scores)
+    if best != "stacked":
+        weights = {best: 1.0}
     r2, se = r2_with_se(y, predicted[best][scored])
     se = float(np.hypot(se, _instability(y, predicted[best][scored], fold[scored], n_folds)))
-    return CrossFit(best, answers[best], r2, se, scores)
+    return CrossFit(best, answers[best], r2, se, scores, weights)
+
+
+@dataclass(frozen=True)
+class Stack:
+    """Non-negative combination of the candidates' answers (:func:`_stack`)."""
+
+    weights: dict[str, float]
+    intercept: float
+    out_of_fold: np.ndarray
+
+    def combine(self, answers: dict[str, Interactions]) -> Interactions:
+        """``c + Σ_j w_j f̂_j`` over the candidates with a weight (Möbius basis)."""
+        first = answers[next(iter(self.weights))]
+        constant = Interactions._build(
+            tuples_to_terms([()]), np.array([self.intercept]), first.n_players, "moebius"
+        )
+        for name, weight in self.weights.items():
+            constant = constant + answers[name].to_moebius().scale(weight)
+        return constant
+
+
+def _stack(y: np.ndarray, predicted: dict[str, np.ndarray], fold: np.ndarray) -> Stack | None:
+    """Stacked regression of ``y`` on the candidates' out-of-fold predictions.
+
+    ``min_{c, w >= 0} ‖y - c - P w‖²`` with ``P[q, j]`` candidate ``j``'s prediction of row
+    ``q`` by its fit without ``q``'s fold (Breiman, "Stacked regressions", Machine Learning
+    1996; the super learner of van der Laan, Polley & Hubbard 2007): non-negative least squares
+    on the centred columns. Its own estimate is nested: fold ``k`` is predicted with weights
+    fitted on the other folds' rows. None when fewer than two candidates get a weight (the
+    best single candidate stands).
+    """
+    names = list(predicted)
+    P = np.column_stack([predicted[name] for name in names])
+    weights, intercept = _nnls(P, y)
+    if np.count_nonzero(weights) < 2:
+        return None
+    out_of_fold = np.zeros(y.size)
+    for k in np.unique(fold):
+        w_k, c_k = _nnls(P[fold != k], y[fold != k])
+        out_of_fold[fold == k] = c_k + P[fold == k] @ w_k
+    chosen = {name: float(w) for name, w in zip(names, weights, strict=True) if w > 0}
+    return Stack(chosen, intercept, out_of_fold)
+
+
+def _nnls(P: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
+    """Non-negative slopes and the free intercept of ``y ≈ c + P w``."""
+    from scipy.optimize import nnls  # not at import time: ``import ablatio`` stays light
+
+    means, y_mean = P.mean(axis=0), float(y.mean())
+    weights, _ = nnls(P - means, y - y_mean)
+    return weights, y_mean - float(means @ weights)
 
 
 def _instability(y: np.ndarray, predicted: np.ndarray, fold: np.ndarray, n_folds: int) -> float:

@@ -104,8 +104,11 @@ class ProxySPEX(Method):
     best_of_below : float or None, default=0.99
         When the decoded support's cross-fitted R² is below this, cross-fit the
         alternatives on the same ablations too (first order, first order + detected pairs,
-        ridge refit of the support; :mod:`ablatio.methods._best_of`) and return the one with
-        the best estimate (``model_``). ``None`` always returns the CV-chosen support.
+        ridge refit of the support, lassos; :mod:`ablatio.methods._best_of`) and return
+        their stacked combination (non-negative weights on the candidates' cross-fitted
+        predictions; :mod:`ablatio.methods._crossfit`), or the one with the best estimate
+        when fewer than two get a weight (``model_``). ``None`` always returns the
+        CV-chosen support.
     keep_probability : float, default=0.5
         Probability that each random ablation keeps a part: masks ``m ~ Bernoulli(p)^n``
         (uniform at 1/2). The surrogate minimises the squared error over that distribution,
@@ -145,9 +148,14 @@ class ProxySPEX(Method):
         ``holdout_r2_ - WARN_Z · holdout_r2_se_ >= warn_r2`` (``train_r2_ >= warn_r2``
         when there is no held-out estimate).
     model_ : str
-        ``"decoded"``, ``"decoded_ridge"``, ``"first_order"`` or ``"first_order+pairs"``.
+        ``"decoded"``, a best-of alternative (``"first_order_lasso"``, ...;
+        :data:`~ablatio.methods._best_of.ALTERNATIVES`) or ``"stacked"``: a non-negative
+        combination of the candidates fitted on their cross-fitted predictions.
     model_scores_ : dict of str to float
-        Held-out estimate of every candidate the best-of stage compared.
+        Held-out estimate of every candidate the best-of stage compared (``"stacked"``:
+        nested, each fold predicted with weights fitted on the others).
+    model_weights_ : dict of str to float
+        Weight of each candidate in the answer (``{model_: 1.0}`` unless stacked).
     stages_ : list of str
         What the fit did (``"proxy"``, ``"stop"``, ``"uniform"``, ``"spex"``).
 
@@ -174,6 +182,7 @@ class ProxySPEX(Method):
     default_max_order: ClassVar[int | None] = 3
     model_: str
     model_scores_: dict[str, float]
+    model_weights_: dict[str, float]
     _check_tags: ClassVar[dict[str, Any]] = {
         "exact": "max_order",
         "params": {"n_trees": 20},
@@ -263,6 +272,8 @@ class ProxySPEX(Method):
             result = decoded.to_moebius()
         else:
             result = self._cross_fit(X, y, random_rows, decoded, select_rng, game.n_players)
+        if self.model_ != "stacked":
+            self.model_weights_ = {self.model_: 1.0}
         self.fourier_ = decoded if self.model_ == "decoded" else result.to_fourier()
         category = self._recovery_doubt(self.warn_r2)
         self.recovered_ = category is None
@@ -300,6 +311,7 @@ class ProxySPEX(Method):
             self.model_, self.model_scores_ = choice.model, choice.scores
             return choice.interactions
         self.model_, self.model_scores_ = found.model, found.scores
+        self.model_weights_ = found.weights
         self.holdout_r2_, self.holdout_r2_se_ = found.r2, found.se
         return found.interactions
 
