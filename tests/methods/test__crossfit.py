@@ -207,6 +207,9 @@ def test_stacking_weights_candidates_by_their_out_of_fold_predictions():
     w, _ = nnls(P[train] - P[train].mean(axis=0), y[train] - y[train].mean())
     c = y[train].mean() - P[train].mean(axis=0) @ w
     assert np.allclose(stack.out_of_fold[fold == 0], c + P[fold == 0] @ w)
+    # a candidate with a non-finite prediction takes no part
+    broken = {**predicted, "broken": np.where(fold == 0, np.inf, a)}
+    assert "broken" not in _stack(y, broken, fold).weights
     # one useful candidate: no stack, the single best candidate stands
     assert _stack(y, {"sum": a + b, "negated": -(a + b)}, fold) is None
 

@@ -189,10 +189,10 @@ def _stack(y: np.ndarray, predicted: dict[str, np.ndarray], fold: np.ndarray) ->
     ``q`` by its fit without ``q``'s fold (Breiman, "Stacked regressions", Machine Learning
     1996; the super learner of van der Laan, Polley & Hubbard 2007): non-negative least squares
     on the centred columns. Its own estimate is nested: fold ``k`` is predicted with weights
-    fitted on the other folds' rows. None when fewer than two candidates get a weight (the
-    best single candidate stands).
+    fitted on the other folds' rows. Candidates with a non-finite prediction take no part. None
+    when fewer than two candidates get a weight (the best single candidate stands).
     """
-    names = list(predicted)
+    names = [name for name, p in predicted.items() if np.all(np.isfinite(p))]
     P = np.column_stack([predicted[name] for name in names])
     weights, intercept = _nnls(P, y)
     if np.count_nonzero(weights) < 2:
