@@ -42,6 +42,8 @@ class _Broken(Method):
             self.holdout_r2_, self.holdout_r2_se_ = 0.9, -0.01
         if self.defect == "se_without_estimate":
             self.holdout_r2_se_ = 0.01
+        if self.defect == "negative_weight":
+            self.model_, self.model_weights_ = "stacked", {"a": 1.5, "b": -0.5}
         return Interactions([(), *((i,) for i in range(n))], [values[0], *slopes], n_players=n)
 
 
@@ -63,6 +65,7 @@ def test_a_correct_method_passes():
         ("random", "check_determinism"),
         ("negative_se", "check_fit_contract"),
         ("se_without_estimate", "check_fit_contract"),
+        ("negative_weight", "check_fit_contract"),
     ],
 )
 def test_defects_are_caught(defect, check):

@@ -39,6 +39,11 @@ class Explanation:
         The method's R² on ablations it did not learn from (``nan`` if it makes none).
     warnings : tuple of str
         RecoveryWarnings the method emitted.
+    model : str
+        The surrogate the method returned (its ``model_``: the method's name, or for SPEX /
+        ProxySPEX ``"decoded"``, a best-of alternative or ``"stacked"``).
+    model_weights : dict of str to float
+        Weight of each candidate in that surrogate (``{model: 1.0}`` unless stacked).
     """
 
     interactions: Interactions
@@ -48,6 +53,8 @@ class Explanation:
     fit_time: float = 0.0
     holdout_r2: float = float("nan")
     warnings: tuple[str, ...] = ()
+    model: str = ""
+    model_weights: dict[str, float] = field(default_factory=dict)
 
     def predict(self, masks: Any) -> np.ndarray:
         """The explanation's values ``(n_masks,)`` for masks ``(n_masks, n_players)``."""
@@ -188,4 +195,6 @@ def explain(
         fit_time=estimator.fit_time_,
         holdout_r2=estimator.holdout_r2_,
         warnings=tuple(estimator.warnings_),
+        model=estimator.model_,
+        model_weights=dict(estimator.model_weights_),
     )

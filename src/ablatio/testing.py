@@ -177,6 +177,11 @@ def check_fit_contract(method: Method) -> None:
         _fail("check_fit_contract", method, "holdout_r2_se_ is set without a holdout_r2_")
     if not isinstance(est.warnings_, list):
         _fail("check_fit_contract", method, "warnings_ is not a list of messages")
+    weights = est.model_weights_
+    if not isinstance(est.model_, str) or not est.model_:
+        _fail("check_fit_contract", method, f"model_={est.model_!r} does not name a surrogate")
+    if not weights or not all(isinstance(w, float) and w > 0 for w in weights.values()):
+        _fail("check_fit_contract", method, f"model_weights_={weights!r} are not weights")
     if est.n_queries_ > game.n_queries or est.fit_time_ < 0:
         _fail("check_fit_contract", method, "n_queries_ or fit_time_ inconsistent with the game")
     prediction = est.predict(np.ones((3, n), dtype=bool))

@@ -60,3 +60,22 @@ def test_summary_labels_each_number(cli):
         held = int(numbers[3])
         assert int(numbers[0]) == fit and int(numbers[6]) == fit + held
     assert held is not None and held > 0
+
+
+def test_the_returned_model_and_its_weights_are_reported(cli, tmp_path, last_json):
+    """ProxySPEX's best-of stage stacks its candidates on this noisy game: the summary, the
+    JSON and run.json say which surrogate came back and how the candidates are weighed."""
+    game = "explain game --kind hierarchical --n 64 --terms 20 --order 3 --noise 0.5".split()
+    args = [*game, "--method", "proxyspex", "--budget", "1000", "--no-png"]
+    payload = last_json(cli(*args, "--json", "--out", tmp_path / "run"))
+    truth = ablatio.hierarchical_game(64, n_terms=20, max_order=3, noise_sd=0.5, random_state=0)
+    expl = ablatio.explain(truth, method="proxyspex", budget=1000, random_state=0)
+    assert expl.model == "stacked" and len(expl.model_weights) >= 2
+    assert payload["model"] == expl.model and payload["model_weights"] == expl.model_weights
+    run = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert run["model_weights"] == expl.model_weights
+    text = " ".join(cli(*args).stderr.split())
+    heaviest = max(expl.model_weights, key=expl.model_weights.get)
+    assert f"model: stacked = {expl.model_weights[heaviest]:.2f} {heaviest} + " in text
+    plain = " ".join(cli(*GAME, "--method", "kernelshap", "--budget", "300").stderr.split())
+    assert "model:" not in plain  # one surrogate, the method's own: nothing to add

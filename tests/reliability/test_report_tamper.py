@@ -55,6 +55,8 @@ REFUSED: dict[str, tuple[str, Any]] = {
     "run_faithfulness_text": ("run.json", _set("faithfulness", "0.9")),
     "run_controls_list": ("run.json", _set("controls", [0.1])),
     "run_controls_text": ("run.json", _set("controls", {"shuffled": "high"})),
+    "run_model_number": ("run.json", _set("model", 3)),
+    "run_model_weights_text": ("run.json", _set("model_weights", {"decoded": "most"})),
     "run_reasons_number": ("run.json", _set("verdict_reasons", 3)),
     "run_segments_number": ("run.json", _set("segments", 7)),
     "run_segments_too_few": ("run.json", _set("segments", ["a"])),

@@ -57,3 +57,19 @@ def test_out_must_be_a_directory(tmp_path, run_dir):
     (tmp_path / "file").write_text("x")
     with pytest.raises(ParameterError, match="not a directory"):
         write_run(tmp_path / "file", inter, RunRecord("t", {}, "exact"))
+
+
+def test_the_returned_model_round_trips_and_an_older_run_without_it_still_reads(run_dir):
+    out, inter = run_dir
+    record = RunRecord(
+        "t", {}, "proxyspex", model="stacked", model_weights={"decoded": 0.25, "first": 0.75}
+    )
+    write_run(out, inter, record, png=False)
+    _, back = read_run(out)
+    assert (back.model, back.model_weights) == ("stacked", {"decoded": 0.25, "first": 0.75})
+    assert back.settings()["model"] == "stacked = 0.75 first + 0.25 decoded"
+    data = json.loads((out / "run.json").read_text())
+    del data["model"], data["model_weights"]  # a run.json written before they existed
+    (out / "run.json").write_text(json.dumps(data))
+    _, older = read_run(out)
+    assert older.model == "" and older.settings()["model"] is None

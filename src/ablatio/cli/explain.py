@@ -21,7 +21,7 @@ from ablatio.explain import Explanation, explain
 from ablatio.games.game import Game
 from ablatio.methods import Method, make_method
 from ablatio.report._bidi import show_bidi
-from ablatio.report.run import REPORT_FILE, RunRecord, check_out_dir, write_run
+from ablatio.report.run import REPORT_FILE, RunRecord, check_out_dir, describe_model, write_run
 
 __all__ = [
     "default_n_test",
@@ -152,6 +152,8 @@ def _summary(
     if record.verdict is not None:
         where += f" (another {calibrating} calibrate the controls)"
     stderr.print(f"held-out R² {r2} {where}", markup=False)
+    if record.model and record.model != record.method:
+        stderr.print(f"model: {describe_model(record.model, record.model_weights)}", markup=False)
     total = record.n_queries + record.n_held_out
     stderr.print(
         f"ablations: {record.n_queries} fit + {record.n_held_out} held-out = {total} distinct "
@@ -251,6 +253,8 @@ def run_explain(
             target=spec.settings,
             method=expl.method,
             params={k: v for k, v in expl.params.items() if _jsonable(v)},
+            model=expl.model,
+            model_weights=expl.model_weights,
             seed=seed,
             budget=budget,
             max_order=max_order,
@@ -319,6 +323,8 @@ def _payload(record: RunRecord, expl: Explanation, top: int, out: Path | None) -
     return {
         "status": "ok",
         "method": record.method,
+        "model": record.model,
+        "model_weights": record.model_weights,
         "n_players": expl.interactions.n_players,
         "n_queries": record.n_queries,
         "n_evaluated": record.n_evaluated,

@@ -197,6 +197,12 @@ class Method(ABC):
         Messages of the RecoveryWarnings the fit emitted.
     fit_time_ : float
         Seconds spent in ``fit``.
+    model_ : str
+        The surrogate returned: the method's name (its class name when it has none), or for
+        a sparse decoder with a best-of stage ``"decoded"``, one of its alternatives, or
+        ``"stacked"``.
+    model_weights_ : dict of str to float
+        Weight of each candidate in the surrogate (``{model_: 1.0}`` unless stacked).
     """
 
     name: ClassVar[str] = ""
@@ -311,6 +317,8 @@ class Method(ABC):
         self.budget_, self.max_order_ = budget, self.resolved_max_order(n)
         self.holdout_r2_ = self.holdout_r2_se_ = self.train_r2_ = math.nan
         self.warnings_: list[str] = []
+        self.model_ = self.name or type(self).__name__
+        self.model_weights_: dict[str, float] = {}
         start = time.perf_counter()
         with game.track(budget=budget) as tracker:
             self._tracker = tracker
@@ -319,6 +327,7 @@ class Method(ABC):
             finally:
                 del self._tracker
         self.fit_time_ = time.perf_counter() - start
+        self.model_weights_ = self.model_weights_ or {self.model_: 1.0}
         self.interactions_ = result.with_feature_names(game.feature_names)
         self.n_queries_ = tracker.n_queries
         return self

@@ -272,8 +272,6 @@ class ProxySPEX(Method):
             result = decoded.to_moebius()
         else:
             result = self._cross_fit(X, y, random_rows, decoded, select_rng, game.n_players)
-        if self.model_ != "stacked":
-            self.model_weights_ = {self.model_: 1.0}
         self.fourier_ = decoded if self.model_ == "decoded" else result.to_fourier()
         category = self._recovery_doubt(self.warn_r2)
         self.recovered_ = category is None

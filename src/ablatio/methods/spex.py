@@ -186,8 +186,10 @@ class SPEX(Method):
         with one group). The support was chosen on every group, so it is optimistic; it
         decides the nested early stop and the candidate searches.
     model_ : str
-        Which model was returned: ``"decoded"``, ``"decoded_ridge"``, ``"first_order"``,
-        ``"first_order+pairs"``, or ``"proxyspex/..."`` below the smallest design.
+        Which model was returned: ``"decoded"``, a best-of alternative
+        (:data:`~ablatio.methods._best_of.ALTERNATIVES`), or ``"proxyspex/..."`` below the
+        smallest design (ProxySPEX's ``model_``, e.g. ``"proxyspex/stacked"``, whose weights
+        are then ``model_weights_``).
     model_scores_ : dict of str to float
         Held-out estimate of every candidate the best-of stage compared.
     t_, b_, n_groups_ : int
@@ -381,7 +383,7 @@ class SPEX(Method):
         self.model_ = f"proxyspex/{proxy.model_}"
         self.holdout_r2_, self.train_r2_ = proxy.holdout_r2_, proxy.train_r2_
         self.holdout_r2_se_ = proxy.holdout_r2_se_
-        self.model_scores_ = proxy.model_scores_
+        self.model_scores_, self.model_weights_ = proxy.model_scores_, proxy.model_weights_
         self.fourier_ = proxy.fourier_
         self.t_ = self.b_ = self.n_groups_ = 0
         self._warn(

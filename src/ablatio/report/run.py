@@ -57,6 +57,15 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
+def describe_model(model: str, weights: dict[str, float]) -> str:
+    """``model`` (the surrogate a method returned), with its candidates' weights when it
+    combines several (``"stacked = 0.56 a + 0.49 b"``)."""
+    if len(weights) < 2:
+        return model
+    heaviest = sorted(weights.items(), key=lambda item: (-item[1], item[0]))
+    return f"{model} = " + " + ".join(f"{w:.2f} {name}" for name, w in heaviest)
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
@@ -74,6 +83,11 @@ _FIELD_CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "title": (lambda v: isinstance(v, str), "a string"),
     "target": (lambda v: isinstance(v, dict), "an object"),
     "method": (lambda v: isinstance(v, str), "a string"),
+    "model": (lambda v: isinstance(v, str), "a string"),
+    "model_weights": (
+        lambda v: isinstance(v, dict) and all(_is_number(x) for x in v.values()),
+        "an object of numbers",
+    ),
     "params": (lambda v: isinstance(v, dict), "an object"),
     "seed": (_optional(_is_int), "an integer or null"),
     "budget": (_optional(_is_int), "an integer or null"),
@@ -107,6 +121,8 @@ class RunRecord:
     target: dict[str, Any]
     method: str
     params: dict[str, Any] = field(default_factory=dict)
+    model: str = ""
+    model_weights: dict[str, float] = field(default_factory=dict)
     seed: int | None = None
     budget: int | None = None
     max_order: int | None = None
@@ -131,6 +147,9 @@ class RunRecord:
         """The flat settings table shown in the report."""
         shown = {
             "method": self.method,
+            "model": None
+            if self.model in ("", self.method)
+            else describe_model(self.model, self.model_weights),
             "budget": self.budget,
             "max_order": self.max_order,
             "seed": self.seed,
