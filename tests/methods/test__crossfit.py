@@ -55,7 +55,7 @@ def test_every_scored_row_is_predicted_by_a_fit_that_never_saw_it():
     )
     # a memoriser predicts 0 for every unseen mask: no row leaked into its own fold's fit
     assert found is not None and found.model == "decoded"
-    assert np.isclose(found.r2, r2_score(values, np.zeros(values.size)))
+    assert np.isclose(found.scores["decoded"], r2_score(values, np.zeros(values.size)))
 
 
 def test_a_twin_of_a_scored_row_does_not_leak_and_design_rows_are_not_scored():
@@ -85,7 +85,7 @@ def test_a_twin_of_a_scored_row_does_not_leak_and_design_rows_are_not_scored():
         rng=np.random.default_rng(0),
     )
     assert found is not None
-    assert np.isclose(found.r2, r2_score(values[half], np.zeros(half.sum())))
+    assert np.isclose(found.scores["decoded"], r2_score(values[half], np.zeros(half.sum())))
 
 
 def test_an_alternative_wins_when_the_decoder_fails_and_is_refitted_on_everything():
@@ -223,3 +223,40 @@ def test_the_stacked_answer_is_the_weighted_sum_of_the_candidates():
     expected = 3.0 + 0.25 * first.predict(masks) + 0.5 * second.predict(masks)
     assert np.allclose(combined.predict(masks), expected)
     assert combined.basis == "moebius"
+
+
+def test_burman_corrects_the_folds_smaller_training_sets_of_least_squares():
+    """For least squares on p fixed columns, the 5-fold error describes fits on 4/5 of the
+    rows and overstates the full fit's error on fresh masks; Burman's correction removes the
+    excess: averaged over repetitions, the corrected error (``(1 - r2) · variance``) matches
+    the full fit's error on fresh masks, the plain 5-fold error does not."""
+    n_parts, rows, p = 40, 200, 20
+    rng = np.random.default_rng(6)
+    slopes = rng.normal(size=n_parts) * 0.3
+    test = rng.random((20000, n_parts)) < 0.5
+
+    def least_squares(X, y, r):
+        A = np.column_stack([np.ones(len(y)), X[:, :p]])
+        coef = np.linalg.lstsq(A, y, rcond=None)[0]
+        return Interactions([(), *((i,) for i in range(p))], coef, n_players=n_parts)
+
+    plain, corrected, fresh = [], [], []
+    for _ in range(300):
+        masks = np.unique(rng.random((rows, n_parts)) < 0.5, axis=0)
+        values = masks @ slopes + rng.normal(size=masks.shape[0])
+        full = least_squares(masks, values, None)
+        every = np.ones(values.size, bool)
+        found = cross_fit(
+            least_squares, masks, values, every, full, n_folds=5, best_of_below=None, rng=rng
+        )
+        assert found is not None
+        variance = np.mean((values - values.mean()) ** 2)
+        plain.append((1 - found.scores["decoded"]) * variance)
+        corrected.append((1 - found.r2) * variance)
+        y_test = test @ slopes + rng.normal(size=test.shape[0])
+        fresh.append(np.mean((y_test - full.predict(test)) ** 2))
+    excess = np.array(corrected) - np.array(fresh)
+    plain_excess = np.array(plain) - np.array(fresh)
+    se = excess.std(ddof=1) / np.sqrt(excess.size)  # ~0.009, on errors of ~1.44
+    assert abs(excess.mean()) < 2.5 * se
+    assert plain_excess.mean() > 3 * se
