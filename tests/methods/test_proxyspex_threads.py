@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
 import ablatio
@@ -38,3 +39,18 @@ def test_thread_limit_covers_the_proxy_only(monkeypatch):
     assert after == before
     assert seen_in_game and all(t == before for t in seen_in_game)
     assert seen_in_proxy and all(set(t) == {1} for t in seen_in_proxy)
+
+
+def test_the_stacked_answer_and_its_estimate_do_not_depend_on_the_blas_thread_count():
+    game = ablatio.hierarchical_game(64, n_terms=20, max_order=3, noise_sd=0.5, random_state=0)
+    runs = []
+    for threads in (1, 2):
+        with threadpool_limits(limits=threads):
+            expl = ablatio.explain(game, method="proxyspex", budget=1000, random_state=0)
+        runs.append(expl)
+    assert runs[0].model == runs[1].model == "stacked"
+    np.testing.assert_array_equal(
+        runs[0].interactions.coefficients, runs[1].interactions.coefficients
+    )
+    assert runs[0].holdout_r2 == runs[1].holdout_r2
+    assert runs[0].model_weights == runs[1].model_weights
