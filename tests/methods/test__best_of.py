@@ -11,6 +11,7 @@ from ablatio import SPEX, Game, ProxySPEX
 from ablatio.exceptions import RecoveryWarning
 from ablatio.games.synthetic import sparse_and_game
 from ablatio.methods._best_of import (
+    _first_order,
     _lasso_slopes,
     _leverage,
     _PathLeverage,
@@ -20,6 +21,7 @@ from ablatio.methods._best_of import (
     choose,
     first_order_lasso,
     hub_pairs,
+    typical_rows,
     winner,
 )
 from ablatio.transforms.solve import ridge_loo
@@ -264,3 +266,34 @@ def test_dense_additive_small_scale_n1000_beats_plain_ridge(method):
     # honest for the returned refit: each held-out mask scored by the refit without it (the
     # estimate on the smaller winning fit was pessimistic here: 0.67 / 0.52 for 0.79 true)
     assert abs(est.holdout_r2_ - ours) <= 2.5 * est.holdout_r2_se_
+
+
+def test_atypical_design_rows_stay_out_of_the_alternatives():
+    """A structured design's empty mask is 30+ binomial standard deviations from the random
+    masks the answer is judged on; on a saturating value function it would drag a linear fit
+    towards extrapolating to it."""
+    rng = np.random.default_rng(0)
+    n = 400
+    masks = rng.random((300, n)) < 0.5
+    design = np.vstack([np.zeros(n, bool), np.ones(n, bool), rng.random((3, n)) < 0.45])
+    typical = typical_rows(np.vstack([masks, design]))
+    assert typical[:300].all() and typical[-3:].all()
+    assert not typical[300] and not typical[301]
+    assert typical_rows(np.zeros((4, 0), bool)).all()
+    assert typical_rows(np.zeros((3, 5), bool)).all()
+    # p = 0.9 masks: centred on their own median share of kept parts
+    assert typical_rows(rng.random((50, n)) < 0.9).all()
+
+    weights = rng.normal(size=n) * 0.01
+
+    def saturating(m):  # saturates in the share of kept parts, plus small slopes
+        return np.tanh(3 * (m.mean(axis=1) - 0.5)) + m @ weights
+
+    X = np.vstack([masks, design])
+    constant = ablatio.Interactions([()], [0.0], n_players=n)
+    choice = choose(X, saturating(X), constant, -1.0, 0.99)
+    test = rng.random((3000, n)) < 0.5
+    ours = r2(saturating(test), choice.interactions.predict(test))
+    for fit in (_first_order, first_order_lasso):  # the same fits, the atypical rows included
+        dragged = fit(X, saturating(X))[0]
+        assert ours > r2(saturating(test), dragged.predict(test)) + 0.03

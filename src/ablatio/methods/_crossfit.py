@@ -54,7 +54,7 @@ import numpy as np
 
 from ablatio._metrics import r2_score, r2_with_se
 from ablatio.interactions import Interactions
-from ablatio.methods._best_of import first_occurrences, fit_alternatives, winner
+from ablatio.methods._best_of import first_occurrences, fit_alternatives, typical_rows, winner
 from ablatio.transforms.terms import tuples_to_terms
 
 __all__ = ["CrossFit", "cross_fit"]
@@ -144,12 +144,13 @@ def cross_fit(
     predicted = {"decoded": _own_folds(everywhere["decoded"], folds)}
     scores = {"decoded": r2_score(y, predicted["decoded"])}
     if best_of_below is not None and scores["decoded"] < best_of_below:
-        full = fit_alternatives(masks, values, decoded)
+        typical = typical_rows(masks) | random_rows  # atypical design rows: not for these fits
+        full = fit_alternatives(masks[typical], values[typical], decoded)
         refitted = tuple(name for name in full if name not in FIXED_COLUMNS)
-        everywhere.update(_fold_fits(refitted, masks, values, fold, scored, fitted))
+        everywhere.update(_fold_fits(refitted, masks, values, fold, scored, fitted, typical))
         for name, (fit, _, loo_residuals) in full.items():
             if name in FIXED_COLUMNS:  # the full refit's exact leave-one-out predictions
-                predicted[name] = y - loo_residuals[scored]
+                predicted[name] = y - loo_residuals[np.flatnonzero(random_rows[typical])]
                 everywhere[name] = np.tile(fit.predict(masks[scored]), (n_folds, 1))
             elif name in everywhere:
                 predicted[name] = _own_folds(everywhere[name], folds)
@@ -290,13 +291,14 @@ def _fold_fits(
     fold: np.ndarray,
     scored: np.ndarray,
     decoded: list[Interactions],
+    typical: np.ndarray,
 ) -> dict[str, np.ndarray]:
-    """``(K, scored rows)`` per alternative in ``names``: fold ``k``'s fit (without fold ``k``,
-    on that fold's decoded support) predicting every scored row (one is left out when a fold
-    cannot fit it)."""
+    """``(K, scored rows)`` per alternative in ``names``: fold ``k``'s fit (on the ``typical``
+    rows without fold ``k``, on that fold's decoded support) predicting every scored row (one
+    is left out when a fold cannot fit it)."""
     everywhere = {name: np.zeros((len(decoded), scored.size)) for name in names}
     for k, model in enumerate(decoded):
-        train = fold != k
+        train = (fold != k) & typical
         fitted = fit_alternatives(masks[train], values[train], model, tuple(everywhere))
         everywhere = {name: everywhere[name] for name in fitted}
         for name, (fit, _, _) in fitted.items():
