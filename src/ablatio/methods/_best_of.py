@@ -56,11 +56,11 @@ __all__ = [
     "adaptive_lasso",
     "best_of",
     "choose",
-    "typical_rows",
     "first_occurrences",
     "first_order_lasso",
     "fit_alternatives",
     "hub_pairs",
+    "typical_rows",
     "winner",
 ]
 
