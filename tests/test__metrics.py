@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import ablatio
-from ablatio._metrics import r2_score, r2_with_se
+from ablatio._metrics import r2_score, r2_with_se, weighted_r2_with_se
 from ablatio.evaluation.faithfulness import faithfulness
 from ablatio.methods import METHODS
 from ablatio.methods._fourier_selection import cv_prefix
@@ -89,3 +89,21 @@ def test_r2_standard_error_edge_cases_and_scale():
     base = r2_with_se(y, pred)
     for c, d in [(1e-12, 0.0), (1e9, 1e6)]:
         assert r2_with_se(c * y + d, c * pred + d) == pytest.approx(base, rel=1e-6)
+
+
+def test_weighted_r2_reduces_to_the_plain_one_and_needs_an_effective_sample():
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=200)
+    pred = y + 0.5 * rng.normal(size=200)
+    plain, plain_se = r2_with_se(y, pred)
+    weighted, weighted_se = weighted_r2_with_se(y, pred, np.full(200, 3.0))
+    assert weighted == pytest.approx(plain, abs=1e-12)
+    assert weighted_se == pytest.approx(plain_se, rel=0.01)  # sd(ddof=1) vs the second moment
+    # integer weights = repeated rows
+    counts = rng.integers(1, 4, size=200)
+    assert weighted_r2_with_se(y, pred, counts)[0] == pytest.approx(
+        r2_score(np.repeat(y, counts), np.repeat(pred, counts)), abs=1e-12
+    )
+    one_row = np.zeros(200)
+    one_row[5] = 1.0
+    assert all(np.isnan(weighted_r2_with_se(y, pred, one_row)))

@@ -23,7 +23,7 @@ import numpy as np
 
 from ablatio.exceptions import ParameterError
 
-__all__ = ["CONSTANT_RTOL", "r2_from_sums", "r2_score", "r2_with_se"]
+__all__ = ["CONSTANT_RTOL", "r2_from_sums", "r2_score", "r2_with_se", "weighted_r2_with_se"]
 
 #: Relative spread (to ``√Σ y²``) below which a target counts as constant.
 CONSTANT_RTOL = 1e-12
@@ -85,3 +85,27 @@ def r2_with_se(y: Any, y_pred: Any) -> tuple[float, float]:
         return r2, 0.0
     psi = -(e2 - (1.0 - r2) * d2) / sst_mean
     return r2, float(psi.std(ddof=1) / np.sqrt(m))
+
+
+def weighted_r2_with_se(y: Any, y_pred: Any, weights: Any) -> tuple[float, float]:
+    """R² of rows drawn from one distribution, judged on another, and its standard error.
+
+    With importance weights ``v_q`` (target density over sampling density), ``ȳ = Σ v y / Σ v``,
+    ``R² = 1 - Σ v e² / Σ v d²`` (:func:`r2_from_sums`' constant-target rule) and the
+    influences ``ψ_q = -(e_q² - (1 - R²) d_q²) / (Σ v d² / Σ v)`` of :func:`r2_with_se`, the
+    standard error of the weighted mean is ``√(Σ v² ψ²) / Σ v``. ``(nan, nan)`` when the
+    weights' effective sample size ``(Σ v)² / Σ v²`` is below 2.
+    """
+    y = np.asarray(y, dtype=np.float64).reshape(-1)
+    e2 = (y - np.asarray(y_pred, dtype=np.float64).reshape(-1)) ** 2
+    v = np.asarray(weights, dtype=np.float64).reshape(-1)
+    total = float(v.sum())
+    if total <= 0 or total**2 < 2.0 * float(np.sum(v**2)):
+        return float("nan"), float("nan")
+    d2 = (y - float(v @ y) / total) ** 2
+    sse, sst = float(v @ e2), float(v @ d2)
+    r2 = r2_from_sums(sse, sst, float(v @ y**2))
+    if sst <= CONSTANT_RTOL**2 * float(v @ y**2):
+        return r2, 0.0
+    psi = -(e2 - (1.0 - r2) * d2) / (sst / total)
+    return r2, float(np.sqrt(np.sum((v * psi) ** 2)) / total)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ablatio.designs.local import lime_kernel, lime_masks
+from ablatio.designs.local import lime_kernel, lime_masks, uniform_weights
 
 
 def test_masks_start_with_the_full_input_and_are_distinct():
@@ -35,3 +35,21 @@ def test_kernel_follows_lime_formula():
     assert weights[0] == pytest.approx(expected[0])
     assert weights[1] == pytest.approx(expected[1])
     assert weights[2] == pytest.approx(np.sqrt(np.exp(-16.0)))
+
+
+def test_uniform_weights_are_the_density_ratio_of_uniform_masks_to_lime_draws():
+    from math import comb
+
+    n = 10
+    masks = np.array([[True] * k + [False] * (n - k) for k in range(n + 1)])
+    weights = uniform_weights(masks)
+    assert weights[-1] == 0.0  # the full input is not a draw
+    expected = [n * comb(n, k) / 2**n for k in range(n)]
+    assert np.allclose(weights[:-1], expected, rtol=1e-12)
+    # averaged over LIME's draws the weights integrate the uniform density: mean ≈ 1
+    draws, counts = lime_masks(12, 4000, np.random.default_rng(1))
+    mean = np.sum(counts[1:] * uniform_weights(draws)[1:]) / counts[1:].sum()
+    assert mean == pytest.approx(1.0, abs=0.05)
+    # no overflow at large n: weights vanish far from n/2
+    big = uniform_weights(np.array([np.arange(2000) < k for k in (1, 1000, 1999)]))
+    assert np.all(np.isfinite(big)) and big[0] == 0.0 and big[1] > 1.0 and big[2] == 0.0

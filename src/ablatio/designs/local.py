@@ -22,7 +22,7 @@ import numpy as np
 
 from ablatio.designs.kernel import MAX_DRAW_FACTOR
 
-__all__ = ["LIME_DISTANCE_SCALE", "lime_kernel", "lime_masks"]
+__all__ = ["LIME_DISTANCE_SCALE", "lime_kernel", "lime_masks", "uniform_weights"]
 
 #: LIME multiplies the cosine distance by 100 before applying the kernel.
 LIME_DISTANCE_SCALE = 100.0
@@ -77,3 +77,22 @@ def lime_kernel(masks: np.ndarray, kernel_width: float) -> np.ndarray:
     n = masks.shape[1]
     distance = LIME_DISTANCE_SCALE * (1.0 - np.sqrt(masks.sum(axis=1) / n))
     return np.sqrt(np.exp(-(distance**2) / kernel_width**2))
+
+
+def uniform_weights(masks: np.ndarray) -> np.ndarray:
+    """Importance weights that turn LIME's draws into uniform masks.
+
+    A draw keeps ``k = n - r`` parts with ``r ~ U{1, …, n}``, so ``P(k) = 1/n`` for
+    ``k < n``, and the parts kept are a uniform ``k``-subset; a uniform mask keeps
+    ``k ~ Binomial(n, 1/2)`` parts, also a uniform ``k``-subset. The ratio of the two densities
+    is ``w(k) = n · C(n, k) / 2^n`` (computed in logs). The full input (row 0, not a draw)
+    gets 0. At n = 1000 only draws keeping 450–550 parts carry weight, so a few hundred
+    draws leave an effective sample of a few dozen.
+    """
+    from scipy.special import gammaln  # not at import time: ``import ablatio`` stays light
+
+    masks = np.asarray(masks, dtype=bool)
+    n = masks.shape[1]
+    kept = masks.sum(axis=1)
+    log_w = np.log(n) + gammaln(n + 1) - gammaln(kept + 1) - gammaln(n - kept + 1) - n * np.log(2)
+    return np.where(kept < n, np.exp(log_w), 0.0)
