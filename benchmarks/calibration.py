@@ -22,6 +22,10 @@ rather than the reference's noise:
 
 Targets (issue #16): mean ``|holdout_r2_ − true|`` <= 0.02, max <= 0.05, no missed warning.
 
+``--methods lime`` runs LIME (order 1, no warnings) on the same games: its ``holdout_r2_`` is
+its leave-one-out residuals reweighted from its draws to uniform masks
+(``benchmarks/results/calibration_lime.md``).
+
     PYTHONPATH=src python benchmarks/calibration.py --quick          # n = 64, 1 seed
     PYTHONPATH=src python benchmarks/calibration.py --seeds 2 --n 64,256 --text
 
@@ -60,7 +64,9 @@ NOISES, BUDGET_FACTORS = (0.0, 0.5, 2.0), (1.0, 0.35)
 N_TERMS, MAX_ORDER, N_TEST = 20, 3, 10_000
 TEST_SEED_OFFSET = 10_000
 #: Warning threshold of each method (its own parameter).
-THRESHOLDS = {"spex": ("warn_below", 0.9), "proxyspex": ("warn_r2", 0.8)}
+THRESHOLDS = {"spex": ("warn_below", 0.9), "proxyspex": ("warn_r2", 0.8), "lime": ("", -np.inf)}
+#: Largest order each method is run with (LIME fits slopes only).
+ORDERS = {"lime": 1}
 #: Real targets: VADER's compound sentiment of reviews, one part per word (negations and
 #: boosters make it non-additive).
 TEXTS = (
@@ -77,7 +83,8 @@ def fit_one(method: str, game: Game, budget: int, seed: int, truth_game: Any) ->
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", RecoveryWarning)
         start = time.perf_counter()
-        est = make_method(method, budget=budget, max_order=MAX_ORDER, random_state=seed).fit(game)
+        order = ORDERS.get(method, MAX_ORDER)
+        est = make_method(method, budget=budget, max_order=order, random_state=seed).fit(game)
         wall = time.perf_counter() - start
     true, true_se = reference_r2(est, truth_game, seed)
     warned = any(issubclass(w.category, RecoveryWarning) for w in caught)
