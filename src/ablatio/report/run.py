@@ -70,6 +70,10 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
+def _is_number_map(value: Any) -> bool:
+    return isinstance(value, dict) and all(_is_number(v) for v in value.values())
+
+
 def _is_str_list(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
@@ -84,10 +88,7 @@ _FIELD_CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "target": (lambda v: isinstance(v, dict), "an object"),
     "method": (lambda v: isinstance(v, str), "a string"),
     "model": (lambda v: isinstance(v, str), "a string"),
-    "model_weights": (
-        lambda v: isinstance(v, dict) and all(_is_number(x) for x in v.values()),
-        "an object of numbers",
-    ),
+    "model_weights": (_is_number_map, "an object of numbers"),
     "params": (lambda v: isinstance(v, dict), "an object"),
     "seed": (_optional(_is_int), "an integer or null"),
     "budget": (_optional(_is_int), "an integer or null"),
@@ -100,10 +101,7 @@ _FIELD_CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "faithfulness_masks": (_optional(_is_int), "an integer or null"),
     "n_test": (_optional(_is_int), "an integer or null"),
     "n_held_out": (_is_int, "an integer"),
-    "controls": (
-        lambda v: isinstance(v, dict) and all(_is_number(x) for x in v.values()),
-        "an object of numbers",
-    ),
+    "controls": (_is_number_map, "an object of numbers"),
     "verdict": (_optional(lambda v: isinstance(v, str)), "a string or null"),
     "verdict_reasons": (_is_str_list, "a list of strings"),
     "segments": (_optional(_is_str_list), "a list of strings or null"),
