@@ -34,3 +34,26 @@ def gated_additive(n: int, q: int, k: int, seed: int):
 
     noise = 0.1 * np.sqrt(k / 4) * rng.normal(size=q)
     return masks, f(masks) + noise, test, f(test)
+
+
+def repeated_words(n: int, q: int, seed: int):
+    """A document of ``n`` words drawn (Zipf-like) from 120 word types, 30 of them with a
+    valence: each kept copy adds its word's valence, except one copy of each valued word
+    that counts negatively (a negated "good"). Returns the parts' keys, slopes, masks, values
+    (noise of a tenth of the sd), fresh test masks and their noiseless values."""
+    rng = np.random.default_rng(seed)
+    types = 120
+    frequency = 1.0 / np.arange(1, types + 1)
+    words = rng.choice(types, size=n, p=frequency / frequency.sum())
+    valence = np.zeros(types)
+    valence[rng.choice(types, 30, replace=False)] = rng.normal(size=30)
+    slopes = valence[words]
+    for word in np.flatnonzero(valence):
+        copies = np.flatnonzero(words == word)
+        if copies.size > 1:
+            slopes[rng.choice(copies)] *= -1.0
+    masks, test = rng.random((q, n)) < 0.5, rng.random((3000, n)) < 0.5
+    sd = float(np.sqrt(np.sum(slopes**2) / 4))
+    values = 1.0 + masks @ slopes + 0.1 * sd * rng.normal(size=q)
+    keys = [f"w{w}" for w in words]
+    return keys, slopes, masks, values, test, 1.0 + test @ slopes

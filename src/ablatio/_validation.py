@@ -20,6 +20,7 @@ __all__ = [
     "check_feature_names",
     "check_masks",
     "check_n_players",
+    "check_part_keys",
     "check_random_state",
     "check_values",
 ]
@@ -78,6 +79,20 @@ def check_feature_names(names: Sequence[str] | None, n: int) -> tuple[str, ...]:
         msg = "feature_names must be unique; duplicated: " + ", ".join(dups[:_MAX_QUOTED])
         raise ParameterError(msg)
     return names
+
+
+def check_part_keys(keys: Sequence[str] | None, n: int) -> tuple[str, ...] | None:
+    """Return ``keys`` (one string per part, repeats allowed) as a tuple, or None."""
+    if keys is None:
+        return None
+    if isinstance(keys, str) or not all(isinstance(key, str) for key in keys):
+        msg = "part_keys must be a sequence of strings, one per part (e.g. each part's word)"
+        raise ParameterError(msg)
+    keys = tuple(keys)
+    if len(keys) != n:
+        msg = f"part_keys has {len(keys)} entries but n == {n}: give one key per part"
+        raise ParameterError(msg)
+    return keys
 
 
 def check_masks(masks: Any, n: int) -> np.ndarray:

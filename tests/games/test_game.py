@@ -103,6 +103,29 @@ def test_progress_callback_and_tracker_budget():
     assert capped.n_queries == 0
 
 
+def test_part_keys_may_repeat_come_from_the_target_and_are_checked():
+    """Keys say what each part is (repeats allowed, unlike names); not part of the cache
+    identity."""
+    game = Game(lambda m: m.sum(1), n=3, part_keys=["good", "the", "good"])
+    assert game.part_keys == ("good", "the", "good")
+    assert Game(lambda m: m.sum(1), n=3).part_keys is None
+
+    class Target:
+        n_players, part_keys = 2, ("a", "a")
+
+        def __call__(self, masks):
+            return masks.sum(1)
+
+    assert Game(Target()).part_keys == ("a", "a")
+    assert Game(Target(), part_keys=["x", "y"]).part_keys == ("x", "y")
+    with pytest.raises(ParameterError, match="one key per part"):
+        Game(lambda m: m.sum(1), n=3, part_keys=["a", "b"])
+    with pytest.raises(ParameterError, match="strings"):
+        Game(lambda m: m.sum(1), n=2, part_keys=[1, 2])
+    with pytest.raises(ParameterError, match="strings"):
+        Game(lambda m: m.sum(1), n=2, part_keys="ab")
+
+
 def test_parameter_errors():
     with pytest.raises(ParameterError, match="n is required"):
         Game(lambda m: m.sum(1))

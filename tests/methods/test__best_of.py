@@ -4,13 +4,14 @@ import warnings
 
 import numpy as np
 import pytest
-from sparse_games import gated_additive, r2, sparse_additive
+from sparse_games import gated_additive, r2, repeated_words, sparse_additive
 
 import ablatio
 from ablatio import SPEX, Game, ProxySPEX
 from ablatio.exceptions import RecoveryWarning
 from ablatio.games.synthetic import sparse_and_game
 from ablatio.methods._best_of import (
+    Recorder,
     _first_order,
     _lasso_slopes,
     _leverage,
@@ -20,7 +21,11 @@ from ablatio.methods._best_of import (
     best_of,
     choose,
     first_order_lasso,
+    fit_alternatives,
     hub_pairs,
+    tied_adaptive_lasso,
+    tied_groups,
+    tied_lasso,
     typical_rows,
     winner,
 )
@@ -218,6 +223,69 @@ def test_a_second_look_at_the_same_rows_cannot_win_on_its_own_leave_one_out():
     scores = choice.scores
     assert scores["first_order_adaptive_lasso"] <= scores["first_order_lasso"]
     assert choice.model != "first_order_adaptive_lasso"
+
+
+def test_tie_groups_are_the_keys_two_or_more_parts_hold_in_order_of_appearance():
+    groups = tied_groups(["good", "the", "bad", "good", "the", "good", "!"])
+    assert [g.tolist() for g in groups] == [[0, 3, 5], [1, 4]]
+    assert tied_groups(None) == () == tied_groups(["a", "b"])
+    game = Game(lambda m: m.sum(1), n=3, part_keys=["a", "b", "a"])
+    assert Recorder(game).wrapped().part_keys == ("a", "b", "a")
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_repeated_words_share_a_slope_in_the_tied_lasso(seed):
+    """A document whose words repeat (one copy of each valued word negated): the lasso with a
+    shared column per repeated word pools the copies' evidence and predicts fresh masks
+    better than the first-order lasso (by 0.04-0.14 here), honestly scored; every copy's
+    slope is its word's shared slope plus its own deviation."""
+    keys, _, masks, values, test, truth = repeated_words(600, 300, seed)
+    ties = tied_groups(keys)
+    wrong = ablatio.Interactions([(), (0, 1)], [0.0, 1.0], n_players=600)
+    choice = choose(masks, values, wrong, 0.0, 0.99, ties)
+    assert choice.model == "first_order+tied_lasso"
+    fits = choice.candidates
+    ours = r2(truth, fits["first_order+tied_lasso"].predict(test))
+    assert ours > r2(truth, fits["first_order_lasso"].predict(test)) + 0.03
+    assert abs(choice.scores["first_order+tied_lasso"] - ours) < 0.03
+    (fit, _, residuals), raw = tied_lasso(masks, values, ties)
+    assert raw.shape == (600 + len(ties),) and residuals.shape == values.shape
+    group = int(np.argmax([abs(raw[600 + t]) for t in range(len(ties))]))
+    for i in ties[group]:
+        assert fit[(int(i),)] == pytest.approx(raw[int(i)] + raw[600 + group])
+    again, _, _ = tied_adaptive_lasso(masks, values, ties, raw)
+    assert r2(truth, again.predict(test)) > ours  # less shrinkage of the shared slopes
+    assert tied_adaptive_lasso(masks, values, ties, np.zeros_like(raw)) is None
+
+
+def test_the_tied_alternatives_need_repeated_keys():
+    keys, _, masks, values, _, _ = repeated_words(100, 60, 0)
+    wrong = ablatio.Interactions([(), (0, 1)], [0.0, 1.0], n_players=100)
+    names = ("first_order+tied_lasso", "first_order+tied_adaptive_lasso")
+    assert fit_alternatives(masks, values, wrong, names) == {}
+    assert set(fit_alternatives(masks, values, wrong, names, tied_groups(keys))) == set(names)
+
+
+def test_proxyspex_uses_the_games_part_keys():
+    """ProxySPEX's stack takes the tied fit when the game says which parts are the same word:
+    600 words at 250 ablations, fresh masks predicted better on average over four documents
+    (by 0.2-0.3 R² here; on two of eight documents tried it lost 0.01-0.05, where the
+    stack's weights, fitted on 4/5 of the rows, favoured the tied fit)."""
+    gains = []
+    for seed in range(4):
+        keys, slopes, _, _, test, truth = repeated_words(600, 1, seed)
+        fits = {}
+        for with_keys in (False, True):
+            game = Game(
+                lambda m, s=slopes: 1.0 + m @ s, n=600, part_keys=keys if with_keys else None
+            )
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RecoveryWarning)
+                fits[with_keys] = ProxySPEX(budget=250, max_order=2, random_state=0).fit(game)
+        assert any("tied" in name for name in fits[True].model_weights_)
+        assert not any("tied" in name for name in fits[False].model_scores_)
+        gains.append(r2(truth, fits[True].predict(test)) - r2(truth, fits[False].predict(test)))
+    assert np.mean(gains) > 0.1
 
 
 def test_the_hub_is_the_largest_slope_and_pairs_with_every_other_kept_part():

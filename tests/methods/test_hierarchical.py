@@ -49,6 +49,33 @@ def test_groups_come_from_a_two_level_text_target():
     assert set(top.terms) == {(7,), (2, 3)}  # "great", and "not" x "bad"
 
 
+def test_every_stage_knows_which_of_its_players_are_the_same_words():
+    from ablatio.targets.text import ScoreTarget
+
+    target = ScoreTarget("Good day. Good day. Bad day!", lambda texts: [len(t) for t in texts],
+                         unit=("sentences", "words"))  # fmt: skip
+    assert target.part_keys == ("good", "day", "good", "day", "bad", "day")
+    est = Hierarchical(method="exact", budget=600, random_state=0)
+    stages = []
+    make_inner = est._inner
+
+    def inner(budget, n_players, rng):
+        method = make_inner(budget, n_players, rng)
+        fit = method.fit
+
+        def recording_fit(game):
+            stages.append(game.part_keys)
+            return fit(game)
+
+        method.fit = recording_fit
+        return method
+
+    est._inner = inner
+    est.fit(target)
+    assert stages[0] == ("good day", "good day", "bad day")
+    assert len(stages) == 2 and stages[1][:2] == ("good", "day")
+
+
 def test_bad_groups_raise():
     game = Game(lambda m: m.sum(axis=1) * 1.0, n=4)
     with pytest.raises(ParameterError, match="groups"):

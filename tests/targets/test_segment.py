@@ -13,6 +13,11 @@ def test_words_keep_punctuation_and_names_are_unique():
     assert len(set(seg.names)) == 4
 
 
+def test_keys_fold_case_and_surrounding_punctuation():
+    parts = segment('Good! good, "GOOD"... not-good ... !', "words")
+    assert parts.keys == ("good", "good", "good", "not-good", "...", "!")
+
+
 def test_sentences():
     seg = segment('One here. Two "quoted!" Three? four', "sentences")
     assert seg.parts == ("One here.", 'Two "quoted!"', "Three?", "four")

@@ -16,6 +16,7 @@ from ablatio._validation import (
     check_feature_names,
     check_masks,
     check_n_players,
+    check_part_keys,
     check_values,
 )
 from ablatio.backends.base import Backend, check_timeout, get_backend
@@ -99,6 +100,11 @@ class Game:
         Number of parts; required unless ``fn`` has ``n_players``.
     feature_names : sequence of str, optional
         One unique name per part.
+    part_keys : sequence of str, optional
+        What each part is, e.g. its word (default: the target's ``part_keys``, which text
+        targets supply). Parts that share a key are expected to act alike: the best-of stage
+        of SPEX and ProxySPEX then also fits slopes shared by those parts
+        (:func:`~ablatio.methods._best_of.tied_lasso`). Never part of the cache identity.
     name : str, optional
         Name used in the cache fingerprint (default: the function's qualified name).
     version : str, optional
@@ -134,6 +140,8 @@ class Game:
         Masks served from the cache file.
     fingerprint : str or None
         Identity of the game the cache file is bound to (None without a cache).
+    part_keys : tuple of str or None
+        What each part is (``part_keys`` above).
 
     Notes
     -----
@@ -160,6 +168,7 @@ class Game:
         n: int | None = None,
         *,
         feature_names: Sequence[str] | None = None,
+        part_keys: Sequence[str] | None = None,
         name: str | None = None,
         version: str | None = None,
         batch_size: int = 256,
@@ -185,6 +194,9 @@ class Game:
         if feature_names is None:
             feature_names = getattr(fn, "player_names", None)
         self.feature_names = check_feature_names(feature_names, self.n_players)
+        if part_keys is None:
+            part_keys = getattr(fn, "part_keys", None)
+        self.part_keys = check_part_keys(part_keys, self.n_players)
         if not isinstance(batch_size, int) or batch_size < 1:
             msg = f"batch_size == {batch_size!r}, must be a positive int"
             raise ParameterError(msg)

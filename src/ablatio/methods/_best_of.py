@@ -20,7 +20,14 @@ ablations the method has already made, :func:`best_of` fits the alternatives
   first-order lasso at 1000–2000 ablations;
 * ``"first_order+decoded_lasso"``: the same lasso over first order and the decoded terms of
   order >= 2 (a sparse mix: some slopes, some of the decoded interactions);
-* ``"first_order+pairs"``: first order plus the pairs inside the decoded terms (ridge),
+* ``"first_order+pairs"``: first order plus the pairs inside the decoded terms (ridge);
+* ``"first_order+tied_lasso"`` (only when the game's ``part_keys`` repeat, e.g. the same word
+  in several places of a document): the lasso over first order and one column per repeated
+  key counting its kept copies (:func:`tied_lasso`): a shared slope costs one penalty instead
+  of one per copy, and each copy keeps its own deviation;
+* ``"first_order+tied_adaptive_lasso"``: the adaptive lasso over the columns the tied lasso
+  kept. On VADER over 1024–2048 words (documents of tweets: 137–239 repeated words) the two
+  add 0.02–0.04 held-out R² to ProxySPEX's stacked answer at 500–1000 ablations,
 
 and returns the one with the best honest held-out estimate. Ridge penalties are chosen by exact
 leave-one-out (:func:`~ablatio.transforms.solve.ridge_loo`), the lasso penalty by approximate
@@ -60,6 +67,8 @@ __all__ = [
     "first_order_lasso",
     "fit_alternatives",
     "hub_pairs",
+    "tied_groups",
+    "tied_lasso",
     "typical_rows",
     "winner",
 ]
@@ -202,12 +211,86 @@ def adaptive_lasso(
     if not first:
         return None
     parts = sorted(first)
-    scale = np.abs([first[i] for i in parts])
-    X = masks[:, parts].astype(np.float64) * scale
-    intercept, slopes, r2, residuals = _lasso_alo(X, np.asarray(values, dtype=np.float64))
+    intercept, slopes, r2, residuals = _adaptive_alo(
+        masks[:, parts].astype(np.float64), values, np.array([first[i] for i in parts])
+    )
     idx = tuples_to_terms([(), *((i,) for i in parts)])
-    coef = np.concatenate([[intercept], slopes * scale])
+    coef = np.concatenate([[intercept], slopes])
     return Interactions._build(idx, coef, n, "moebius"), r2, residuals
+
+
+def _adaptive_alo(
+    X: np.ndarray, values: np.ndarray, first: np.ndarray
+) -> tuple[float, np.ndarray, float, np.ndarray]:
+    """:func:`_lasso_alo` on the columns ``X[:, j] · |first_j|`` of the non-zero ``first``
+    coefficients (the adaptive lasso's reweighting), slopes returned on ``X``'s scale (zero
+    where ``first`` is)."""
+    active = np.flatnonzero(first)
+    scale = np.abs(first[active])
+    intercept, slopes, r2, residuals = _lasso_alo(
+        X[:, active] * scale, np.asarray(values, dtype=np.float64)
+    )
+    out = np.zeros(X.shape[1])
+    out[active] = slopes * scale
+    return intercept, out, r2, residuals
+
+
+def tied_groups(part_keys: Sequence[str] | None) -> tuple[np.ndarray, ...]:
+    """Indices of the parts sharing each key that two or more parts hold, in order of first
+    appearance (empty without keys)."""
+    parts: dict[str, list[int]] = {}
+    for i, key in enumerate(part_keys or ()):
+        parts.setdefault(key, []).append(i)
+    return tuple(np.array(group) for group in parts.values() if len(group) > 1)
+
+
+def _tied_columns(masks: np.ndarray, ties: Sequence[np.ndarray]) -> np.ndarray:
+    """``[masks, c_1 … c_T]`` (float): ``c_t`` counts the kept parts of tie group ``t``."""
+    counts = [masks[:, group].sum(axis=1) for group in ties]
+    return np.column_stack([masks, *counts]).astype(np.float64)
+
+
+def _tied_surrogate(
+    n: int, ties: Sequence[np.ndarray], intercept: float, coef: np.ndarray
+) -> Interactions:
+    """First order with slope ``β_i + γ_t(i)``: part ``i``'s own coefficient plus its group's."""
+    slopes = coef[:n].copy()
+    for group, shared in zip(ties, coef[n:], strict=True):
+        slopes[group] += shared
+    idx = tuples_to_terms([(), *((i,) for i in range(n))])
+    return Interactions._build(idx, np.concatenate([[intercept], slopes]), n, "moebius")
+
+
+def tied_lasso(
+    masks: np.ndarray, values: np.ndarray, ties: Sequence[np.ndarray]
+) -> tuple[Fitted, np.ndarray]:
+    """First-order lasso whose repeated parts can share a slope, and its raw coefficients.
+
+    Columns ``[x_1 … x_n, c_1 … c_T]`` with ``c_t = Σ_{i ∈ G_t} x_i`` the kept copies of tie
+    group ``G_t`` (:func:`tied_groups`): the fit ``c + Σ_i β_i x_i + Σ_t γ_t c_t`` is first
+    order with slope ``β_i + γ_t`` for part ``i`` of group ``t``. Under the L1 penalty a slope
+    shared by ``k`` copies costs ``|γ_t|`` instead of ``k |β|``, and the evidence of every copy
+    pools into one coefficient (the same word counts alike wherever it stands), while
+    ``β_i`` keeps what one copy does differently (a negated "good"). Penalty and estimate as
+    :func:`first_order_lasso`; the raw coefficients ``(β, γ)`` feed
+    :func:`tied_adaptive_lasso`.
+    """
+    n = masks.shape[1]
+    intercept, coef, r2, residuals = _lasso_alo(
+        _tied_columns(masks, ties), np.asarray(values, dtype=np.float64)
+    )
+    return (_tied_surrogate(n, ties, intercept, coef), r2, residuals), coef
+
+
+def tied_adaptive_lasso(
+    masks: np.ndarray, values: np.ndarray, ties: Sequence[np.ndarray], first: np.ndarray
+) -> Fitted | None:
+    """The adaptive lasso (:func:`adaptive_lasso`) over the columns with a non-zero raw
+    coefficient ``first`` in :func:`tied_lasso`; None when it has none."""
+    if not np.any(first):
+        return None
+    intercept, coef, r2, residuals = _adaptive_alo(_tied_columns(masks, ties), values, first)
+    return _tied_surrogate(masks.shape[1], ties, intercept, coef), r2, residuals
 
 
 def _lasso_alo(X: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray, float, np.ndarray]:
@@ -392,6 +475,8 @@ ALTERNATIVES = (
     "first_order+hub_lasso",
     "first_order+decoded_lasso",
     "first_order+pairs",
+    "first_order+tied_lasso",
+    "first_order+tied_adaptive_lasso",
 )
 #: Alternatives that add data-chosen columns to another: the larger fit's score is a little
 #: optimistic (on additive games its leave-one-out edged out the lasso it extends while
@@ -399,15 +484,18 @@ ALTERNATIVES = (
 EXTENDS = {
     "first_order+hub_lasso": "first_order_lasso",
     "first_order_adaptive_lasso": "first_order_lasso",
+    "first_order+tied_adaptive_lasso": "first_order+tied_lasso",
 }
 #: Extensions refitted on the columns and weights the fit they extend chose on the same rows:
 #: their leave-one-out is far too optimistic, so :func:`best_of` caps it at that fit's (with
 #: :data:`EXTENDS`, they win only when judged on rows they never saw), and a winner refitted
 #: with the held-out masks is judged by its fit without them (:func:`select`).
-SECOND_STAGE = ("first_order_adaptive_lasso",)
+SECOND_STAGE = ("first_order_adaptive_lasso", "first_order+tied_adaptive_lasso")
 #: Alternatives whose columns were chosen on the fit's own ablations: their leave-one-out is
 #: optimistic, so :func:`best_of` caps it at the decoded answer's own estimate.
 DECODED_COLUMNS = ("decoded_ridge", "first_order+decoded_lasso")
+#: Alternatives that need the game's ``part_keys`` to repeat (:func:`tied_lasso`).
+TIED = ("first_order+tied_lasso", "first_order+tied_adaptive_lasso")
 
 
 def _slopes(first_order: Interactions) -> dict[int, float]:
@@ -435,12 +523,24 @@ def fit_alternatives(
     values: np.ndarray,
     decoded: Interactions,
     names: tuple[str, ...] = ALTERNATIVES,
+    ties: Sequence[np.ndarray] = (),
 ) -> dict[str, Fitted]:
     """The alternatives ``names`` fitted on ``masks`` (:data:`Fitted`), in order; one is left
-    out when it has too many columns for the rows or costs too much."""
+    out when it has too many columns for the rows or costs too much, the tied ones without
+    ``ties`` (:func:`tied_groups`)."""
     fitted: dict[str, Fitted] = {}
+    m, n = masks.shape
+    tie_fit = ties and m >= 3 and m * (n + len(ties)) <= MAX_LASSO_CELLS
+    tied: tuple[Fitted, np.ndarray] | None = None
     for name in names:
-        result = _fit_alternative(name, masks, values, decoded, fitted)
+        if name not in TIED:
+            result = _fit_alternative(name, masks, values, decoded, fitted)
+        elif not tie_fit:
+            continue
+        else:  # the tied lasso once; its coefficients weight the adaptive stage
+            tied = tied or tied_lasso(masks, values, ties)
+            first = name == "first_order+tied_lasso"
+            result = tied[0] if first else tied_adaptive_lasso(masks, values, ties, tied[1])
         if result is not None:
             fitted[name] = result
     return fitted
@@ -491,6 +591,7 @@ def best_of(
     values: np.ndarray,
     decoded: Interactions,
     decoded_r2: float,
+    ties: Sequence[np.ndarray] = (),
 ) -> BestOf:
     """Choose between the decoded answer and regularised simple fits on the same ablations.
 
@@ -504,12 +605,14 @@ def best_of(
         The method's own result (any basis).
     decoded_r2 : float
         The method's own held-out estimate of ``decoded`` (``nan`` if it has none).
+    ties : sequence of ndarray
+        Parts that share a key (:func:`tied_groups`), for the tied alternatives.
     """
     masks = np.asarray(masks, dtype=bool)
     own = float(decoded_r2) if np.isfinite(decoded_r2) else -np.inf
     candidates: dict[str, Interactions] = {"decoded": decoded.to_moebius()}
     scores: dict[str, float] = {"decoded": own}
-    for name, (fit, loo_r2, _) in fit_alternatives(masks, values, decoded).items():
+    for name, (fit, loo_r2, _) in fit_alternatives(masks, values, decoded, ties=ties).items():
         candidates[name], scores[name] = fit, loo_r2
     for name in DECODED_COLUMNS:
         if name in scores and np.isfinite(decoded_r2):
@@ -528,6 +631,7 @@ def choose(
     decoded: Interactions,
     decoded_r2: float,
     below: float | None,
+    ties: Sequence[np.ndarray] = (),
 ) -> BestOf:
     """:func:`best_of` when ``decoded_r2 < below`` (or is unknown), else the decoded answer.
 
@@ -538,7 +642,7 @@ def choose(
         r2 = float(decoded_r2) if known else float("nan")
         moebius = decoded.to_moebius()
         return BestOf("decoded", moebius, r2, {"decoded": r2}, {"decoded": moebius})
-    return best_of(*_training_rows(masks, values), decoded, decoded_r2)
+    return best_of(*_training_rows(masks, values), decoded, decoded_r2, ties)
 
 
 def first_occurrences(masks: np.ndarray) -> np.ndarray:
@@ -613,14 +717,15 @@ def select(
     ``holdout_r2_se_`` (``method._set_holdout``).
     """
     sample = method._holdout_sample(game, rng)
+    ties = tied_groups(game.part_keys)
     if sample is None or method.best_of_below is None:
-        choice = choose(masks, values, decoded, fallback_r2, method.best_of_below)
+        choice = choose(masks, values, decoded, fallback_r2, method.best_of_below, ties)
         method.model_, method.model_scores_ = choice.model, choice.scores
         if sample is not None:
             method._score_sample(game, rng, choice.interactions, sample)
         return choice.interactions
     decoded_r2 = r2_score(sample[1], decoded.predict(sample[0]))
-    choice = choose(masks, values, decoded, decoded_r2, method.best_of_below)
+    choice = choose(masks, values, decoded, decoded_r2, method.best_of_below, ties)
     best, scores = _judge(choice.candidates, sample)
     _, se = r2_with_se(sample[1], choice.candidates[best].predict(sample[0]))
     grown = method._top_up(game, rng, *sample, se)
@@ -638,6 +743,7 @@ def select(
             np.concatenate([train_values, held_values]),
             decoded,
             (best,),
+            ties,
         ).get(best)
         if refit is not None and best in SECOND_STAGE:  # judged by its fit without them
             result = refit[0]
@@ -690,8 +796,14 @@ class Recorder:
         self._values.append(values)
         return values
 
+    @property
+    def part_keys(self) -> tuple[str, ...] | None:
+        """The wrapped game's ``part_keys``."""
+        return self.game.part_keys
+
     def wrapped(self) -> Game:
-        """A :class:`Game` over this recorder with the wrapped game's size and batch size."""
+        """A :class:`Game` over this recorder with the wrapped game's size, batch size and
+        part keys."""
         return Game(self, self.game.n_players, batch_size=max(self.game.batch_size, 1))
 
     def data(self) -> tuple[np.ndarray, np.ndarray]:

@@ -68,7 +68,14 @@ def run_fallback(
     with warnings.catch_warnings():  # its own R² check is superseded by the joint refit
         warnings.simplefilter("ignore", RecoveryWarning)
         warnings.simplefilter("ignore", LowBudgetWarning)  # the caller chose this budget
-        method.fit(Game(record, game.n_players, batch_size=max(game.batch_size, 1)))
+        method.fit(
+            Game(
+                record,
+                game.n_players,
+                batch_size=max(game.batch_size, 1),
+                part_keys=game.part_keys,
+            )
+        )
     found = method.interactions_.to_fourier()
     masks = np.concatenate([m for m, _ in recorded])
     values = np.concatenate([v for _, v in recorded])

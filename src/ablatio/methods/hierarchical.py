@@ -195,7 +195,13 @@ class Hierarchical(Method):
             return game(np.asarray(masks, dtype=bool)[:, owner])
 
         inner = self._inner(budget, len(players), rng)
-        stage = Game(value, len(players), batch_size=max(game.batch_size, 1))
+        keys = game.part_keys
+        stage = Game(
+            value,
+            len(players),
+            batch_size=max(game.batch_size, 1),
+            part_keys=None if keys is None else [" ".join(keys[p] for p in ps) for ps in players],
+        )
         inner.fit(stage)
         return inner, stage.n_queries
 

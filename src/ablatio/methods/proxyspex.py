@@ -32,7 +32,7 @@ from ablatio.designs.distinct import distinct_masks
 from ablatio.exceptions import RecoveryWarning
 from ablatio.games.game import Game
 from ablatio.interactions import Interactions
-from ablatio.methods._best_of import choose, select
+from ablatio.methods._best_of import choose, select, tied_groups
 from ablatio.methods._crossfit import cross_fit
 from ablatio.methods._fallback import fallback_min_budget, run_fallback
 from ablatio.methods._fourier_selection import (
@@ -271,7 +271,7 @@ class ProxySPEX(Method):
             self.holdout_r2_, self.holdout_r2_se_ = self.train_r2_, 0.0
             result = decoded.to_moebius()
         else:
-            result = self._cross_fit(X, y, random_rows, decoded, select_rng, game.n_players)
+            result = self._cross_fit(X, y, random_rows, decoded, select_rng, game)
         self.fourier_ = decoded if self.model_ == "decoded" else result.to_fourier()
         category = self._recovery_doubt(self.warn_r2)
         self.recovered_ = category is None
@@ -286,9 +286,10 @@ class ProxySPEX(Method):
         random_rows: np.ndarray,
         decoded: Interactions,
         rng: np.random.Generator,
-        n: int,
+        game: Game,
     ) -> Interactions:
         """The answer and ``holdout_r2_`` from :func:`~ablatio.methods._crossfit.cross_fit`."""
+        n, ties = game.n_players, tied_groups(game.part_keys)
 
         def decode(masks: np.ndarray, values: np.ndarray, r: np.random.Generator) -> Interactions:
             terms, coef, _ = self._explain(masks, values, self._extra_terms, r)
@@ -303,9 +304,10 @@ class ProxySPEX(Method):
             n_folds=self.crossfit_folds,
             best_of_below=self.best_of_below,
             rng=rng,
+            ties=ties,
         )
         if found is None:  # too few random ablations to cross-fit: the CV choice stands
-            choice = choose(X, y, decoded, self.train_r2_, self.best_of_below)
+            choice = choose(X, y, decoded, self.train_r2_, self.best_of_below, ties)
             self.model_, self.model_scores_ = choice.model, choice.scores
             return choice.interactions
         self.model_, self.model_scores_ = found.model, found.scores

@@ -28,10 +28,14 @@ class Target(ABC):
         Number of parts that can be ablated.
     player_names : tuple of str
         One unique, human-readable name per part.
+    part_keys : tuple of str or None
+        What each part is (e.g. its word; repeats allowed), or None: parts that share a key
+        are expected to act alike (:class:`~ablatio.games.game.Game`'s ``part_keys``).
     """
 
     n_players: int
     player_names: tuple[str, ...]
+    part_keys: tuple[str, ...] | None = None
 
     @abstractmethod
     def __call__(self, masks: np.ndarray) -> np.ndarray:

@@ -28,6 +28,7 @@ itself. ``r_i(0)`` depends on the masking strategy:
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -48,6 +49,8 @@ _WORD = re.compile(r"\S+")
 _SENTENCE = re.compile(r"[^\s].*?(?:[.!?]+[\"')\]]*(?=\s|$)|$)", re.DOTALL)
 #: Longest part text kept in a player name.
 _NAME_CHARS = 24
+#: Stripped from both ends of a part for its key (:attr:`Segments.keys`).
+_PUNCTUATION = string.punctuation + "“”‘’«»…–—"
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,17 @@ class Segments:
     def parts(self) -> tuple[str, ...]:
         """Text of each part."""
         return tuple(self.text[a:b] for a, b in self.spans)
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """What each part says, for parts that should act alike: the part case-folded and
+        stripped of surrounding spaces and punctuation (``"Good!"`` and ``"good"`` share the key
+        ``"good"``; a part of punctuation only keeps its own case-folded text)."""
+        out = []
+        for part in self.parts:
+            folded = " ".join(part.casefold().split())
+            out.append(folded.strip(_PUNCTUATION) or folded)
+        return tuple(out)
 
     @property
     def names(self) -> tuple[str, ...]:

@@ -56,6 +56,9 @@ class TextTarget(Target):
     masker : Masker
     n_players : int
     player_names : tuple of str
+    part_keys : tuple of str
+        Each part's :attr:`~ablatio.targets.segment.Segments.keys` (the same word, case and
+        surrounding punctuation aside, gives the same key).
     coarse_segments : Segments or None
         The coarse level when ``unit`` gives two levels.
     groups : tuple of tuple of int, or None
@@ -83,6 +86,7 @@ class TextTarget(Target):
         self.masker = Masker(self.segments, masking, tokenizer=tokenizer, baseline=baseline)
         self.n_players = self.segments.n_parts
         self.player_names = self.segments.names
+        self.part_keys: tuple[str, ...] | None = self.segments.keys
 
     @property
     def text(self) -> str:
