@@ -102,6 +102,12 @@ class Counter:
         self.seen: set[bytes] = set()
         self.eval_s = 0.0
 
+    @property
+    def part_keys(self) -> tuple[str, ...] | None:
+        """The words of the parts (``Game.part_keys``): ablatio's ``Game`` reads them, the
+        peers' APIs take only the value function."""
+        return self.game.part_keys
+
     def __call__(self, masks: Any) -> np.ndarray:
         masks = np.asarray(masks).astype(bool)
         start = time.perf_counter()
