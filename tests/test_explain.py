@@ -96,6 +96,23 @@ def test_game_settings_are_applied_or_refused(tmp_path):
     assert expl.interactions.feature_names == ("a", "b", "c")
     with pytest.raises(ParameterError, match="cache= is a Game setting"):
         ablatio.explain(game, cache=tmp_path / "c.sqlite")
+    with pytest.raises(ParameterError, match="part_keys= is a Game setting"):
+        ablatio.explain(game, part_keys=["a", "a", "b"])
+
+
+def test_part_keys_reach_the_game():
+    seen = []
+
+    def fn(masks):
+        return masks.sum(axis=1).astype(float)
+
+    class Spy(ablatio.Exact):
+        def _fit(self, game, rng):
+            seen.append(game.part_keys)
+            return super()._fit(game, rng)
+
+    ablatio.explain(fn, 3, method=Spy(), part_keys=["x", "y", "x"])
+    assert seen == [("x", "y", "x")]
 
 
 @pytest.mark.parametrize("method", ["spex", "proxyspex", "kernelshap"])
