@@ -5,12 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 from ablatio.methods._fourier_selection import (
+    _fold_mse,
     cv_prefix,
     grow_terms,
     parity_columns,
     prefix_sizes,
 )
 from ablatio.transforms.fourier import evaluate_fourier
+from ablatio.transforms.solve import least_squares_path
 from ablatio.transforms.terms import terms_to_tuples, tuples_to_terms
 
 
@@ -39,6 +41,32 @@ def test_cv_prefix_finds_true_support_size_without_noise():
     choice = cv_prefix(design, y, n_folds=5, max_column_ratio=0.5, rng=rng)
     assert choice.size == 5
     assert choice.cv_r2 > 1 - 1e-12
+
+
+def _qr_fold_mse(X, y, test, sizes):
+    train = np.setdiff1d(np.arange(y.size), test)
+    path = least_squares_path(X[train], y[train], sizes)
+    errors = [np.mean((y[test] - X[test, :k] @ b) ** 2) for k, b in zip(sizes, path, strict=True)]
+    return np.array(errors)
+
+
+def test_the_gram_path_equals_one_qr_per_fold_and_refuses_ill_conditioned_designs():
+    """Every prefix's held-out error from the shared Gram matrix (Cholesky, running sums of the
+    whitened held-out rows) equals the QR path of the training rows; a near-duplicate column
+    (a pivot of 1e-6 of the largest) is refused so cv_prefix falls back to QR."""
+    rng = np.random.default_rng(0)
+    masks = rng.random((400, 40)) < 0.5
+    idx = tuples_to_terms([(), *[(i,) for i in range(40)], *[(i, i + 1) for i in range(39)]])
+    X = parity_columns(masks, idx)
+    y = X[:, :20] @ rng.normal(size=20) + rng.normal(size=400)
+    test, sizes = np.arange(0, 400, 5), prefix_sizes(75)
+    train = np.setdiff1d(np.arange(400), test)
+    got = _fold_mse(X[train].T @ X[train], X[train].T @ y[train], X[test], y[test], sizes)
+    np.testing.assert_allclose(got, _qr_fold_mse(X, y, test, sizes), rtol=1e-9)
+    X[:, 7] = X[:, 3] + 1e-6 * rng.normal(size=400)
+    assert _fold_mse(X[train].T @ X[train], X[train].T @ y[train], X[test], y[test], sizes) is None
+    choice = cv_prefix(X, y, n_folds=5, max_column_ratio=0.3, rng=np.random.default_rng(1))
+    assert 1 <= choice.size <= 75
 
 
 def test_grow_terms_finds_missing_child():

@@ -4,7 +4,8 @@ Used by ProxySPEX (and by any method that has a ranked list of candidate paritie
 
 * :func:`parity_columns` builds the design ``Φ[q, T] = (-1)^{|m_q ∩ T|}``;
 * :func:`cv_prefix` scores every prefix of a ranked candidate list by K-fold cross-validated
-  least squares (one QR per fold, :func:`~ablatio.transforms.solve.least_squares_path`) and
+  least squares (one Cholesky factor per fold from one shared Gram matrix, :func:`_fold_mse`;
+  one QR per fold where that is ill-conditioned) and
   picks the smallest prefix within one standard error of the best (the "one-SE rule"), so the
   cut-off adapts to the budget and the noise instead of a fixed energy fraction;
 * :func:`grow_terms` proposes children ``T ∪ {j}`` of selected terms whose parity correlates
@@ -20,7 +21,7 @@ import numpy as np
 
 from ablatio._metrics import r2_from_sums, r2_score
 from ablatio.transforms.fourier import fourier_transform
-from ablatio.transforms.solve import least_squares_path
+from ablatio.transforms.solve import least_squares_path, one_blas_thread
 from ablatio.transforms.terms import PAD, term_orders, tuples_to_terms
 
 __all__ = [
@@ -76,6 +77,7 @@ class PrefixChoice:
     best_cv_r2: float
 
 
+@one_blas_thread
 def cv_prefix(
     design: np.ndarray,
     y: np.ndarray,
@@ -94,13 +96,22 @@ def cv_prefix(
     train_rows = q - max(len(f) for f in folds)
     k_max = max(1, min(k_all, int(max_column_ratio * train_rows)))
     sizes = prefix_sizes(k_max)
+    X = np.ascontiguousarray(design[:, :k_max], dtype=np.float64)
+    gram, moment = X.T @ X, X.T @ y
     fold_mse = np.zeros((n_folds, sizes.size))
     for f, test in enumerate(folds):
-        train = np.setdiff1d(np.arange(q), test, assume_unique=True)
-        path = least_squares_path(design[np.ix_(train, np.arange(k_max))], y[train], sizes)
-        for s, (k, beta) in enumerate(zip(sizes, path, strict=True)):
-            resid = y[test] - design[test, :k] @ beta
-            fold_mse[f, s] = float(np.mean(resid**2))
+        held = X[test]
+        mse = _fold_mse(gram - held.T @ held, moment - held.T @ y[test], held, y[test], sizes)
+        if mse is None:  # ill-conditioned: the prefix path of one QR of the training rows
+            train = np.setdiff1d(np.arange(q), test, assume_unique=True)
+            path = least_squares_path(X[train], y[train], sizes)
+            mse = np.array(
+                [
+                    np.mean((y[test] - held[:, :k] @ beta) ** 2)
+                    for k, beta in zip(sizes, path, strict=True)
+                ]
+            )
+        fold_mse[f] = mse
     weights = np.array([len(f) for f in folds], dtype=np.float64) / q
     mse = weights @ fold_mse
     se = np.sqrt(weights @ (fold_mse - mse) ** 2 / max(n_folds - 1, 1))
@@ -112,6 +123,39 @@ def cv_prefix(
         r2_from_sums(float(mse[chosen]), var, mean_sq),
         r2_from_sums(float(mse[best]), var, mean_sq),
     )
+
+
+#: The Gram path of :func:`_fold_mse` is used when every Cholesky pivot exceeds this fraction
+#: of the largest (its errors grow with the square of the conditioning; below it, QR).
+_GRAM_PIVOT_RTOL = 1e-4
+
+
+def _fold_mse(
+    gram: np.ndarray, moment: np.ndarray, held: np.ndarray, y_held: np.ndarray, sizes: np.ndarray
+) -> np.ndarray | None:
+    """Held-out mean squared error of the least-squares fit on every prefix in ``sizes``.
+
+    With the training rows' ``XᵀX = L Lᵀ`` (Cholesky; ``Lᵀ`` is the ``R`` of their QR, and its
+    leading ``k × k`` block factors the first ``k`` columns) and ``z = L⁻¹ Xᵀy``, the prefix
+    fit is ``β_k = L_k⁻ᵀ z_k``, so the held-out rows' predictions ``X_h[:, :k] β_k`` are the
+    running sums over columns of ``(X_h L⁻ᵀ) ∘ z``: every prefix at the cost of one factor and
+    one triangular solve. The training Gram matrix is the full one minus the held-out rows'
+    (a fold costs its own rows, not a new factorisation of the rest). None when a pivot is
+    below ``_GRAM_PIVOT_RTOL`` of the largest.
+    """
+    import scipy.linalg
+
+    try:
+        factor = scipy.linalg.cholesky(gram, lower=True, check_finite=False)
+    except np.linalg.LinAlgError:
+        return None
+    pivots = np.abs(np.diag(factor))
+    if pivots.size and pivots.min() <= _GRAM_PIVOT_RTOL * pivots.max():
+        return None
+    z = scipy.linalg.solve_triangular(factor, moment, lower=True, check_finite=False)
+    whitened = scipy.linalg.solve_triangular(factor, held.T, lower=True, check_finite=False)
+    predictions = np.cumsum(whitened.T * z, axis=1)[:, sizes - 1]
+    return np.mean((y_held[:, None] - predictions) ** 2, axis=0)
 
 
 def grow_terms(
