@@ -85,10 +85,10 @@ def check_part_keys(keys: Sequence[str] | None, n: int) -> tuple[str, ...] | Non
     """Return ``keys`` (one string per part, repeats allowed) as a tuple, or None."""
     if keys is None:
         return None
+    keys = keys if isinstance(keys, str) else tuple(keys)  # read once: it may be a generator
     if isinstance(keys, str) or not all(isinstance(key, str) for key in keys):
         msg = "part_keys must be a sequence of strings, one per part (e.g. each part's word)"
         raise ParameterError(msg)
-    keys = tuple(keys)
     if len(keys) != n:
         msg = f"part_keys has {len(keys)} entries but n == {n}: give one key per part"
         raise ParameterError(msg)
