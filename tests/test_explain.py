@@ -114,6 +114,15 @@ def test_part_keys_reach_the_game():
     ablatio.explain(fn, 3, method=Spy(), part_keys=["x", "y", "x"])
     assert seen == [("x", "y", "x")]
 
+    class Keyed:
+        n_players, part_keys = 3, ("x", "y", "x")
+
+        def __call__(self, masks):
+            return fn(masks)
+
+    ablatio.explain(Keyed(), method=Spy(), part_keys=False)  # the target's keys, turned off
+    assert seen[-1] is None
+
 
 @pytest.mark.parametrize("method", ["spex", "proxyspex", "kernelshap"])
 def test_seed_sequence_is_accepted(method):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -106,7 +106,7 @@ def explain(
     max_order: int | None = None,
     random_state: RandomState = None,
     feature_names: Sequence[str] | None = None,
-    part_keys: Sequence[str] | None = None,
+    part_keys: Sequence[str] | Literal[False] | None = None,
     cache: str | Path | None = None,
     name: str | None = None,
     version: str | None = None,

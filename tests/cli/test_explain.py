@@ -196,3 +196,30 @@ def test_parallel_backends_give_the_serial_answer(cli, backend, last_json):
     parallel = last_json(cli(*args, "--backend", backend))
     assert parallel["top"] == serial["top"]
     assert parallel["faithfulness"] == serial["faithfulness"]
+
+
+def test_part_keys_of_the_target_can_be_turned_off(cli, tmp_path, monkeypatch):
+    from ablatio.cli import explain as cli_explain
+
+    class Keyed:
+        n_players, part_keys = 3, ("good", "day", "good")
+
+        def __call__(self, masks):
+            return masks @ np.array([1.0, 0.5, 1.0])
+
+    seen = []
+    real = cli_explain.explain
+
+    def spy(game, **kwargs):
+        seen.append(game.part_keys)
+        return real(game, **kwargs)
+
+    monkeypatch.setattr(cli_explain, "explain", spy)
+    monkeypatch.setitem(targets.TARGETS, "keyed", lambda: TargetSpec(Keyed(), "keyed", {}))
+    args = ("explain", "keyed", "--quiet", "--no-png", "--n-test", "20")
+    assert cli(*args, "--out", tmp_path / "on").exit_code == 0
+    result = cli(*args, "--no-part-keys", "--out", tmp_path / "off")
+    assert result.exit_code == 0, result.stderr
+    assert seen == [("good", "day", "good"), None]
+    assert json.loads((tmp_path / "off" / "run.json").read_text())["target"]["part_keys"] is False
+    assert "part_keys" not in json.loads((tmp_path / "on" / "run.json").read_text())["target"]

@@ -118,6 +118,7 @@ def test_part_keys_may_repeat_come_from_the_target_and_are_checked():
 
     assert Game(Target()).part_keys == ("a", "a")
     assert Game(Target(), part_keys=["x", "y"]).part_keys == ("x", "y")
+    assert Game(Target(), part_keys=False).part_keys is None  # opted out
     with pytest.raises(ParameterError, match="one key per part"):
         Game(lambda m: m.sum(1), n=3, part_keys=["a", "b"])
     with pytest.raises(ParameterError, match="strings"):

@@ -203,6 +203,13 @@ def run_explain(
         str, typer.Option(help="readable (Shapley values, pairs) | moebius (raw terms).")
     ] = "readable",
     png: Annotated[bool, typer.Option("--png/--no-png", help="Also write PNG figures.")] = True,
+    part_keys: Annotated[
+        bool,
+        typer.Option(
+            "--part-keys/--no-part-keys",
+            help="Let parts that repeat (the same word) share a slope in the best-of stage.",
+        ),
+    ] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress, no summary.")] = False,
     json_output: Annotated[
         bool, typer.Option("--json", help="Print one JSON document on stdout.")
@@ -220,6 +227,7 @@ def run_explain(
         game = Game(
             spec.target,
             name=spec.name,
+            part_keys=None if part_keys else False,
             batch_size=batch_size,
             cache=cache,
             backend=backend,
@@ -250,7 +258,7 @@ def run_explain(
             game.close()
         record = RunRecord(
             title=f"ablatio explain {spec.name}",
-            target=spec.settings,
+            target=spec.settings if part_keys else {**spec.settings, "part_keys": False},
             method=expl.method,
             params={k: v for k, v in expl.params.items() if _jsonable(v)},
             model=expl.model,

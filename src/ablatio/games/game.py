@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -100,11 +100,12 @@ class Game:
         Number of parts; required unless ``fn`` has ``n_players``.
     feature_names : sequence of str, optional
         One unique name per part.
-    part_keys : sequence of str, optional
+    part_keys : sequence of str or False, optional
         What each part is, e.g. its word (default: the target's ``part_keys``, which text
-        targets supply). Parts that share a key are expected to act alike: the best-of stage
-        of SPEX and ProxySPEX then also fits slopes shared by those parts
-        (:func:`~ablatio.methods._best_of.tied_lasso`). Never part of the cache identity.
+        targets supply; ``False``: none, even when the target has them). Parts that share a
+        key are expected to act alike: the best-of stage of SPEX and ProxySPEX then also fits
+        slopes shared by those parts (:func:`~ablatio.methods._best_of.tied_lasso`). Never part
+        of the cache identity.
     name : str, optional
         Name used in the cache fingerprint (default: the function's qualified name).
     version : str, optional
@@ -168,7 +169,7 @@ class Game:
         n: int | None = None,
         *,
         feature_names: Sequence[str] | None = None,
-        part_keys: Sequence[str] | None = None,
+        part_keys: Sequence[str] | Literal[False] | None = None,
         name: str | None = None,
         version: str | None = None,
         batch_size: int = 256,
@@ -196,7 +197,7 @@ class Game:
         self.feature_names = check_feature_names(feature_names, self.n_players)
         if part_keys is None:
             part_keys = getattr(fn, "part_keys", None)
-        self.part_keys = check_part_keys(part_keys, self.n_players)
+        self.part_keys = None if part_keys is False else check_part_keys(part_keys, self.n_players)
         if not isinstance(batch_size, int) or batch_size < 1:
             msg = f"batch_size == {batch_size!r}, must be a positive int"
             raise ParameterError(msg)
