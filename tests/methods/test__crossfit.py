@@ -110,7 +110,7 @@ def test_the_lasso_is_refitted_inside_every_fold(monkeypatch):
     """Its penalty and columns come from the data: scored like the decoded support, by fits
     that never saw the scored fold (not by its leave-one-out, which describes a fit on more
     ablations than the decoded answer's folds and made it win on paper)."""
-    from ablatio.methods import _best_of
+    from ablatio.methods import _alternatives
 
     rng = np.random.default_rng(2)
     n = 300
@@ -119,13 +119,13 @@ def test_the_lasso_is_refitted_inside_every_fold(monkeypatch):
     slopes[:12] = rng.normal(size=12) * 2
     values = masks @ slopes + 0.1 * rng.normal(size=masks.shape[0])
     sizes: dict[bool, list[int]] = {False: [], True: []}  # by whether extra terms were given
-    original = _best_of.first_order_lasso
+    original = _alternatives.first_order_lasso
 
     def spy(X, y, terms=None):
         sizes[bool(terms)].append(X.shape[0])
         return original(X, y, terms)
 
-    monkeypatch.setattr(_best_of, "first_order_lasso", spy)
+    monkeypatch.setattr(_alternatives, "first_order_lasso", spy)
 
     def constant(X, y, r):
         return Interactions([()], [float(y.mean())], n_players=n)

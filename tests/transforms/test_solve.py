@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from ablatio.transforms.solve import least_squares
+from ablatio.transforms.solve import least_squares, least_squares_path, ridge_loo
 
 
 def test_weighted_solution_matches_normal_equations():
@@ -67,8 +68,6 @@ def test_rank_deficient_design_gets_the_minimum_norm_solution():
 
 
 def test_least_squares_path_matches_each_prefix_fit():
-    from ablatio.transforms.solve import least_squares_path
-
     rng = np.random.default_rng(2)
     X, y = rng.normal(size=(60, 8)), rng.normal(size=60)
     sizes = np.array([0, 1, 3, 8])
@@ -79,8 +78,6 @@ def test_least_squares_path_matches_each_prefix_fit():
 
 
 def test_least_squares_path_handles_dependent_columns():
-    from ablatio.transforms.solve import least_squares_path
-
     rng = np.random.default_rng(3)
     X = rng.normal(size=(30, 3))
     X = np.column_stack([X, X[:, 0] + X[:, 1]])  # column 3 is dependent
@@ -111,3 +108,28 @@ def test_one_blas_thread_limits_scipys_blas_even_when_scipy_loads_after_numpy():
     )
     threads = eval(out.stdout.strip())  # noqa: S307 - a list of ints printed by the child
     assert threads and all(t == 1 for t in threads), threads
+
+
+def test_ridge_loo_equals_brute_force_leave_one_out():
+    rng = np.random.default_rng(0)
+    X = (rng.random((60, 8)) < 0.5).astype(float)
+    y = X @ rng.normal(size=8) + 0.3 * rng.normal(size=60)
+    w = rng.random(60) + 0.5
+    alpha = 3.0
+    fit = ridge_loo(X, y, weights=w, alphas=np.array([alpha]))
+    mean, scale = w @ X / w.sum(), np.sqrt(w @ (X - w @ X / w.sum()) ** 2 / w.sum())
+    Z = np.hstack([np.ones((60, 1)), (X - mean) / scale])
+    errors = []
+    for i in range(60):
+        keep = np.arange(60) != i
+        W = np.diag(w[keep])
+        A = Z[keep].T @ W @ Z[keep] + alpha * np.diag([0.0] + [1.0] * 8)
+        beta = np.linalg.solve(A, Z[keep].T @ W @ y[keep])
+        errors.append(y[i] - Z[i] @ beta)
+    ybar = w @ y / w.sum()
+    expected = 1 - w @ np.square(errors) / (w @ (y - ybar) ** 2)
+    assert fit.loo_r2 == pytest.approx(expected, rel=1e-9)
+    np.testing.assert_allclose(fit.loo_residuals, errors, rtol=1e-9)
+    mean_only = ridge_loo(X[:, :0], y, weights=w)
+    brute = [y[i] - np.average(np.delete(y, i), weights=np.delete(w, i)) for i in range(60)]
+    np.testing.assert_allclose(mean_only.loo_residuals, brute, rtol=1e-12)

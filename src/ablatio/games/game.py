@@ -104,7 +104,7 @@ class Game:
         What each part is, e.g. its word (default: the target's ``part_keys``, which text
         targets supply; ``False``: none, even when the target has them). Parts that share a
         key are expected to act alike: the best-of stage of SPEX and ProxySPEX then also fits
-        slopes shared by those parts (:func:`~ablatio.methods._best_of.tied_lasso`). Never part
+        slopes shared by those parts (:func:`~ablatio.methods._alternatives.tied_lasso`). Never part
         of the cache identity.
     name : str, optional
         Name used in the cache fingerprint (default: the function's qualified name).

@@ -28,7 +28,7 @@ squares it is first-order unbiased (``tests/methods/test__crossfit.py``); on Pro
 calibration games it cut the worst error 0.096 → 0.076 (noisy parity, n = 256, where the
 plain figure said 0.67 for a true 0.77 and now 0.77). ``scores`` stay the plain cross-fitted
 R² (they compare candidates trained on the same rows). The
-best-of alternatives (:mod:`ablatio.methods._best_of`) are compared on the same rows: those
+best-of alternatives (:mod:`ablatio.methods._alternatives`) are compared on the same rows: those
 whose columns come from the decoded support are refitted inside every fold (on that fold's
 decoded support); first order, whose columns are fixed, by the exact leave-one-out residuals
 of its refit on every ablation (at ``n = 1000`` parts and 800 ablations, fits on 4/5 of them
@@ -54,7 +54,8 @@ import numpy as np
 
 from ablatio._metrics import r2_score, r2_with_se
 from ablatio.interactions import Interactions
-from ablatio.methods._best_of import first_occurrences, fit_alternatives, typical_rows, winner
+from ablatio.methods._alternatives import fit_alternatives
+from ablatio.methods._best_of import first_occurrences, typical_rows, winner
 from ablatio.transforms.terms import tuples_to_terms
 
 __all__ = ["CrossFit", "cross_fit"]
@@ -125,7 +126,7 @@ def cross_fit(
     rng : numpy.random.Generator
         Folds and the decoder's randomness.
     ties : sequence of ndarray
-        Parts that share a key (:func:`~ablatio.methods._best_of.tied_groups`).
+        Parts that share a key (:func:`~ablatio.methods._alternatives.tied_groups`).
     """
     keep = first_occurrences(masks)  # a twin in training would leak its scored row
     masks, random_rows = np.asarray(masks, dtype=bool)[keep], np.asarray(random_rows)[keep]

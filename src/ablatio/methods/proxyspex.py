@@ -32,7 +32,8 @@ from ablatio.designs.distinct import distinct_masks
 from ablatio.exceptions import RecoveryWarning
 from ablatio.games.game import Game
 from ablatio.interactions import Interactions
-from ablatio.methods._best_of import choose, select, tied_groups
+from ablatio.methods._alternatives import tied_groups
+from ablatio.methods._best_of import choose, select
 from ablatio.methods._crossfit import cross_fit
 from ablatio.methods._fallback import fallback_min_budget, run_fallback
 from ablatio.methods._fourier_selection import (
@@ -149,7 +150,7 @@ class ProxySPEX(Method):
         when there is no held-out estimate).
     model_ : str
         ``"decoded"``, a best-of alternative (``"first_order_lasso"``, ...;
-        :data:`~ablatio.methods._best_of.ALTERNATIVES`) or ``"stacked"``: a non-negative
+        :data:`~ablatio.methods._alternatives.ALTERNATIVES`) or ``"stacked"``: a non-negative
         combination of the candidates fitted on their cross-fitted predictions.
     model_scores_ : dict of str to float
         Held-out estimate of every candidate the best-of stage compared (``"stacked"``:

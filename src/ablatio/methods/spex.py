@@ -187,7 +187,7 @@ class SPEX(Method):
         decides the nested early stop and the candidate searches.
     model_ : str
         Which model was returned: ``"decoded"``, a best-of alternative
-        (:data:`~ablatio.methods._best_of.ALTERNATIVES`), or ``"proxyspex/..."`` below the
+        (:data:`~ablatio.methods._alternatives.ALTERNATIVES`), or ``"proxyspex/..."`` below the
         smallest design (ProxySPEX's ``model_``, e.g. ``"proxyspex/stacked"``, whose weights
         are then ``model_weights_``).
     model_scores_ : dict of str to float

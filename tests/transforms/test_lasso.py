@@ -1,0 +1,63 @@
+"""Lasso path with approximate leave-one-out (``ablatio.transforms.lasso``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sparse_games import sparse_additive
+
+from ablatio.transforms.lasso import PathLeverage, lasso_slopes, leverage, screened_slopes
+
+
+def test_leverage_is_the_hat_matrix_diagonal_also_when_columns_repeat():
+    rng = np.random.default_rng(1)
+    columns = (rng.random((50, 8)) < 0.5).astype(float)
+    for cols in (columns, np.hstack([columns, columns[:, :2]])):  # the second is singular
+        Z = np.hstack([np.ones((50, 1)), cols])
+        hat = Z @ np.linalg.pinv(Z)
+        np.testing.assert_allclose(leverage(cols), np.diag(hat), atol=1e-9)
+
+
+def test_path_leverage_extends_its_factor_and_equals_the_hat_diagonal_at_every_step():
+    """Active sets that grow (the factor is extended), lose a column (the rows before it are
+    kept), stay empty or hold a repeated column (singular: the pseudo-inverse) — always the
+    hat diagonal."""
+    rng = np.random.default_rng(2)
+    X = (rng.random((60, 12)) < 0.5).astype(float)
+    X[:, 11] = X[:, 3]  # a repeated column
+    leverage = PathLeverage(X)
+    steps = [[], [4], [4, 0, 7], [0, 4, 7, 9, 2], [0, 2, 4, 7], [0, 2, 7], [0, 2, 7, 3]]
+    steps += [[0, 2, 3, 7, 11], [5]]
+    for step in steps:
+        active = np.array(sorted(step), dtype=int)
+        Z = np.hstack([np.ones((60, 1)), X[:, active]])
+        np.testing.assert_allclose(leverage(active), np.diag(Z @ np.linalg.pinv(Z)), atol=1e-9)
+        if step == [0, 4, 7, 9, 2]:
+            assert leverage.order == [4, 0, 7, 2, 9]  # extended, not refactored
+        if step == [0, 2, 4, 7]:
+            assert leverage.order == [4, 0, 7, 2]  # kept up to the column that left
+
+
+def test_the_strong_rule_screen_returns_the_lasso_on_every_column():
+    """Columns outnumber rows; at each penalty the screened fit equals coordinate descent on
+    every column, also when the screen first keeps nothing (a misleading previous penalty)
+    and every column it wrongly dropped has to be brought back."""
+    _, masks, values, _, _ = sparse_additive(400, 150, 12, seed=2)
+    X = masks - masks.mean(axis=0)
+    X, y = np.asfortranarray(X), values - values.mean()
+    alpha_max = np.max(np.abs(X.T @ y)) / y.size
+    slopes, previous = np.zeros(400), alpha_max
+
+    def objective(b, alpha):  # what coordinate descent minimises, to its tolerance
+        return np.sum((y - X @ b) ** 2) / (2 * y.size) + alpha * np.sum(np.abs(b))
+
+    for alpha in alpha_max * np.logspace(-0.3, -2, 6):
+        full = lasso_slopes(X, y, alpha, slopes, None)
+        screened = screened_slopes(X, y, alpha, previous, slopes)
+        blind = screened_slopes(X, y, alpha, -10 * alpha, np.zeros(400))
+        for fit in (screened, blind):
+            assert objective(fit, alpha) == pytest.approx(objective(full, alpha), rel=1e-5)
+            # the lasso's fitted values are unique even where its slopes are not
+            np.testing.assert_allclose(X @ fit, X @ full, atol=2e-3 * y.std())
+        slopes, previous = full, alpha
+    assert np.count_nonzero(slopes) > 12
