@@ -12,7 +12,8 @@ from ablatio.transforms.lasso import PathLeverage, lasso_slopes, leverage, scree
 def test_leverage_is_the_hat_matrix_diagonal_also_when_columns_repeat():
     rng = np.random.default_rng(1)
     columns = (rng.random((50, 8)) < 0.5).astype(float)
-    for cols in (columns, np.hstack([columns, columns[:, :2]])):  # the second is singular
+    counts = columns[:, :3].sum(axis=1, keepdims=True)  # a tied lasso's count column
+    for cols in (columns, np.hstack([columns, columns[:, :2]]), np.hstack([columns, counts])):
         Z = np.hstack([np.ones((50, 1)), cols])
         hat = Z @ np.linalg.pinv(Z)
         np.testing.assert_allclose(leverage(cols), np.diag(hat), atol=1e-9)
@@ -20,8 +21,8 @@ def test_leverage_is_the_hat_matrix_diagonal_also_when_columns_repeat():
 
 def test_path_leverage_extends_its_factor_and_equals_the_hat_diagonal_at_every_step():
     """Active sets that grow (the factor is extended), lose a column (the rows before it are
-    kept), stay empty or hold a repeated column (singular: the pseudo-inverse) — always the
-    hat diagonal."""
+    kept), stay empty or hold a repeated column (singular: it stays out of the factor, and
+    comes in once its twin has left) — always the hat diagonal."""
     rng = np.random.default_rng(2)
     X = (rng.random((60, 12)) < 0.5).astype(float)
     X[:, 11] = X[:, 3]  # a repeated column
@@ -36,6 +37,12 @@ def test_path_leverage_extends_its_factor_and_equals_the_hat_diagonal_at_every_s
             assert leverage.order == [4, 0, 7, 2, 9]  # extended, not refactored
         if step == [0, 2, 4, 7]:
             assert leverage.order == [4, 0, 7, 2]  # kept up to the column that left
+        if step == [0, 2, 3, 7, 11]:
+            assert 3 in leverage.order and 11 not in leverage.order  # the twin adds nothing
+    Z = np.hstack([np.ones((60, 1)), X[:, [5, 11]]])
+    last = leverage(np.array([5, 11]))  # 3 has left: its twin 11 is independent now
+    np.testing.assert_allclose(last, np.diag(Z @ np.linalg.pinv(Z)), atol=1e-9)
+    assert sorted(leverage.order) == [5, 11]
 
 
 def test_the_strong_rule_screen_returns_the_lasso_on_every_column():

@@ -29,7 +29,6 @@ __all__ = [
     "lasso_alo",
     "lasso_slopes",
     "leverage",
-    "pseudo_inverse_leverage",
     "screened_slopes",
 ]
 
@@ -38,6 +37,9 @@ LASSO_STEPS = 25
 #: The path stops after this many penalties without a better leave-one-out R² (past its
 #: optimum the curve falls, and the dense end of the path costs the most).
 LASSO_PATIENCE = 3
+#: A column whose squared Cholesky pivot is below this fraction of the largest is taken to be
+#: in the span of the others (:class:`PathLeverage`).
+_RANK_RTOL = 1e-10
 
 
 def adaptive_alo(
@@ -101,7 +103,10 @@ class PathLeverage:
     ``L`` (and ``W``), so a step keeps the rows up to the first column that left and appends
     the columns after it and the new ones: ``L₂₁ = (W Z_N)ᵀ``, ``L₂₂ L₂₂ᵀ = Z_Nᵀ Z_N − L₂₁ L₂₁ᵀ``
     and ``W₂ = L₂₂⁻¹ (Z_Nᵀ − L₂₁ W)`` — ``O(q k |N|)`` instead of ``O(q k²)`` per path step.
-    A pivot that is numerically zero falls back to :func:`pseudo_inverse_leverage`.
+    A new column in the span of the others (a pivot below ``√1e-10`` of the largest: e.g. a
+    tied lasso's count column once every copy it counts is active) leaves the column space, so
+    the hat matrix, unchanged: the pivoted Cholesky factor of ``Z_Nᵀ Z_N − L₂₁ L₂₁ᵀ`` keeps
+    only the independent new columns, and the others are tried again at the next step.
     """
 
     def __init__(self, X: np.ndarray) -> None:
@@ -113,7 +118,7 @@ class PathLeverage:
     def __call__(self, active: np.ndarray) -> np.ndarray:
         """Diagonal of the hat matrix of ``[1, X[:, active]]``, below 1."""
         if self.W.shape[0] == 0:
-            self._extend(np.ones((self.X.shape[0], 1)), [])
+            self._extend(np.ones((self.X.shape[0], 1)), [-1])
         wanted = set(active.tolist())
         kept = next((r for r, j in enumerate(self.order) if j not in wanted), len(self.order))
         self.order, self.W, self.pivots = (
@@ -125,12 +130,11 @@ class PathLeverage:
         new = [int(j) for j in active if int(j) not in known]
         if new:
             self._extend(self.X[:, new], new)
-        if self.W.shape[0] == 0:
-            return pseudo_inverse_leverage(self.X[:, active])
         return np.minimum(np.sum(self.W**2, axis=0), 1.0 - 1e-12)
 
     def _extend(self, Z_new: np.ndarray, columns: list[int]) -> None:
-        """Append ``Z_new``'s columns to the factor; forget it when a pivot is ~zero."""
+        """Append ``Z_new``'s columns (``columns`` of ``X``; ``-1`` the intercept) to the
+        factor, those in the span of the factor's columns and each other left out."""
         import scipy.linalg  # not at import time: ``import ablatio`` stays light
 
         L21 = self.W @ Z_new
@@ -139,12 +143,19 @@ class PathLeverage:
             L22 = scipy.linalg.cholesky(schur, lower=True)
         except np.linalg.LinAlgError:
             L22 = None
-        pivots = np.concatenate([self.pivots, np.diag(L22) if L22 is not None else [0.0]])
-        if L22 is None or pivots.min() ** 2 < 1e-10 * pivots.max() ** 2:
-            self.order, self.W, self.pivots = [], self.W[:0], np.zeros(0)
-            return
+        if L22 is not None:
+            pivots = np.concatenate([self.pivots, np.diag(L22)])
+        if L22 is None or pivots.min() ** 2 < _RANK_RTOL * pivots.max() ** 2:
+            largest = max(float(self.pivots.max(initial=0.0)) ** 2, float(schur.diagonal().max()))
+            factor, perm, rank, _ = scipy.linalg.lapack.dpstrf(
+                schur, tol=_RANK_RTOL * largest, lower=1
+            )
+            keep = perm[:rank] - 1  # LAPACK counts from 1
+            L22 = np.tril(factor[:rank, :rank])
+            Z_new, L21, columns = Z_new[:, keep], L21[:, keep], [columns[i] for i in keep]
+            pivots = np.concatenate([self.pivots, np.diag(L22)])
         W2 = scipy.linalg.solve_triangular(L22, Z_new.T - L21.T @ self.W, lower=True)
-        self.order = self.order + columns
+        self.order = self.order + [j for j in columns if j >= 0]
         self.W, self.pivots = np.vstack([self.W, W2]), pivots
 
 
@@ -153,20 +164,10 @@ def leverage(columns: np.ndarray) -> np.ndarray:
 
     ``h_i = z_iᵀ (ZᵀZ)⁻¹ z_i = ‖L⁻¹ z_i‖²`` with ``ZᵀZ = L Lᵀ`` (Cholesky of the small Gram
     matrix, then one triangular solve: no QR of the tall ``Z``; :class:`PathLeverage`). When
-    ``ZᵀZ`` is numerically singular (a pivot below ``1e-10`` of the largest, squared), the
-    pseudo-inverse (:func:`pseudo_inverse_leverage`).
+    ``ZᵀZ`` is numerically singular, the hat matrix of its independent columns (the same
+    projection; a pivot below ``√1e-10`` of the largest counts as dependent).
     """
     return PathLeverage(columns)(np.arange(columns.shape[1]))
-
-
-def pseudo_inverse_leverage(columns: np.ndarray) -> np.ndarray:
-    """:func:`leverage` through the eigendecomposition of ``ZᵀZ``, eigenvalues below ``1e-10``
-    of the largest counting as rank deficiency."""
-    Z = np.hstack([np.ones((columns.shape[0], 1)), columns])
-    eigenvalues, vectors = np.linalg.eigh(Z.T @ Z)
-    keep = eigenvalues > eigenvalues[-1] * 1e-10
-    W = Z @ (vectors[:, keep] / np.sqrt(eigenvalues[keep]))
-    return np.minimum(np.sum(W**2, axis=1), 1.0 - 1e-12)
 
 
 def screened_slopes(
