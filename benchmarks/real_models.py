@@ -73,6 +73,9 @@ from ablatio.evaluation.faithfulness import removal_curve
 
 OUT = Path(__file__).parent / "results"
 ABLATIO = ("spex", "proxyspex", "best-of")
+#: Variants measured on request, outside the tables: ``best-of-uniform`` is best-of with
+#: ``fallback=None`` (every ablation uniform: no SPEX design when the proxy's CV R² < 0.9).
+VARIANTS = ("best-of-uniform",)
 MARGINAL = ("lime", "kernelshap", "banzhaf")
 PEERS = ("shapiq:SPEX", "shapiq:ProxySPEX", "spectralexplain:spex", "spectralexplain:proxyspex")
 TOP_K = 10
@@ -221,6 +224,8 @@ def run_ablatio(name: str, counter: Counter, n: int, budget: int, order: int, se
         method = get_method(name)(**options)
     elif name == "best-of":
         method = get_method("proxyspex")(max_order=order, **options)
+    elif name == "best-of-uniform":
+        method = get_method("proxyspex")(max_order=order, fallback=None, **options)
     else:
         method = get_method(name)(**options)
     with warnings.catch_warnings(record=True) as caught:
@@ -293,7 +298,7 @@ def warm_up(spec: str, order: int) -> None:
     and SciPy lazily (seconds on a loaded machine), which would otherwise count as decoding
     time of the first timed cell.
     """
-    if spec in ABLATIO:
+    if spec in ABLATIO or spec in VARIANTS:
         warm_up_ablatio(spec, order)
         return
     if spec not in ("shapiq:SPEX", "spectralexplain:spex"):
@@ -457,7 +462,7 @@ def save(rows: list[Row], args: argparse.Namespace) -> None:
     path = Path(args.out).with_suffix(".json")
     old = json.loads(path.read_text())["rows"] if path.is_file() else []
     keys = {(r.task, r.n, r.budget, r.method) for r in rows}
-    known = {*ABLATIO, *MARGINAL, *PEERS, "exact"}  # rows of retired methods are dropped
+    known = {*ABLATIO, *VARIANTS, *MARGINAL, *PEERS, "exact"}  # retired methods' rows drop
     merged = [
         r
         for r in old
