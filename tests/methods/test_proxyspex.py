@@ -143,6 +143,40 @@ def test_fallback_seam_uses_registered_method(monkeypatch):
     assert method.n_queries_ <= 500
 
 
+@pytest.mark.parametrize(("n", "fallback_budget"), [(200, 300), (600, None)])
+def test_first_stage_shrinks_for_the_fallback_only_when_its_design_covers_every_part(
+    monkeypatch, n, fallback_budget
+):
+    """Half of 500 is below the fallback's minimum of 300 masks: the first stage gives way
+    (200 masks) when that design has at least one mask per part (n = 200); at n = 600 it
+    keeps its half, the fallback cannot run and the rest is uniform."""
+    calls = {}
+
+    class Planted(ablatio.Method):
+        name = "spex"
+
+        def __init__(self, *, budget=None, max_order=None, random_state=None):
+            self.budget, self.max_order, self.random_state = budget, max_order, random_state
+
+        def min_budget(self, n_players):
+            return 300
+
+        def _fit(self, game, rng):
+            calls["budget"] = self.budget
+            game(np.zeros((1, game.n_players), dtype=bool))
+            return truth.to_moebius()
+
+    truth = ablatio.Interactions([(0, 1), (2, 3, 4)], [1.0, -1.5], n_players=n, basis="fourier")
+    monkeypatch.setitem(METHODS, "spex", Planted)
+    method = ProxySPEX(budget=500, random_state=0, **FAST)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RecoveryWarning)
+        method.fit(Game(ablatio.SyntheticGame(truth)))
+    assert calls.get("budget") == fallback_budget
+    assert method.stages_ == (["proxy", "spex"] if fallback_budget else ["proxy", "uniform"])
+    assert method.n_queries_ <= 500
+
+
 def test_never_exceeds_budget():
     game = sparse_parity_game(30, 6, 2, random_state=1)
     method = ProxySPEX(budget=120, random_state=0, fallback=None, warn_r2=-np.inf, **FAST)
