@@ -116,8 +116,9 @@ def test_registry_and_explain():
     assert expl.interactions.allclose(game.true_interactions, atol=1e-6)
 
 
-def test_fallback_seam_uses_registered_method(monkeypatch):
-    """A registered fallback runs on the rest of the budget when the proxy fails."""
+def _plant_spex(monkeypatch, truth, smallest):
+    """Register as "spex" a fallback that needs ``smallest`` masks, answers ``truth`` and
+    records the budget it was given (returned dict, key "budget")."""
     calls = {}
 
     class Planted(ablatio.Method):
@@ -127,15 +128,21 @@ def test_fallback_seam_uses_registered_method(monkeypatch):
             self.budget, self.max_order, self.random_state = budget, max_order, random_state
 
         def min_budget(self, n_players):
-            return 10
+            return smallest
 
         def _fit(self, game, rng):
             calls["budget"] = self.budget
             game(np.zeros((1, game.n_players), dtype=bool))
             return truth.to_moebius()
 
-    truth = ablatio.Interactions([(0, 1), (2, 3, 4)], [1.0, -1.5], n_players=30, basis="fourier")
     monkeypatch.setitem(METHODS, "spex", Planted)
+    return calls
+
+
+def test_fallback_seam_uses_registered_method(monkeypatch):
+    """A registered fallback runs on the rest of the budget when the proxy fails."""
+    truth = ablatio.Interactions([(0, 1), (2, 3, 4)], [1.0, -1.5], n_players=30, basis="fourier")
+    calls = _plant_spex(monkeypatch, truth, 10)
     method = ProxySPEX(budget=500, random_state=0, **FAST).fit(Game(ablatio.SyntheticGame(truth)))
     assert calls["budget"] == 250  # half of the budget: every ablation fits (cross-fitted estimate)
     assert method.stages_ == ["proxy", "spex"]
@@ -150,24 +157,8 @@ def test_first_stage_shrinks_for_the_fallback_only_when_its_design_covers_every_
     """Half of 500 is below the fallback's minimum of 300 masks: the first stage gives way
     (200 masks) when that design has at least one mask per part (n = 200); at n = 600 it
     keeps its half, the fallback cannot run and the rest is uniform."""
-    calls = {}
-
-    class Planted(ablatio.Method):
-        name = "spex"
-
-        def __init__(self, *, budget=None, max_order=None, random_state=None):
-            self.budget, self.max_order, self.random_state = budget, max_order, random_state
-
-        def min_budget(self, n_players):
-            return 300
-
-        def _fit(self, game, rng):
-            calls["budget"] = self.budget
-            game(np.zeros((1, game.n_players), dtype=bool))
-            return truth.to_moebius()
-
     truth = ablatio.Interactions([(0, 1), (2, 3, 4)], [1.0, -1.5], n_players=n, basis="fourier")
-    monkeypatch.setitem(METHODS, "spex", Planted)
+    calls = _plant_spex(monkeypatch, truth, 300)
     method = ProxySPEX(budget=500, random_state=0, **FAST)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RecoveryWarning)
