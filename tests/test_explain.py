@@ -98,6 +98,8 @@ def test_game_settings_are_applied_or_refused(tmp_path):
         ablatio.explain(game, cache=tmp_path / "c.sqlite")
     with pytest.raises(ParameterError, match="part_keys= is a Game setting"):
         ablatio.explain(game, part_keys=["a", "a", "b"])
+    with pytest.raises(ParameterError, match="part_keys= is a Game setting"):
+        ablatio.explain(game, part_keys=False)
 
 
 def test_part_keys_reach_the_game():

@@ -85,9 +85,12 @@ def check_part_keys(keys: Sequence[str] | None, n: int) -> tuple[str, ...] | Non
     """Return ``keys`` (one string per part, repeats allowed) as a tuple, or None."""
     if keys is None:
         return None
-    keys = keys if isinstance(keys, str) else tuple(keys)  # read once: it may be a generator
+    msg = "part_keys must be a sequence of strings, one per part (e.g. each part's word)"
+    try:
+        keys = keys if isinstance(keys, str) else tuple(keys)  # read once: maybe a generator
+    except TypeError:  # not iterable (True, a number)
+        raise ParameterError(msg + f", or False for none; got {keys!r}") from None
     if isinstance(keys, str) or not all(isinstance(key, str) for key in keys):
-        msg = "part_keys must be a sequence of strings, one per part (e.g. each part's word)"
         raise ParameterError(msg)
     if len(keys) != n:
         msg = f"part_keys has {len(keys)} entries but n == {n}: give one key per part"

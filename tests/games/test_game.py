@@ -125,6 +125,9 @@ def test_part_keys_may_repeat_come_from_the_target_and_are_checked():
         Game(lambda m: m.sum(1), n=2, part_keys=[1, 2])
     with pytest.raises(ParameterError, match="strings"):
         Game(lambda m: m.sum(1), n=2, part_keys="ab")
+    for not_keys in (True, 5):  # not iterable: a clear error, not a TypeError
+        with pytest.raises(ParameterError, match="or False for none"):
+            Game(lambda m: m.sum(1), n=2, part_keys=not_keys)
 
 
 def test_parameter_errors():
