@@ -45,6 +45,10 @@ reality-check verdict
     PYTHONPATH=src python benchmarks/real_models.py --task sentiment --n 128,512 --budgets 500,1000
     PYTHONPATH=src python benchmarks/real_models.py --task short --budgets 500
 
+``--methods best-of,best-of-uniform`` also runs ``best-of-uniform`` (ProxySPEX's best-of with
+``fallback=None``: every ablation uniform), kept out of the tables and summaries
+(``results/real_models_fallback.md``).
+
 Results go to ``benchmarks/results/real_models.json`` (merged across invocations: a rerun of a
 cell replaces it) and ``real_models.md``.
 """
