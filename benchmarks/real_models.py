@@ -47,7 +47,7 @@ reality-check verdict
 
 ``--methods best-of,best-of-uniform`` also runs ``best-of-uniform`` (ProxySPEX's best-of with
 ``fallback=None``: every ablation uniform), kept out of the tables and summaries
-(``results/real_models_fallback.md``).
+(``real_models_fallback.py`` runs it by seed and writes ``results/real_models_fallback.md``).
 
 Results go to ``benchmarks/results/real_models.json`` (merged across invocations: a rerun of a
 cell replaces it) and ``real_models.md``.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -81,9 +81,10 @@ def check_feature_names(names: Sequence[str] | None, n: int) -> tuple[str, ...]:
     return names
 
 
-def check_part_keys(keys: Sequence[str] | None, n: int) -> tuple[str, ...] | None:
-    """Return ``keys`` (one string per part, repeats allowed) as a tuple, or None."""
-    if keys is None:
+def check_part_keys(keys: Sequence[str] | Literal[False] | None, n: int) -> tuple[str, ...] | None:
+    """Return ``keys`` (one string per part, repeats allowed) as a tuple, or None for none
+    (``None`` or ``False``)."""
+    if keys is None or keys is False:
         return None
     msg = "part_keys must be a sequence of strings, one per part (e.g. each part's word)"
     try:

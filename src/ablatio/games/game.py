@@ -197,7 +197,7 @@ class Game:
         self.feature_names = check_feature_names(feature_names, self.n_players)
         if part_keys is None:
             part_keys = getattr(fn, "part_keys", None)
-        self.part_keys = None if part_keys is False else check_part_keys(part_keys, self.n_players)
+        self.part_keys = check_part_keys(part_keys, self.n_players)
         if not isinstance(batch_size, int) or batch_size < 1:
             msg = f"batch_size == {batch_size!r}, must be a positive int"
             raise ParameterError(msg)

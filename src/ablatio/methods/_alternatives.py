@@ -129,15 +129,9 @@ def first_order_lasso(
     """Constant + slopes (+ ``terms``) with an L1 penalty chosen by approximate leave-one-out.
 
     Columns: the masks (one slope per part) and, for each of ``terms``, the product of its
-    parts' mask bits (a Möbius term, e.g. the decoded interactions). Minimises
-    ``‖y - c - Xβ‖² / (2q) + α ‖β‖₁`` (intercept unpenalised) for ``α`` on a geometric grid
-    from ``α_max = max_j |x̃_jᵀ ỹ| / q`` (every coefficient zero; ``~`` = centred) down to
-    ``10⁻³ α_max`` (``10⁻² α_max`` when columns outnumber rows, where the end of the path
-    interpolates). On its active set ``A`` the lasso fit is linear in ``y`` with hat matrix
-    ``H = Z (ZᵀZ)⁺ Zᵀ``, ``Z = [1, X_A]``, so the leave-one-out residual is ``e_i / (1 - h_ii)``
-    with the active set held fixed (approximate leave-one-out, Rad & Maleki, JRSS-B 2020). The
-    ``α`` with the best leave-one-out R² is returned with its R² and residuals (the path stops
-    ``LASSO_PATIENCE`` penalties past it); picking one of ``LASSO_STEPS`` penalties makes it
+    parts' mask bits (a Möbius term, e.g. the decoded interactions). The penalty is the one of
+    :func:`~ablatio.transforms.lasso.lasso_alo`'s path with the best approximate leave-one-out
+    R², returned with that R² and its residuals; picking one of the path's penalties makes it
     slightly optimistic, and more so when ``terms`` were chosen on the same rows.
     """
     n = masks.shape[1]
