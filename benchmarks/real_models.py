@@ -118,6 +118,11 @@ class Counter:
         peers' APIs take only the value function."""
         return self.game.part_keys
 
+    @property
+    def ordered(self) -> bool:
+        """Whether the parts are the document's words in order (``Game.ordered``)."""
+        return self.game.ordered
+
     def __call__(self, masks: Any) -> np.ndarray:
         masks = np.asarray(masks).astype(bool)
         start = time.perf_counter()

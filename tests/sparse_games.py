@@ -57,3 +57,21 @@ def repeated_words(n: int, q: int, seed: int):
     values = 1.0 + masks @ slopes + 0.1 * sd * rng.normal(size=q)
     keys = [f"w{w}" for w in words]
     return keys, slopes, masks, values, test, 1.0 + test @ slopes
+
+
+def local_phrases(n: int, q: int, k: int, seed: int):
+    """A sentence-like game: ``k`` valued words (slopes ~ N(0, 1)), each with a modifier one to
+    three positions before it that flips its sign when both are kept (a negation: "not good");
+    the modifier alone does nothing. Noise of a tenth of the sd. Returns masks, values, fresh
+    test masks and their noiseless values."""
+    rng = np.random.default_rng(seed)
+    words = 3 + rng.choice(n - 3, k, replace=False)
+    modifiers = words - rng.integers(1, 4, size=k)
+    slopes = rng.normal(size=k)
+
+    def f(m: np.ndarray) -> np.ndarray:
+        return 1.0 + (m[:, words] * (1.0 - 2.0 * m[:, modifiers])) @ slopes
+
+    masks, test = rng.random((q, n)) < 0.5, rng.random((3000, n)) < 0.5
+    noise = 0.1 * np.sqrt(np.sum(slopes**2) / 4) * rng.normal(size=q)
+    return masks, f(masks) + noise, test, f(test)

@@ -100,6 +100,8 @@ def test_game_settings_are_applied_or_refused(tmp_path):
         ablatio.explain(game, part_keys=["a", "a", "b"])
     with pytest.raises(ParameterError, match="part_keys= is a Game setting"):
         ablatio.explain(game, part_keys=False)
+    with pytest.raises(ParameterError, match="ordered= is a Game setting"):
+        ablatio.explain(game, ordered=True)
 
 
 def test_part_keys_reach_the_game():
@@ -124,6 +126,19 @@ def test_part_keys_reach_the_game():
 
     ablatio.explain(Keyed(), method=Spy(), part_keys=False)  # the target's keys, turned off
     assert seen[-1] is None
+
+
+def test_order_reaches_the_game():
+    seen = []
+
+    class Spy(ablatio.Exact):
+        def _fit(self, game, rng):
+            seen.append(game.ordered)
+            return super()._fit(game, rng)
+
+    ablatio.explain(lambda m: m.sum(axis=1) * 1.0, 3, method=Spy(), ordered=True)
+    ablatio.explain(lambda m: m.sum(axis=1) * 1.0, 3, method=Spy())
+    assert seen == [True, False]
 
 
 @pytest.mark.parametrize("method", ["spex", "proxyspex", "kernelshap"])

@@ -20,6 +20,7 @@ __all__ = [
     "check_feature_names",
     "check_masks",
     "check_n_players",
+    "check_flag",
     "check_part_keys",
     "check_random_state",
     "check_values",
@@ -79,6 +80,14 @@ def check_feature_names(names: Sequence[str] | None, n: int) -> tuple[str, ...]:
         msg = "feature_names must be unique; duplicated: " + ", ".join(dups[:_MAX_QUOTED])
         raise ParameterError(msg)
     return names
+
+
+def check_flag(value: object, name: str) -> bool:
+    """Return ``value`` if it is a bool (numpy's too), else raise a :class:`ParameterError`."""
+    if not isinstance(value, bool | np.bool_):
+        msg = f"{name} must be True or False, got {value!r}"
+        raise ParameterError(msg)
+    return bool(value)
 
 
 def check_part_keys(keys: Sequence[str] | Literal[False] | None, n: int) -> tuple[str, ...] | None:

@@ -107,6 +107,7 @@ def explain(
     random_state: RandomState = None,
     feature_names: Sequence[str] | None = None,
     part_keys: Sequence[str] | Literal[False] | None = None,
+    ordered: bool | None = None,
     cache: str | Path | None = None,
     name: str | None = None,
     version: str | None = None,
@@ -130,11 +131,11 @@ def explain(
         Largest interaction order to look for (None: the method's default, capped at ``n``).
     random_state : int, Generator or None
         Seed of every random choice; the same seed gives the same explanation.
-    feature_names, part_keys, cache, name, version, batch_size
+    feature_names, part_keys, ordered, cache, name, version, batch_size
         Passed to :class:`~ablatio.games.game.Game` when ``fn`` is not already one. With a
-        Game, ``feature_names`` names the parts of the result, and ``part_keys``, ``cache``,
-        ``name`` or ``version`` raise (build the Game with them); ``batch_size`` is the Game's
-        own.
+        Game, ``feature_names`` names the parts of the result, and ``part_keys``,
+        ``ordered``, ``cache``, ``name`` or ``version`` raise (build the Game with them);
+        ``batch_size`` is the Game's own.
     progress : callable or bool, optional
         A :class:`~ablatio.games.game.Progress` callback, or ``True`` for a progress bar
         (tqdm) of the fit's distinct ablations out of the budget. Off by default.
@@ -154,7 +155,13 @@ def explain(
         if n is not None and n != fn.n_players:
             msg = f"n == {n} but the game has n_players == {fn.n_players}"
             raise ParameterError(msg)
-        settings = {"part_keys": part_keys, "cache": cache, "name": name, "version": version}
+        settings = {
+            "part_keys": part_keys,
+            "ordered": ordered,
+            "cache": cache,
+            "name": name,
+            "version": version,
+        }
         for key, value in settings.items():
             if value is not None:
                 msg = (
@@ -169,6 +176,7 @@ def explain(
             n,
             feature_names=feature_names,
             part_keys=part_keys,
+            ordered=ordered,
             cache=cache,
             name=name,
             version=version,

@@ -130,6 +130,25 @@ def test_part_keys_may_repeat_come_from_the_target_and_are_checked():
             Game(lambda m: m.sum(1), n=2, part_keys=not_keys)
 
 
+def test_order_comes_from_the_target_can_be_overridden_and_is_checked(tmp_path):
+    """``ordered``: the parts are a sequence (text targets say so); not part of the cache
+    identity."""
+    from ablatio.targets.text import ScoreTarget
+
+    target = ScoreTarget("not a bad day", lambda texts: [len(t) for t in texts])
+    assert Game(target).ordered is True
+    assert Game(target, ordered=False).ordered is False
+    assert Game(lambda m: m.sum(1), n=3).ordered is False
+    assert Game(lambda m: m.sum(1), n=3, ordered=np.bool_(True)).ordered is True
+    cached = {"name": "f", "version": "1", "cache": tmp_path / "c.sqlite"}
+    same = Game(lambda m: m.sum(1), n=3, **cached).fingerprint
+    assert same is not None
+    assert Game(lambda m: m.sum(1), n=3, ordered=True, **cached).fingerprint == same
+    for not_flag in ("yes", 1, None.__class__):
+        with pytest.raises(ParameterError, match="ordered must be True or False"):
+            Game(lambda m: m.sum(1), n=3, ordered=not_flag)
+
+
 def test_parameter_errors():
     with pytest.raises(ParameterError, match="n is required"):
         Game(lambda m: m.sum(1))

@@ -5,7 +5,7 @@ import pytest
 import ablatio
 from ablatio import Game, Interactions
 from ablatio.exceptions import ParameterError
-from ablatio.methods.hierarchical import Hierarchical
+from ablatio.methods.hierarchical import Hierarchical, _in_sequence
 
 #: 40 segments of 25 parts: a 1000-part "document".
 GROUPS = [list(range(s * 25, (s + 1) * 25)) for s in range(40)]
@@ -56,7 +56,7 @@ def test_every_stage_knows_which_of_its_players_are_the_same_words():
                          unit=("sentences", "words"))  # fmt: skip
     assert target.part_keys == ("good", "day", "good", "day", "bad", "day")
     est = Hierarchical(method="exact", budget=600, random_state=0)
-    stages = []
+    stages, orders = [], []
     make_inner = est._inner
 
     def inner(budget, n_players, rng):
@@ -65,6 +65,7 @@ def test_every_stage_knows_which_of_its_players_are_the_same_words():
 
         def recording_fit(game):
             stages.append(game.part_keys)
+            orders.append(game.ordered)
             return fit(game)
 
         method.fit = recording_fit
@@ -74,6 +75,14 @@ def test_every_stage_knows_which_of_its_players_are_the_same_words():
     est.fit(target)
     assert stages[0] == ("good day", "good day", "bad day")
     assert len(stages) == 2 and stages[1][:2] == ("good", "day")
+    # the sentences are in reading order; the fine stage is ordered only if its players are
+    assert orders == [True, _in_sequence([list(p) for p in est.players_])]
+
+
+def test_a_stage_is_in_sequence_when_its_players_are_consecutive_runs():
+    assert _in_sequence([[0, 1], [2], [3, 4, 5]])
+    assert not _in_sequence([[2], [0, 1]])  # refined words first
+    assert not _in_sequence([[0, 2], [1]])
 
 
 def test_bad_groups_raise():

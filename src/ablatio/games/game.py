@@ -14,6 +14,7 @@ from ablatio._identity import callable_id, digest, identity_stated
 from ablatio._progress import resolve_progress
 from ablatio._validation import (
     check_feature_names,
+    check_flag,
     check_masks,
     check_n_players,
     check_part_keys,
@@ -106,6 +107,12 @@ class Game:
         key are expected to act alike: the best-of stage of SPEX and ProxySPEX then also fits
         slopes shared by those parts (:func:`~ablatio.methods._alternatives.tied_lasso`). Never part
         of the cache identity.
+    ordered : bool, optional
+        Whether the parts are consecutive pieces of one sequence, in order (a text's words or
+        sentences; default: the target's ``ordered``, True for text targets, else False).
+        Nearby parts of a sequence tend to interact (a negation, a phrase): the best-of stage
+        then also fits the pairs of parts a few positions apart
+        (:data:`~ablatio.methods._alternatives.LOCAL`). Never part of the cache identity.
     name : str, optional
         Name used in the cache fingerprint (default: the function's qualified name).
     version : str, optional
@@ -143,6 +150,8 @@ class Game:
         Identity of the game the cache file is bound to (None without a cache).
     part_keys : tuple of str or None
         What each part is (``part_keys`` above).
+    ordered : bool
+        Whether the parts form a sequence (``ordered`` above).
 
     Notes
     -----
@@ -170,6 +179,7 @@ class Game:
         *,
         feature_names: Sequence[str] | None = None,
         part_keys: Sequence[str] | Literal[False] | None = None,
+        ordered: bool | None = None,
         name: str | None = None,
         version: str | None = None,
         batch_size: int = 256,
@@ -198,6 +208,9 @@ class Game:
         if part_keys is None:
             part_keys = getattr(fn, "part_keys", None)
         self.part_keys = check_part_keys(part_keys, self.n_players)
+        if ordered is None:
+            ordered = getattr(fn, "ordered", False)
+        self.ordered = check_flag(ordered, "ordered")
         if not isinstance(batch_size, int) or batch_size < 1:
             msg = f"batch_size == {batch_size!r}, must be a positive int"
             raise ParameterError(msg)

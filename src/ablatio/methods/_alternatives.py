@@ -26,7 +26,15 @@
   of one per copy, and each copy keeps its own deviation;
 * ``"first_order+tied_adaptive_lasso"``: the adaptive lasso over the columns the tied lasso
   kept. On VADER over 1024–2048 words (documents of tweets: 137–239 repeated words) the two
-  add 0.02–0.04 held-out R² to ProxySPEX's stacked answer at 500–1000 ablations.
+  add 0.02–0.04 held-out R² to ProxySPEX's stacked answer at 500–1000 ablations;
+* ``"first_order+local3_lasso"``, ``"first_order+local8_lasso"`` (only when the game's parts
+  are ``ordered``, e.g. a text's words): the lasso over first order and every pair of parts at
+  most 3 (or 8) positions apart (:func:`local_pairs`): nearby words interact (a negation, an
+  intensifier, a phrase a neural encoder reads as one). On a MiniLM classifier over 128 words
+  the two add 0.013–0.015 held-out R² to ProxySPEX's stacked answer at 500–2000 ablations
+  (4 seeds, every run ahead), 0.003–0.009 over 512 words.
+
+The structured alternatives read what the game says about its parts (:class:`PartStructure`).
 
 Each returns its surrogate with a leave-one-out R² and residuals (:data:`Fitted`): ridge
 penalties chosen by exact leave-one-out (:func:`~ablatio.transforms.solve.ridge_loo`), lasso
@@ -37,7 +45,9 @@ penalties by approximate leave-one-out over the path
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from itertools import combinations
+from typing import Any
 
 import numpy as np
 
@@ -51,13 +61,17 @@ __all__ = [
     "ALTERNATIVES",
     "DECODED_COLUMNS",
     "EXTENDS",
+    "LOCAL",
+    "NO_STRUCTURE",
     "SECOND_STAGE",
     "TIED",
     "Fitted",
+    "PartStructure",
     "adaptive_lasso",
     "first_order_lasso",
     "fit_alternatives",
     "hub_pairs",
+    "local_pairs",
     "tied_adaptive_lasso",
     "tied_groups",
     "tied_lasso",
@@ -180,6 +194,38 @@ def tied_groups(part_keys: Sequence[str] | None) -> tuple[np.ndarray, ...]:
     return tuple(np.array(group) for group in parts.values() if len(group) > 1)
 
 
+@dataclass(frozen=True)
+class PartStructure:
+    """What a game says about its parts beyond their number, for the structured alternatives.
+
+    Attributes
+    ----------
+    ties : tuple of ndarray
+        Parts that share a key (:func:`tied_groups` of the game's ``part_keys``), for
+        :data:`TIED`.
+    ordered : bool
+        The parts are consecutive pieces of one sequence (the game's ``ordered``), for
+        :data:`LOCAL`.
+    """
+
+    ties: tuple[np.ndarray, ...] = ()
+    ordered: bool = False
+
+    @classmethod
+    def of(cls, game: Any) -> PartStructure:
+        """The structure of ``game`` (a :class:`~ablatio.games.game.Game`)."""
+        return cls(tied_groups(game.part_keys), game.ordered)
+
+
+#: A game that says nothing about its parts.
+NO_STRUCTURE = PartStructure()
+
+
+def local_pairs(n: int, window: int) -> list[tuple[int, int]]:
+    """The pairs ``(i, j)`` of ``n`` ordered parts with ``0 < j - i <= window``."""
+    return [(i, j) for i in range(n) for j in range(i + 1, min(i + window, n - 1) + 1)]
+
+
 def _tied_columns(masks: np.ndarray, ties: Sequence[np.ndarray]) -> np.ndarray:
     """``[masks, c_1 … c_T]`` (float): ``c_t`` counts the kept parts of tie group ``t``."""
     counts = [masks[:, group].sum(axis=1) for group in ties]
@@ -240,6 +286,8 @@ ALTERNATIVES = (
     "first_order+pairs",
     "first_order+tied_lasso",
     "first_order+tied_adaptive_lasso",
+    "first_order+local3_lasso",
+    "first_order+local8_lasso",
 )
 #: Alternatives that add data-chosen columns to another: the larger fit's score is a little
 #: optimistic (on additive games its leave-one-out edged out the lasso it extends while
@@ -260,6 +308,8 @@ SECOND_STAGE = ("first_order_adaptive_lasso", "first_order+tied_adaptive_lasso")
 DECODED_COLUMNS = ("decoded_ridge", "first_order+decoded_lasso")
 #: Alternatives that need the game's ``part_keys`` to repeat (:func:`tied_lasso`).
 TIED = ("first_order+tied_lasso", "first_order+tied_adaptive_lasso")
+#: Alternatives that need ``ordered`` parts, by the window of their pairs (:func:`local_pairs`).
+LOCAL = {"first_order+local3_lasso": 3, "first_order+local8_lasso": 8}
 
 
 def _slopes(first_order: Interactions) -> dict[int, float]:
@@ -287,17 +337,20 @@ def fit_alternatives(
     values: np.ndarray,
     decoded: Interactions,
     names: tuple[str, ...] = ALTERNATIVES,
-    ties: Sequence[np.ndarray] = (),
+    structure: PartStructure = NO_STRUCTURE,
 ) -> dict[str, Fitted]:
     """The alternatives ``names`` fitted on ``masks`` (:data:`Fitted`), in order; one is left
     out when it has too many columns for the rows or costs too much, the tied ones without
-    ``ties`` (:func:`tied_groups`)."""
+    ties and the local ones without order in ``structure``."""
     fitted: dict[str, Fitted] = {}
     m, n = masks.shape
+    ties = structure.ties
     tie_fit = bool(ties) and m >= 3 and m * (n + len(ties)) <= MAX_LASSO_CELLS
     tied: tuple[Fitted, np.ndarray] | None = None
     for name in names:
-        if name not in TIED:
+        if name in LOCAL:
+            result = _local_lasso(masks, values, LOCAL[name]) if structure.ordered else None
+        elif name not in TIED:
             result = _fit_alternative(name, masks, values, decoded, fitted)
         elif not tie_fit:
             continue
@@ -308,6 +361,16 @@ def fit_alternatives(
         if result is not None:
             fitted[name] = result
     return fitted
+
+
+def _local_lasso(masks: np.ndarray, values: np.ndarray, window: int) -> Fitted | None:
+    """:func:`first_order_lasso` with the :func:`local_pairs` of ``window``; None when there
+    are none or too many cells."""
+    m, n = masks.shape
+    pairs = local_pairs(n, window)
+    if m < 3 or not pairs or m * (n + len(pairs)) > MAX_LASSO_CELLS:
+        return None
+    return first_order_lasso(masks, values, pairs)
 
 
 def _fit_alternative(

@@ -14,7 +14,6 @@ than ``SWITCH_MARGIN``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,9 +25,10 @@ from ablatio.interactions import Interactions
 from ablatio.methods._alternatives import (
     DECODED_COLUMNS,
     EXTENDS,
+    NO_STRUCTURE,
     SECOND_STAGE,
+    PartStructure,
     fit_alternatives,
-    tied_groups,
 )
 
 __all__ = [
@@ -77,7 +77,7 @@ def best_of(
     values: np.ndarray,
     decoded: Interactions,
     decoded_r2: float,
-    ties: Sequence[np.ndarray] = (),
+    structure: PartStructure = NO_STRUCTURE,
 ) -> BestOf:
     """Choose between the decoded answer and regularised simple fits on the same ablations.
 
@@ -91,15 +91,17 @@ def best_of(
         The method's own result (any basis).
     decoded_r2 : float
         The method's own held-out estimate of ``decoded`` (``nan`` if it has none).
-    ties : sequence of ndarray
-        Parts that share a key (:func:`~ablatio.methods._alternatives.tied_groups`), for the
-        tied alternatives.
+    structure : PartStructure
+        What the game says about its parts
+        (:class:`~ablatio.methods._alternatives.PartStructure`), for the structured
+        alternatives.
     """
     masks = np.asarray(masks, dtype=bool)
     own = float(decoded_r2) if np.isfinite(decoded_r2) else -np.inf
     candidates: dict[str, Interactions] = {"decoded": decoded.to_moebius()}
     scores: dict[str, float] = {"decoded": own}
-    for name, (fit, loo_r2, _) in fit_alternatives(masks, values, decoded, ties=ties).items():
+    fitted = fit_alternatives(masks, values, decoded, structure=structure)
+    for name, (fit, loo_r2, _) in fitted.items():
         candidates[name], scores[name] = fit, loo_r2
     for name in DECODED_COLUMNS:
         if name in scores and np.isfinite(decoded_r2):
@@ -118,7 +120,7 @@ def choose(
     decoded: Interactions,
     decoded_r2: float,
     below: float | None,
-    ties: Sequence[np.ndarray] = (),
+    structure: PartStructure = NO_STRUCTURE,
 ) -> BestOf:
     """:func:`best_of` when ``decoded_r2 < below`` (or is unknown), else the decoded answer.
 
@@ -129,7 +131,7 @@ def choose(
         r2 = float(decoded_r2) if known else float("nan")
         moebius = decoded.to_moebius()
         return BestOf("decoded", moebius, r2, {"decoded": r2}, {"decoded": moebius})
-    return best_of(*_training_rows(masks, values), decoded, decoded_r2, ties)
+    return best_of(*_training_rows(masks, values), decoded, decoded_r2, structure)
 
 
 def first_occurrences(masks: np.ndarray) -> np.ndarray:
@@ -205,15 +207,15 @@ def select(
     ``holdout_r2_se_`` (``method._set_holdout``).
     """
     sample = method._holdout_sample(game, rng)
-    ties = tied_groups(game.part_keys)
+    structure = PartStructure.of(game)
     if sample is None or method.best_of_below is None:
-        choice = choose(masks, values, decoded, fallback_r2, method.best_of_below, ties)
+        choice = choose(masks, values, decoded, fallback_r2, method.best_of_below, structure)
         method.model_, method.model_scores_ = choice.model, choice.scores
         if sample is not None:
             method._score_sample(game, rng, choice.interactions, sample)
         return choice.interactions
     decoded_r2 = r2_score(sample[1], decoded.predict(sample[0]))
-    choice = choose(masks, values, decoded, decoded_r2, method.best_of_below, ties)
+    choice = choose(masks, values, decoded, decoded_r2, method.best_of_below, structure)
     best, scores = _judge(choice.candidates, sample)
     _, se = r2_with_se(sample[1], choice.candidates[best].predict(sample[0]))
     grown = method._top_up(game, rng, *sample, se)
@@ -231,7 +233,7 @@ def select(
             np.concatenate([train_values, held_values]),
             decoded,
             (best,),
-            ties,
+            structure,
         ).get(best)
         if refit is not None and best in SECOND_STAGE:  # judged by its fit without them
             result = refit[0]
@@ -289,9 +291,14 @@ class Recorder:
         """The wrapped game's ``part_keys``."""
         return self.game.part_keys
 
+    @property
+    def ordered(self) -> bool:
+        """The wrapped game's ``ordered``."""
+        return self.game.ordered
+
     def wrapped(self) -> Game:
-        """A :class:`Game` over this recorder with the wrapped game's size, batch size and
-        part keys."""
+        """A :class:`Game` over this recorder with the wrapped game's size, batch size, part
+        keys and order."""
         return Game(self, self.game.n_players, batch_size=max(self.game.batch_size, 1))
 
     def data(self) -> tuple[np.ndarray, np.ndarray]:

@@ -47,14 +47,14 @@ single best candidate in 11 of 12 cells (+0.002 … +0.012 R²; −0.006 in the 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from ablatio._metrics import r2_score, r2_with_se
 from ablatio.interactions import Interactions
-from ablatio.methods._alternatives import fit_alternatives
+from ablatio.methods._alternatives import NO_STRUCTURE, PartStructure, fit_alternatives
 from ablatio.methods._best_of import first_occurrences, typical_rows, winner
 from ablatio.transforms.terms import tuples_to_terms
 
@@ -104,7 +104,7 @@ def cross_fit(
     n_folds: int,
     best_of_below: float | None,
     rng: np.random.Generator,
-    ties: Sequence[np.ndarray] = (),
+    structure: PartStructure = NO_STRUCTURE,
 ) -> CrossFit | None:
     """Cross-fit ``decode`` (and the best-of alternatives) over the random ablations.
 
@@ -125,8 +125,9 @@ def cross_fit(
         (None: never).
     rng : numpy.random.Generator
         Folds and the decoder's randomness.
-    ties : sequence of ndarray
-        Parts that share a key (:func:`~ablatio.methods._alternatives.tied_groups`).
+    structure : PartStructure
+        What the game says about its parts
+        (:class:`~ablatio.methods._alternatives.PartStructure`).
     """
     keep = first_occurrences(masks)  # a twin in training would leak its scored row
     masks, random_rows = np.asarray(masks, dtype=bool)[keep], np.asarray(random_rows)[keep]
@@ -149,9 +150,10 @@ def cross_fit(
     scores = {"decoded": r2_score(y, predicted["decoded"])}
     if best_of_below is not None and scores["decoded"] < best_of_below:
         typical = typical_rows(masks) | random_rows  # atypical design rows: not for these fits
-        full = fit_alternatives(masks[typical], values[typical], decoded, ties=ties)
+        full = fit_alternatives(masks[typical], values[typical], decoded, structure=structure)
         refitted = tuple(name for name in full if name not in FIXED_COLUMNS)
-        everywhere.update(_fold_fits(refitted, masks, values, fold, scored, fitted, typical, ties))
+        folds_fitted = _fold_fits(refitted, masks, values, fold, scored, fitted, typical, structure)
+        everywhere.update(folds_fitted)
         for name, (fit, _, loo_residuals) in full.items():
             if name in FIXED_COLUMNS:  # the full refit's exact leave-one-out predictions
                 predicted[name] = y - loo_residuals[np.flatnonzero(random_rows[typical])]
@@ -296,7 +298,7 @@ def _fold_fits(
     scored: np.ndarray,
     decoded: list[Interactions],
     typical: np.ndarray,
-    ties: Sequence[np.ndarray],
+    structure: PartStructure,
 ) -> dict[str, np.ndarray]:
     """``(K, scored rows)`` per alternative in ``names``: fold ``k``'s fit (on the ``typical``
     rows without fold ``k``, on that fold's decoded support) predicting every scored row (one
@@ -304,7 +306,7 @@ def _fold_fits(
     everywhere = {name: np.zeros((len(decoded), scored.size)) for name in names}
     for k, model in enumerate(decoded):
         train = (fold != k) & typical
-        fitted = fit_alternatives(masks[train], values[train], model, tuple(everywhere), ties)
+        fitted = fit_alternatives(masks[train], values[train], model, tuple(everywhere), structure)
         everywhere = {name: everywhere[name] for name in fitted}
         for name, (fit, _, _) in fitted.items():
             everywhere[name][k] = fit.predict(masks[scored])

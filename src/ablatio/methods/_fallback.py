@@ -74,6 +74,7 @@ def run_fallback(
                 game.n_players,
                 batch_size=max(game.batch_size, 1),
                 part_keys=game.part_keys,
+                ordered=game.ordered,
             )
         )
     found = method.interactions_.to_fourier()

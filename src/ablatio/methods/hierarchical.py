@@ -201,6 +201,7 @@ class Hierarchical(Method):
             len(players),
             batch_size=max(game.batch_size, 1),
             part_keys=None if keys is None else [" ".join(keys[p] for p in ps) for ps in players],
+            ordered=game.ordered and _in_sequence(players),
         )
         inner.fit(stage)
         return inner, stage.n_queries
@@ -222,3 +223,14 @@ class Hierarchical(Method):
             held += float(weight[s])
             players += extra
         return chosen
+
+
+def _in_sequence(players: list[list[int]]) -> bool:
+    """Whether every player is a run of consecutive parts and each starts where the previous
+    one ended (the coarse segments of a text; not the fine stage, refined words first)."""
+    start = 0
+    for parts in players:
+        if list(parts) != list(range(start, start + len(parts))):
+            return False
+        start += len(parts)
+    return True

@@ -32,7 +32,7 @@ from ablatio.designs.distinct import distinct_masks
 from ablatio.exceptions import RecoveryWarning
 from ablatio.games.game import Game
 from ablatio.interactions import Interactions
-from ablatio.methods._alternatives import tied_groups
+from ablatio.methods._alternatives import PartStructure
 from ablatio.methods._best_of import choose, select
 from ablatio.methods._crossfit import cross_fit
 from ablatio.methods._fallback import fallback_min_budget, run_fallback
@@ -290,7 +290,7 @@ class ProxySPEX(Method):
         game: Game,
     ) -> Interactions:
         """The answer and ``holdout_r2_`` from :func:`~ablatio.methods._crossfit.cross_fit`."""
-        n, ties = game.n_players, tied_groups(game.part_keys)
+        n, structure = game.n_players, PartStructure.of(game)
 
         def decode(masks: np.ndarray, values: np.ndarray, r: np.random.Generator) -> Interactions:
             terms, coef, _ = self._explain(masks, values, self._extra_terms, r)
@@ -305,10 +305,10 @@ class ProxySPEX(Method):
             n_folds=self.crossfit_folds,
             best_of_below=self.best_of_below,
             rng=rng,
-            ties=ties,
+            structure=structure,
         )
         if found is None:  # too few random ablations to cross-fit: the CV choice stands
-            choice = choose(X, y, decoded, self.train_r2_, self.best_of_below, ties)
+            choice = choose(X, y, decoded, self.train_r2_, self.best_of_below, structure)
             self.model_, self.model_scores_ = choice.model, choice.scores
             return choice.interactions
         self.model_, self.model_scores_ = found.model, found.scores

@@ -31,11 +31,15 @@ class Target(ABC):
     part_keys : tuple of str or None
         What each part is (e.g. its word; repeats allowed), or None: parts that share a key
         are expected to act alike (:class:`~ablatio.games.game.Game`'s ``part_keys``).
+    ordered : bool
+        Whether the parts are consecutive pieces of one sequence
+        (:class:`~ablatio.games.game.Game`'s ``ordered``; text targets: True).
     """
 
     n_players: int
     player_names: tuple[str, ...]
     part_keys: tuple[str, ...] | None = None
+    ordered: bool = False
 
     @abstractmethod
     def __call__(self, masks: np.ndarray) -> np.ndarray:

@@ -59,11 +59,15 @@ class TextTarget(Target):
     part_keys : tuple of str
         Each part's :attr:`~ablatio.targets.segment.Segments.keys` (the same word, case and
         surrounding punctuation aside, gives the same key).
+    ordered : bool
+        True: the parts are the text's pieces in reading order.
     coarse_segments : Segments or None
         The coarse level when ``unit`` gives two levels.
     groups : tuple of tuple of int, or None
         The fine parts of each coarse part when ``unit`` gives two levels.
     """
+
+    ordered = True
 
     def __init__(
         self,
