@@ -41,6 +41,22 @@ def test_per_column_ridge_leaves_unpenalised_columns_free():
     np.testing.assert_allclose(least_squares(X, y, weights=w, ridge=penalty), expected, atol=1e-10)
 
 
+@pytest.mark.parametrize("ridge", [1e-8, 0.5, "per column"])
+def test_a_wide_ridge_solves_the_rows_system_with_the_same_answer(ridge):
+    """More columns than rows (a reality check refitting a 3000-term support on 250 masks):
+    the push-through identity gives the ridge solution of the (rows + columns) × columns
+    system, weighted rows included."""
+    rng = np.random.default_rng(3)
+    X = (rng.random((60, 400)) < 0.5).astype(float)
+    y, w = rng.normal(size=60), rng.random(60) + 0.5
+    penalty = rng.random(400) + 0.1 if ridge == "per column" else np.full(400, ridge)
+    sw = np.sqrt(w)
+    augmented = np.vstack([X * sw[:, None], np.diag(np.sqrt(penalty))])
+    expected = np.linalg.lstsq(augmented, np.concatenate([y * sw, np.zeros(400)]), rcond=None)[0]
+    ours = least_squares(X, y, weights=w, ridge=penalty if ridge == "per column" else ridge)
+    assert np.allclose(ours, expected, rtol=1e-6, atol=1e-9 * np.abs(expected).max())
+
+
 def test_constraints_hold_and_match_the_kkt_solution():
     X, y, w = _problem(2)
     A = np.array([[1.0, 1.0, 1.0, 1.0, 1.0], [1.0, 0.0, 0.0, 0.0, 0.0]])

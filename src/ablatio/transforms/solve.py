@@ -99,7 +99,9 @@ def least_squares(
         Non-negative row weights (default 1).
     ridge : float or ndarray of shape (n_columns,), default=0.0
         L2 penalty ``λ`` on all coefficients, or one penalty per column (0 leaves a column,
-        e.g. an intercept, unpenalised).
+        e.g. an intercept, unpenalised). With every penalty positive and more columns than
+        rows, the same solution comes from the rows' ``n_rows × n_rows`` system
+        ``β = Λ⁻¹Xᵀ (XΛ⁻¹Xᵀ + I)⁻¹ y``.
     constraints : (A, b), optional
         Equality constraints ``A β = b`` with ``A`` of shape ``(n_constraints, n_columns)``.
     """
@@ -113,6 +115,13 @@ def least_squares(
         y = y * w
     p = X.shape[1]
     penalty = np.broadcast_to(np.asarray(ridge, dtype=np.float64), (p,))
+    if constraints is None and p > X.shape[0] and np.all(penalty > 0):
+        # wide ridge: β = Λ⁻¹Xᵀ (XΛ⁻¹Xᵀ + I)⁻¹ y (push-through identity), an n_rows² system
+        # instead of an SVD of (n_rows + n_columns) × n_columns
+        scaled = X / penalty
+        gram = scaled @ X.T
+        gram[np.diag_indices_from(gram)] += 1.0
+        return scaled.T @ scipy.linalg.solve(gram, y, assume_a="pos")
     if np.any(penalty > 0):
         X = np.vstack([X, np.diag(np.sqrt(penalty))])
         y = np.concatenate([y, np.zeros(p)])
