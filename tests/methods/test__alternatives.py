@@ -9,6 +9,7 @@ from sparse_games import local_phrases, r2, repeated_words, sparse_additive
 import ablatio
 from ablatio.methods._alternatives import (
     LOCAL,
+    MAX_LOCAL_PAIRS,
     PartStructure,
     adaptive_lasso,
     first_order_lasso,
@@ -151,6 +152,14 @@ def test_the_local_alternatives_need_ordered_parts():
     for name, window in LOCAL.items():
         pairs = [t for t in fitted[name][0].terms if len(t) == 2]
         assert all(0 < j - i <= window for i, j in pairs)
+
+
+def test_a_local_lasso_with_too_many_pairs_is_skipped():
+    masks, values, _, _ = local_phrases(600, 40, 5, 0)  # 1797 pairs within 3, 4764 within 8
+    wrong = ablatio.Interactions([(), (0, 1)], [0.0, 1.0], n_players=600)
+    fitted = fit_alternatives(masks, values, wrong, tuple(LOCAL), PartStructure(ordered=True))
+    assert len(local_pairs(600, 8)) > MAX_LOCAL_PAIRS >= len(local_pairs(600, 3))
+    assert set(fitted) == {"first_order+local3_lasso"}
 
 
 def test_the_structure_of_a_game_is_its_tied_keys_and_its_order():
