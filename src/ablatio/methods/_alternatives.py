@@ -95,10 +95,10 @@ def _affordable(m: int, p: int) -> bool:
     return m * p * min(m, p) <= MAX_SVD_WORK
 
 
-#: A local lasso (:data:`LOCAL`) is skipped above this many pairs: on documents of 1024–2048
-#: words (3 n or 8 n pairs) they moved the stacked answer by −0.001 … +0.007 held-out R² and
-#: made decoding up to 1.5 times slower.
-MAX_LOCAL_PAIRS = 4096
+#: A local lasso (:data:`LOCAL`) is skipped above this many pairs (the 8-window above 260
+#: parts, the 3-window above 684): on documents of 512–2048 words the wider ones moved the
+#: stacked answer by −0.001 … +0.007 held-out R² and made decoding up to twice as slow.
+MAX_LOCAL_PAIRS = 2048
 
 
 #: A fitted alternative: its surrogate, leave-one-out R² and leave-one-out residuals.
