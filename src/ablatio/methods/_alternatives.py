@@ -48,7 +48,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -57,6 +57,9 @@ from ablatio.methods._fourier_selection import parity_columns
 from ablatio.transforms.lasso import adaptive_alo, lasso_alo
 from ablatio.transforms.solve import one_blas_thread, ridge_loo
 from ablatio.transforms.terms import PAD, tuples_to_terms
+
+if TYPE_CHECKING:
+    from ablatio.games.game import Game
 
 __all__ = [
     "ALTERNATIVES",
@@ -220,8 +223,8 @@ class PartStructure:
     ordered: bool = False
 
     @classmethod
-    def of(cls, game: Any) -> PartStructure:
-        """The structure of ``game`` (a :class:`~ablatio.games.game.Game`)."""
+    def of(cls, game: Game) -> PartStructure:
+        """The structure of ``game``."""
         return cls(tied_groups(game.part_keys), game.ordered)
 
 
