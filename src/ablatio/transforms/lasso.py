@@ -216,7 +216,11 @@ def lasso_slopes(
 
     if alpha <= 0:
         return np.zeros(centred.shape[1])
-    extra: dict[str, Any] = {} if gram is None else {"precompute": gram[0], "Xy": gram[1]}
+    # without our Gram matrix, none: scikit-learn's "auto" would compute one for every
+    # screened call with more rows than columns
+    extra: dict[str, Any] = (
+        {"precompute": False} if gram is None else {"precompute": gram[0], "Xy": gram[1]}
+    )
     # a path point short of full convergence is still scored; the arguments are ours, so
     # scikit-learn's per-call parameter validation is skipped (the same result)
     with warnings.catch_warnings(), config_context(skip_parameter_validation=True):
