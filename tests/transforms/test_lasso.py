@@ -20,9 +20,10 @@ def test_leverage_is_the_hat_matrix_diagonal_also_when_columns_repeat():
 
 
 def test_path_leverage_extends_its_factor_and_equals_the_hat_diagonal_at_every_step():
-    """Active sets that grow (the factor is extended), lose a column (the rows before it are
-    kept), stay empty or hold a repeated column (singular: it stays out of the factor, and
-    comes in once its twin has left) — always the hat diagonal."""
+    """Active sets that grow (the factor is extended), lose a column (it is deleted, the others
+    keep their places), stay empty or hold a repeated column (singular: it stays out of the
+    factor, also when it comes alone after its twin, and comes in once its twin has left) —
+    always the hat diagonal."""
     rng = np.random.default_rng(2)
     X = (rng.random((60, 12)) < 0.5).astype(float)
     X[:, 11] = X[:, 3]  # a repeated column
@@ -36,13 +37,31 @@ def test_path_leverage_extends_its_factor_and_equals_the_hat_diagonal_at_every_s
         if step == [0, 4, 7, 9, 2]:
             assert leverage.order == [4, 0, 7, 2, 9]  # extended, not refactored
         if step == [0, 2, 4, 7]:
-            assert leverage.order == [4, 0, 7, 2]  # kept up to the column that left
+            assert leverage.order == [4, 0, 7, 2]  # 9 deleted
+        if step == [0, 2, 7]:
+            assert leverage.order == [0, 7, 2]  # 4 deleted, the others kept in place
         if step == [0, 2, 3, 7, 11]:
             assert 3 in leverage.order and 11 not in leverage.order  # the twin adds nothing
     Z = np.hstack([np.ones((60, 1)), X[:, [5, 11]]])
     last = leverage(np.array([5, 11]))  # 3 has left: its twin 11 is independent now
     np.testing.assert_allclose(last, np.diag(Z @ np.linalg.pinv(Z)), atol=1e-9)
     assert sorted(leverage.order) == [5, 11]
+
+
+def test_path_leverage_equals_the_hat_diagonal_along_a_long_random_path():
+    """Sixty steps that each delete ~8 % of the active columns (anywhere in the factor) and
+    add up to 11, with a repeated column and a sum of two columns among 120."""
+    rng = np.random.default_rng(1)
+    X = (rng.random((300, 120)) < 0.5).astype(float)
+    X[:, 5], X[:, 7] = X[:, 3], X[:, 1] + X[:, 2]
+    leverage, active = PathLeverage(X), set()
+    for _ in range(60):
+        active -= {j for j in sorted(active) if rng.random() < 0.08}
+        active |= set(rng.choice(120, size=rng.integers(0, 12), replace=False).tolist())
+        columns = rng.permutation(sorted(active)).astype(int)
+        Z = np.hstack([np.ones((300, 1)), X[:, columns]])
+        np.testing.assert_allclose(leverage(columns), np.diag(Z @ np.linalg.pinv(Z)), atol=1e-9)
+    assert len(active) > 30
 
 
 def test_the_strong_rule_screen_returns_the_lasso_on_every_column():

@@ -8,7 +8,7 @@ penalty. On its active set ``A`` the lasso fit is linear in ``y`` with hat matri
 ``H = Z (ZᵀZ)⁺ Zᵀ``, ``Z = [1, X_A]``, so the leave-one-out residual is ``e_i / (1 - h_ii)``
 with the active set held fixed (approximate leave-one-out, Rad & Maleki, JRSS-B 2020); the
 penalty with the best leave-one-out R² wins, and the path stops ``LASSO_PATIENCE`` penalties
-past it. :class:`PathLeverage` keeps the hat diagonal's Cholesky factor along the path, and
+past it. :class:`PathLeverage` updates the hat diagonal's QR factor along the path, and
 :func:`screened_slopes` the strong-rule screen for wide designs.
 """
 
@@ -96,67 +96,74 @@ def lasso_alo(X: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray, float, n
 
 
 class PathLeverage:
-    """:func:`leverage` of ``X[:, active]`` along a lasso path, reusing the last factor.
+    """:func:`leverage` of ``X[:, active]`` along a lasso path, updating one QR factor.
 
-    With ``Z = [1, X_A]`` ordered as the columns entered, ``ZᵀZ = L Lᵀ`` and ``W = L⁻¹ Zᵀ``
-    (``h = column sums of W²``). The factor of a prefix of the columns is the leading block of
-    ``L`` (and ``W``), so a step keeps the rows up to the first column that left and appends
-    the columns after it and the new ones: ``L₂₁ = (W Z_N)ᵀ``, ``L₂₂ L₂₂ᵀ = Z_Nᵀ Z_N − L₂₁ L₂₁ᵀ``
-    and ``W₂ = L₂₂⁻¹ (Z_Nᵀ − L₂₁ W)`` — ``O(q k |N|)`` instead of ``O(q k²)`` per path step.
-    A new column in the span of the others (a pivot below ``√1e-10`` of the largest: e.g. a
-    tied lasso's count column once every copy it counts is active) leaves the column space, so
-    the hat matrix, unchanged: the pivoted Cholesky factor of ``Z_Nᵀ Z_N − L₂₁ L₂₁ᵀ`` keeps
-    only the independent new columns, and the others are tried again at the next step.
+    With ``Z = [1, X_A]`` (columns in the order they entered), ``Z = Q R`` (``Q`` orthonormal
+    columns, ``R`` upper triangular; ``h = row sums of Q²``). Columns that leave are deleted
+    from the factor by Givens rotations (``scipy.linalg.qr_delete``: ``O(q (k - r))`` for a
+    column at position ``r`` of ``k``); columns that enter are appended block-wise:
+    ``R₁₂ = Qᵀ Z_N``, ``R₂₂ᵀ R₂₂ = Z_Nᵀ Z_N − R₁₂ᵀ R₁₂`` (Cholesky) and ``Q₂ = (Z_N − Q R₁₂)
+    R₂₂⁻¹`` — ``O(q k |N|)`` per path step instead of ``O(q k²)`` for a new factor. A new
+    column in the span of the others (a pivot below ``√1e-10`` of the largest: e.g. a tied
+    lasso's count column once every copy it counts is active) leaves the column space, so the
+    hat matrix, unchanged: the pivoted Cholesky factor of the Schur complement keeps only the
+    independent new columns, and the others are tried again at the next step.
     """
 
     def __init__(self, X: np.ndarray) -> None:
         self.X = X
         self.order: list[int] = []
-        self.W = np.zeros((0, X.shape[0]))  # no rows: no factor yet (or a singular one)
-        self.pivots = np.zeros(0)
+        self.Q = np.zeros((X.shape[0], 0), order="F")  # no columns: no factor yet
+        self.R = np.zeros((0, 0))
 
     def __call__(self, active: np.ndarray) -> np.ndarray:
         """Diagonal of the hat matrix of ``[1, X[:, active]]``, below 1."""
-        if self.W.shape[0] == 0:
+        import scipy.linalg  # not at import time: ``import ablatio`` stays light
+
+        if self.Q.shape[1] == 0:
             self._extend(np.ones((self.X.shape[0], 1)), [-1])
         wanted = set(active.tolist())
-        kept = next((r for r, j in enumerate(self.order) if j not in wanted), len(self.order))
-        self.order, self.W, self.pivots = (
-            self.order[:kept],
-            self.W[: 1 + kept],
-            self.pivots[: 1 + kept],
-        )
+        for r in reversed([r for r, j in enumerate(self.order) if j not in wanted]):
+            self.Q, self.R = scipy.linalg.qr_delete(
+                self.Q, self.R, 1 + r, which="col", overwrite_qr=True, check_finite=False
+            )
+            del self.order[r]
         known = set(self.order)
         new = [int(j) for j in active if int(j) not in known]
         if new:
             self._extend(self.X[:, new], new)
-        return np.minimum(np.sum(self.W**2, axis=0), 1.0 - 1e-12)
+        return np.minimum(np.einsum("ij,ij->i", self.Q, self.Q), 1.0 - 1e-12)
 
     def _extend(self, Z_new: np.ndarray, columns: list[int]) -> None:
         """Append ``Z_new``'s columns (``columns`` of ``X``; ``-1`` the intercept) to the
         factor, those in the span of the factor's columns and each other left out."""
-        import scipy.linalg  # not at import time: ``import ablatio`` stays light
+        import scipy.linalg
 
-        L21 = self.W @ Z_new
-        schur = Z_new.T @ Z_new - L21.T @ L21
+        R12 = self.Q.T @ Z_new
+        schur = Z_new.T @ Z_new - R12.T @ R12
+        pivots = np.abs(np.diag(self.R))
         try:
             L22 = scipy.linalg.cholesky(schur, lower=True)
         except np.linalg.LinAlgError:
             L22 = None
         if L22 is not None:
-            pivots = np.concatenate([self.pivots, np.diag(L22)])
-        if L22 is None or pivots.min() ** 2 < _RANK_RTOL * pivots.max() ** 2:
-            largest = max(float(self.pivots.max(initial=0.0)) ** 2, float(schur.diagonal().max()))
-            factor, perm, rank, _ = scipy.linalg.lapack.dpstrf(
-                schur, tol=_RANK_RTOL * largest, lower=1
-            )
+            all_pivots = np.concatenate([pivots, np.diag(L22)])
+        if L22 is None or all_pivots.min() ** 2 < _RANK_RTOL * all_pivots.max() ** 2:
+            largest = max(float(pivots.max(initial=0.0)) ** 2, float(schur.diagonal().max()))
+            tol = _RANK_RTOL * largest
+            factor, perm, rank, _ = scipy.linalg.lapack.dpstrf(schur, tol=tol, lower=1)
+            # LAPACK tests the tolerance from the second pivot on (decreasing: count them)
+            rank = int(np.count_nonzero(np.diag(factor)[:rank] ** 2 > tol))
             keep = perm[:rank] - 1  # LAPACK counts from 1
             L22 = np.tril(factor[:rank, :rank])
-            Z_new, L21, columns = Z_new[:, keep], L21[:, keep], [columns[i] for i in keep]
-            pivots = np.concatenate([self.pivots, np.diag(L22)])
-        W2 = scipy.linalg.solve_triangular(L22, Z_new.T - L21.T @ self.W, lower=True)
+            Z_new, R12, columns = Z_new[:, keep], R12[:, keep], [columns[i] for i in keep]
+        Q2t = scipy.linalg.solve_triangular(L22, Z_new.T - R12.T @ self.Q.T, lower=True)
+        k, m = self.R.shape[0], L22.shape[0]
+        Q, R = np.empty((self.Q.shape[0], k + m), order="F"), np.zeros((k + m, k + m))
+        Q[:, :k], Q[:, k:] = self.Q, Q2t.T
+        R[:k, :k], R[:k, k:], R[k:, k:] = self.R, R12, L22.T
         self.order = self.order + [j for j in columns if j >= 0]
-        self.W, self.pivots = np.vstack([self.W, W2]), pivots
+        self.Q, self.R = Q, R
 
 
 def leverage(columns: np.ndarray) -> np.ndarray:
