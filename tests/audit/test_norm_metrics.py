@@ -86,6 +86,32 @@ def test_spearman_sparse_counts_equal_full_ranking(seed):
     assert f1_at_k(predicted, sparse.csr_matrix(gold)) == f1_at_k(predicted, gold)
 
 
+@pytest.mark.parametrize("dense", [True, False])
+def test_spearman_ties_values_that_differ_only_by_float_noise(dense):
+    from scipy import sparse
+
+    rng = np.random.default_rng(3)
+    gold = (rng.random((30, 400)) < 0.05) * rng.integers(1, 9, (30, 400)).astype(float)
+    gold[:, 0] = -1.0 if dense else 0.0  # negative gold ranks whole rows
+    exact = rng.normal(size=gold.shape) * 5.0
+    exact[:, 100:200] = 0.0  # features no training concept has: predicted as exactly 0 ...
+    exact[:, 200:220] = 2.0  # ... or as one shared value
+    noisy = exact.copy()  # ... or, by another solver, with rounding noise around it
+    noisy[:, 100:220] += rng.normal(size=(30, 120)) * 1e-15
+    noisy[:, :100] *= 1.0 + 1e-13 * rng.normal(size=(30, 100))
+    golds = [gold, sparse.csr_matrix(gold)]
+    for g in golds:
+        expected = spearman_rows(exact, g)
+        assert spearman_rows(noisy, g) == pytest.approx(expected, rel=0, abs=1e-14)
+        assert expected == pytest.approx(_spearman_reference(exact, gold), rel=1e-12)
+    assert spearman_rows(noisy, gold) != pytest.approx(  # the noise alone would rank them
+        _spearman_reference(noisy, gold), rel=0, abs=1e-6
+    )
+    apart = exact.copy()
+    apart[:, 100:200] = np.arange(100) * 1e-6  # real differences stay ranked
+    assert spearman_rows(apart, gold) == pytest.approx(_spearman_reference(apart, gold), rel=1e-12)
+
+
 def test_neighbourhood_accuracy_accepts_sparse_gold():
     from scipy import sparse
 

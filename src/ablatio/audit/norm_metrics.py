@@ -23,6 +23,10 @@ _SPARSE_DENSITY = 0.1
 #: k of F1@k and NA@k used in the tables (the literature's value).
 TOP_K = 10
 
+#: Predicted values of a row closer than this fraction of the row's largest magnitude rank as
+#: ties (Spearman): float noise must not order them.
+_TIE_RTOL = 1e-9
+
 
 def f1_at_k(predicted: np.ndarray, gold: Any, k: int = TOP_K) -> float:
     r"""Mean F1 of the k highest predicted features against the gold features.
@@ -69,7 +73,13 @@ def spearman_rows(predicted: np.ndarray, gold: Any) -> float:
 
     so only the predicted ranks at :math:`S` (two binary searches in the sorted row) and the
     sizes t of the predicted ties are needed (:func:`_spearman_sparse`).
+
+    Neighbours in a sorted predicted row closer than ``1e-9`` times the row's largest
+    magnitude count as tied (:func:`_merge_near_ties`): a feature that no training concept has
+    is predicted as exactly 0 by one solver and as ±1e-17 by another, and that noise must not
+    rank it.
     """
+    predicted = _merge_near_ties(np.asarray(predicted, dtype=np.float64))
     if _is_sparse_matrix(gold):
         if gold.nnz == 0 or gold.data.min() >= 0:
             return _spearman_sparse(predicted, gold)
@@ -85,6 +95,22 @@ def spearman_rows(predicted: np.ndarray, gold: Any) -> float:
     if not keep.any():
         return float("nan")
     return float(((rp * rg).sum(axis=1)[keep] / denom[keep]).mean())
+
+
+def _merge_near_ties(predicted: np.ndarray) -> np.ndarray:
+    """Each row with every run of sorted neighbours closer than ``_TIE_RTOL · max|row|`` set
+    to the run's smallest value (a tie)."""
+    if predicted.size == 0:
+        return predicted
+    order = np.argsort(predicted, axis=1, kind="stable")
+    ordered = np.take_along_axis(predicted, order, axis=1)
+    scale = np.maximum(np.abs(ordered[:, :1]), np.abs(ordered[:, -1:]))
+    starts = np.ones(ordered.shape, dtype=bool)
+    starts[:, 1:] = ~(np.diff(ordered, axis=1) <= _TIE_RTOL * scale)  # NaN: no merging
+    run_start = np.maximum.accumulate(np.where(starts, np.arange(ordered.shape[1]), 0), axis=1)
+    merged = np.empty_like(predicted)
+    np.put_along_axis(merged, order, np.take_along_axis(ordered, run_start, axis=1), axis=1)
+    return merged
 
 
 def _is_sparse_matrix(matrix: Any) -> bool:
