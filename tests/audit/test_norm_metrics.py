@@ -27,6 +27,50 @@ def test_f1_skips_concepts_without_features_and_caps_k():
     assert f1_at_k(pred, gold) == pytest.approx(0.8)
 
 
+def test_f1_at_k_counts_a_tie_across_the_kth_place_as_its_mean_over_tie_breaks():
+    gold = np.zeros((1, 6))
+    gold[0, [0, 2]] = 1  # |G| = 2
+    pred = np.array([[5.0, 1, 1, 1, 1, 0]])  # k = 3: feature 0, then 2 of the 4 tied ones
+    # 1 sure hit + 2 free places * (1 gold among 4 tied) / 4 = 1.5 hits; F1 = 2h / (k + |G|)
+    assert f1_at_k(pred, gold, k=3) == pytest.approx(2 * 1.5 / 5)
+    every_break = []
+    for pair in [(1, 2), (1, 3), (1, 4), (2, 3), (2, 4), (3, 4)]:
+        broken = pred.copy()
+        broken[0, list(pair)] += 0.5
+        every_break.append(f1_at_k(broken, gold, k=3))
+    assert f1_at_k(pred, gold, k=3) == pytest.approx(np.mean(every_break))
+
+
+def test_f1_at_k_ignores_float_noise_at_the_kth_place():
+    rng = np.random.default_rng(5)
+    gold = (rng.random((40, 300)) < 0.05) * rng.integers(1, 9, (40, 300)).astype(float)
+    exact = gold[:20] + rng.normal(size=(20, 300))
+    exact[:, 100:] = 0.0  # most features predicted as exactly 0: the 10th place is a tie
+    exact[:, :100] = np.minimum(exact[:, :100], 0.0)
+    exact[:, :3] = 1.0 + np.arange(3)
+    noisy = exact + rng.normal(size=exact.shape) * 1e-15
+    assert f1_at_k(noisy, gold[:20]) == f1_at_k(exact, gold[:20])
+    apart = exact.copy()
+    apart[:, 100:] = np.arange(200) * 1e-6  # real differences still decide the 10th place
+    assert f1_at_k(apart, gold[:20]) != pytest.approx(f1_at_k(exact, gold[:20]), abs=1e-3)
+
+
+@pytest.mark.parametrize("apart", [1e-12, 1e-6])
+def test_neighbourhood_accuracy_ties_cosines_closer_than_1e_9(apart):
+    from scipy import sparse
+
+    angle = 0.5  # own gold vector at this angle to the prediction, a rival closer by `apart`
+    delta = apart / np.sin(angle)
+    own, rival = (
+        [np.cos(angle), np.sin(angle), 0.0, 0.0],
+        [np.cos(angle - delta), np.sin(angle - delta), 0, 0],
+    )
+    gold = np.array([own, rival, [0.0, 0, 1, 0], [0.0, 0, 0, 1]])
+    for candidates in [gold, sparse.csr_matrix(gold)]:
+        hit = neighbourhood_accuracy(np.array([[1.0, 0, 0, 0]]), candidates, np.array([0]), k=1)
+        assert hit == (1.0 if apart < 1e-9 else 0.0)
+
+
 def test_spearman_rows():
     gold = np.array([[1.0, 2, 3, 4], [4, 3, 2, 1], [1, 1, 1, 1]])
     pred = np.array([[10.0, 20, 30, 40], [1, 2, 3, 4], [1, 2, 3, 4]])

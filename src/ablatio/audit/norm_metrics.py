@@ -24,8 +24,11 @@ _SPARSE_DENSITY = 0.1
 TOP_K = 10
 
 #: Predicted values of a row closer than this fraction of the row's largest magnitude rank as
-#: ties (Spearman): float noise must not order them.
+#: ties (F1@k, Spearman): float noise must not order them.
 _TIE_RTOL = 1e-9
+
+#: Cosine similarities closer than this tie (NA@k): a neighbour must be more similar by more.
+_COSINE_TIE = 1e-9
 
 
 def f1_at_k(predicted: np.ndarray, gold: Any, k: int = TOP_K) -> float:
@@ -38,18 +41,28 @@ def f1_at_k(predicted: np.ndarray, gold: Any, k: int = TOP_K) -> float:
     :math:`\mathrm{prec} = |P \cap G| / k'`, :math:`\mathrm{rec} = |P \cap G| / |G|`,
     :math:`F_1 = 2\,\mathrm{prec}\,\mathrm{rec} / (\mathrm{prec} + \mathrm{rec})` (0 when
     :math:`P \cap G = \emptyset`). Concepts with :math:`G = \emptyset` are skipped.
+
+    When predictions tie across the k-th place (within ``1e-9`` of the row's largest
+    magnitude, :func:`_merge_near_ties`), :math:`|P \cap G|` is its expectation over the ways
+    to break the tie: the :math:`s` free places of :math:`P` among :math:`t` tied features, of
+    which :math:`g` are gold, add :math:`s g / t` hits. F1 is linear in the hits, so this is
+    the mean F1 over every tie-break, and float noise in a tied row cannot change it.
     """
     k = min(k, predicted.shape[1])
-    top = np.argpartition(-predicted, k - 1, axis=1)[:, :k]
+    predicted = _merge_near_ties(np.asarray(predicted, dtype=np.float64))
+    kth = -np.partition(-predicted, k - 1, axis=1)[:, k - 1 : k]
+    above, tied = predicted > kth, predicted == kth
     relevant = (gold.toarray() if _is_sparse_matrix(gold) else gold) != 0
-    hits = np.take_along_axis(relevant, top, axis=1).sum(axis=1)
+    free = k - above.sum(axis=1)
+    hits = (above & relevant).sum(axis=1) + free * (tied & relevant).sum(axis=1) / np.maximum(
+        tied.sum(axis=1), 1
+    )
     n_gold = relevant.sum(axis=1)
     keep = n_gold > 0
     if not keep.any():
         return float("nan")
     hits, n_gold = hits[keep], n_gold[keep]
-    f1 = np.where(hits > 0, 2 * hits / (k + n_gold), 0.0)
-    return float(f1.mean())
+    return float((2 * hits / (k + n_gold)).mean())
 
 
 def spearman_rows(predicted: np.ndarray, gold: Any) -> float:
@@ -214,7 +227,8 @@ def neighbourhood_accuracy(
     -----
     Neighbour score of Derby et al. (2019): candidates are ranked by cosine similarity to the
     prediction; a hit when fewer than k candidates are strictly more similar than the concept's
-    own gold vector. Chance level is :math:`k / n_{\mathrm{concepts}}`.
+    own gold vector (by more than ``1e-9``: the sparse and dense products differ in the last
+    bits, and that must not decide a hit). Chance level is :math:`k / n_{\mathrm{concepts}}`.
     """
     if _is_sparse_matrix(gold_all) or np.count_nonzero(gold_all) <= _SPARSE_DENSITY * gold_all.size:
         gold = _csr(gold_all).astype(np.float64)  # McRae / Buchanan: a sparse product
@@ -225,5 +239,5 @@ def neighbourhood_accuracy(
     else:
         sims = _unit_rows(predicted) @ _unit_rows(gold_all).T
     own = sims[np.arange(test_index.size), test_index]
-    better = (sims > own[:, None]).sum(axis=1)
+    better = (sims > own[:, None] + _COSINE_TIE).sum(axis=1)
     return float((better < k).mean())
