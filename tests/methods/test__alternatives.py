@@ -142,6 +142,32 @@ def test_nearby_parts_of_an_ordered_game_interact_in_the_local_lasso(seed):
     assert abs(choice.scores["first_order+local3_lasso"] - ours) < 0.02
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_the_decoded_local_lasso_joins_the_decoded_interactions_to_the_nearby_pairs(seed):
+    """200 ordered parts, 600 ablations: the local phrases of the test above plus six pairs of
+    parts 50-90 positions apart, which the decoded answer found and no window holds. The local
+    lasso misses the distant pairs, the decoded lasso the nearby ones; the lasso over both
+    recovers the game."""
+    masks, values, test, truth = local_phrases(200, 600, 10, seed)
+    rng = np.random.default_rng(100 + seed)
+    starts = rng.choice(100, 6, replace=False)
+    far = [(int(i), int(i + 50 + j)) for i, j in zip(starts, rng.integers(0, 40, 6), strict=True)]
+    strength = 2.0 * rng.normal(size=6)
+
+    def distant(m):
+        return sum(c * (m[:, i] & m[:, j]) for (i, j), c in zip(far, strength, strict=True))
+
+    values, truth = values + distant(masks), truth + distant(test)
+    decoded = ablatio.Interactions([(), *far], [0.0, *strength], n_players=200)
+    choice = choose(masks, values, decoded, 0.0, 0.99, PartStructure(ordered=True))
+    fits = choice.candidates
+    both = r2(truth, fits["first_order+decoded+local3_lasso"].predict(test))
+    assert both > 0.97
+    assert both > r2(truth, fits["first_order+local3_lasso"].predict(test)) + 0.05
+    assert both > r2(truth, fits["first_order+decoded_lasso"].predict(test)) + 0.05
+    assert choice.scores["first_order+decoded+local3_lasso"] <= 0.0  # capped at the decoded's
+
+
 def test_the_local_alternatives_need_ordered_parts():
     masks, values, _, _ = local_phrases(60, 100, 5, 0)
     wrong = ablatio.Interactions([(), (0, 1)], [0.0, 1.0], n_players=60)
@@ -159,7 +185,7 @@ def test_a_local_lasso_with_too_many_pairs_is_skipped():
     wrong = ablatio.Interactions([(), (0, 1)], [0.0, 1.0], n_players=600)
     fitted = fit_alternatives(masks, values, wrong, tuple(LOCAL), PartStructure(ordered=True))
     assert len(local_pairs(600, 8)) > MAX_LOCAL_PAIRS >= len(local_pairs(600, 3))
-    assert set(fitted) == {"first_order+local3_lasso"}
+    assert set(fitted) == {"first_order+local3_lasso", "first_order+decoded+local3_lasso"}
 
 
 def test_the_structure_of_a_game_is_its_tied_keys_and_its_order():
