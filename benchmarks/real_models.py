@@ -37,8 +37,9 @@ Columns: held-out R² (``--n-test`` uniform masks), the full-cube R² for ``shor
 important words greedily; larger = it found what matters), distinct ablations, wall seconds
 of the fit, ``decode`` seconds (wall minus time inside the value function), ``decode /
 eval`` (decode seconds over the row's ablations times the model's cache-free seconds per
-ablation, measured once per task as the fastest of 3 passes over 128 fresh masks: the shared
-cache makes the time inside the value function depend on which method ran first), the
+ablation, measured once per task and run as the fastest of 3 passes over 128 fresh masks:
+the shared cache makes the time inside the value function depend on which method ran first;
+each row is divided by the cost its own run measured), the
 reality-check verdict
 (``ablatio.reality_check`` on shared masks) and, for ablatio's best-of, the model it chose.
 
@@ -531,8 +532,11 @@ def task_costs(rows: list[dict]) -> dict[tuple[str, int], float]:
 
 
 def _share(r: dict, costs: dict[tuple[str, int], float]) -> str:
-    """Decoding time as a percentage of the row's ablations' cache-free evaluation time."""
-    cost = costs.get((r["task"], r["n"]))
+    """Decoding time as a percentage of the row's ablations' cache-free evaluation time.
+
+    The cost per ablation is the row's own (measured in the run that timed its decoding: the
+    machine's speed varies by ±30 % between days), else its task's latest."""
+    cost = r.get("extra", {}).get("cost_s") or costs.get((r["task"], r["n"]))
     decode = r["decode_s"]
     if not cost or not r["n_queries"] or decode is None or not np.isfinite(decode):
         return "—"

@@ -126,26 +126,34 @@ def test_one_blas_thread_limits_scipys_blas_even_when_scipy_loads_after_numpy():
     assert threads and all(t == 1 for t in threads), threads
 
 
-def test_ridge_loo_equals_brute_force_leave_one_out():
+@pytest.mark.parametrize(("rows", "columns"), [(60, 8), (20, 40)])
+def test_ridge_loo_equals_brute_force_leave_one_out(rows, columns):
+    # tall and wide designs (their spectra come from ZᵀZ and ZZᵀ), each with a part kept in
+    # every row: a constant column, which must get no slope and change no leverage
     rng = np.random.default_rng(0)
-    X = (rng.random((60, 8)) < 0.5).astype(float)
-    y = X @ rng.normal(size=8) + 0.3 * rng.normal(size=60)
-    w = rng.random(60) + 0.5
+    X = (rng.random((rows, columns)) < 0.5).astype(float)
+    y = X @ rng.normal(size=columns) + 0.3 * rng.normal(size=rows)
+    w = rng.random(rows) + 0.5
     alpha = 3.0
-    fit = ridge_loo(X, y, weights=w, alphas=np.array([alpha]))
+    fit = ridge_loo(np.hstack([X, np.ones((rows, 1))]), y, weights=w, alphas=np.array([alpha]))
+    assert fit.coef[-1] == 0.0
     mean, scale = w @ X / w.sum(), np.sqrt(w @ (X - w @ X / w.sum()) ** 2 / w.sum())
-    Z = np.hstack([np.ones((60, 1)), (X - mean) / scale])
+    Z = np.hstack([np.ones((rows, 1)), (X - mean) / scale])
     errors = []
-    for i in range(60):
-        keep = np.arange(60) != i
+    for i in range(rows):
+        keep = np.arange(rows) != i
         W = np.diag(w[keep])
-        A = Z[keep].T @ W @ Z[keep] + alpha * np.diag([0.0] + [1.0] * 8)
+        A = Z[keep].T @ W @ Z[keep] + alpha * np.diag([0.0] + [1.0] * columns)
         beta = np.linalg.solve(A, Z[keep].T @ W @ y[keep])
         errors.append(y[i] - Z[i] @ beta)
     ybar = w @ y / w.sum()
     expected = 1 - w @ np.square(errors) / (w @ (y - ybar) ** 2)
     assert fit.loo_r2 == pytest.approx(expected, rel=1e-9)
     np.testing.assert_allclose(fit.loo_residuals, errors, rtol=1e-9)
+    full = np.linalg.solve(
+        Z.T @ np.diag(w) @ Z + alpha * np.diag([0.0] + [1.0] * columns), Z.T @ (w * y)
+    )
+    np.testing.assert_allclose(fit.coef[:-1], full[1:] / scale, rtol=1e-9)
     mean_only = ridge_loo(X[:, :0], y, weights=w)
-    brute = [y[i] - np.average(np.delete(y, i), weights=np.delete(w, i)) for i in range(60)]
+    brute = [y[i] - np.average(np.delete(y, i), weights=np.delete(w, i)) for i in range(rows)]
     np.testing.assert_allclose(mean_only.loo_residuals, brute, rtol=1e-12)

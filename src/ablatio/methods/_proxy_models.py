@@ -8,6 +8,7 @@ terms with :func:`~ablatio.transforms.trees.trees_to_fourier`.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,10 +49,39 @@ def _seed(rng: np.random.Generator) -> int:
     return int(rng.integers(0, 2**31 - 1))
 
 
-def _sklearn_trees(X: np.ndarray, y: np.ndarray, cfg: ProxyConfig, seed: int) -> tuple:
+@functools.cache
+def _mask_booster() -> type:
+    """``HistGradientBoostingRegressor`` that bins 0/1 masks in one vectorised pass.
+
+    scikit-learn's bin mapper searches each column's thresholds in its own Python call (a
+    ``joblib`` task per part): at n = 512 parts and 500 ablations that was 2.0 of the 3.9 s the
+    seven proxy fits of a ProxySPEX run took, at n = 2048 more. On a 0/1 column that search
+    finds one threshold, 0.5, when both values occur and none when the column is constant;
+    :meth:`_bin_data` sets exactly that for every column at once and bins with the mapper's
+    own ``transform``, so the trees are the ones the stock estimator grows (tested). Anything
+    but 0/1 training data takes the stock path.
+    """
     from sklearn.ensemble import HistGradientBoostingRegressor  # core dependency, imported late
 
-    model = HistGradientBoostingRegressor(
+    class MaskBooster(HistGradientBoostingRegressor):
+        def _bin_data(self, X: np.ndarray, *args: Any, **kwargs: Any) -> np.ndarray:
+            mapper = self._bin_mapper
+            binary = bool(np.all((X == 0) | (X == 1)))
+            if not kwargs.get("is_training_data") or not binary or mapper.n_bins < 3:
+                return super()._bin_data(X, *args, **kwargs)
+            both = X.min(axis=0) < X.max(axis=0)
+            half, none = np.array([0.5]), np.zeros(0)
+            mapper.is_categorical_ = np.zeros(X.shape[1], dtype=np.uint8)
+            mapper.missing_values_bin_idx_ = mapper.n_bins - 1
+            mapper.bin_thresholds_ = [half if b else none for b in both]
+            mapper.n_bins_non_missing_ = np.where(both, 2, 1).astype(np.uint32)
+            return mapper.transform(X)
+
+    return MaskBooster
+
+
+def _sklearn_trees(X: np.ndarray, y: np.ndarray, cfg: ProxyConfig, seed: int) -> tuple:
+    model = _mask_booster()(
         max_iter=cfg.n_trees,
         max_depth=cfg.max_depth,
         learning_rate=cfg.learning_rate,

