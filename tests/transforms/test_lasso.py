@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 from sparse_games import sparse_additive
 
-from ablatio.transforms.lasso import PathLeverage, lasso_slopes, leverage, screened_slopes
+from ablatio.transforms.lasso import (
+    PathLeverage,
+    _screened,
+    lasso_slopes,
+    leverage,
+    screened_slopes,
+)
 
 
 def test_leverage_is_the_hat_matrix_diagonal_also_when_columns_repeat():
@@ -86,4 +92,21 @@ def test_the_strong_rule_screen_returns_the_lasso_on_every_column():
             # the lasso's fitted values are unique even where its slopes are not
             np.testing.assert_allclose(X @ fit, X @ full, atol=2e-3 * y.std())
         slopes, previous = full, alpha
+    assert np.count_nonzero(slopes) > 12
+
+
+def test_the_path_carries_each_solutions_residual_correlation_to_the_next_screen():
+    """lasso_alo screens each penalty with the correlations the previous solution left: they
+    are ``|x̃ᵀ r| / q`` at that solution, so the path equals one screened from scratch."""
+    _, masks, values, _, _ = sparse_additive(400, 150, 12, seed=2)
+    X = masks - masks.mean(axis=0)
+    X, y = np.asfortranarray(X), values - values.mean()
+    alpha_max = np.max(np.abs(X.T @ y)) / y.size
+    carried, slopes, previous = np.abs(X.T @ y) / y.size, np.zeros(400), alpha_max
+    for alpha in alpha_max * np.logspace(0, -2, 8):
+        fresh = screened_slopes(X, y, alpha, previous, slopes)
+        slopes, carried = _screened(X, y, alpha, previous, slopes, carried)
+        np.testing.assert_allclose(slopes, fresh, atol=1e-10)
+        np.testing.assert_allclose(carried, np.abs(X.T @ (y - X @ slopes)) / y.size, atol=1e-12)
+        previous = alpha
     assert np.count_nonzero(slopes) > 12
