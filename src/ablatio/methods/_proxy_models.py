@@ -65,10 +65,9 @@ def _mask_booster() -> type:
 
     class MaskBooster(HistGradientBoostingRegressor):
         def _bin_data(self, X: np.ndarray, *args: Any, **kwargs: Any) -> np.ndarray:
-            mapper = self._bin_mapper
-            binary = bool(np.all((X == 0) | (X == 1)))
-            if not kwargs.get("is_training_data") or not binary or mapper.n_bins < 3:
+            if not kwargs.get("is_training_data") or not np.all((X == 0) | (X == 1)):
                 return super()._bin_data(X, *args, **kwargs)
+            mapper = self._bin_mapper
             both = X.min(axis=0) < X.max(axis=0)
             half, none = np.array([0.5]), np.zeros(0)
             mapper.is_categorical_ = np.zeros(X.shape[1], dtype=np.uint8)

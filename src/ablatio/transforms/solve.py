@@ -277,7 +277,6 @@ def ridge_loo(
     alphas : ndarray, optional
         Absolute penalties on the standardised columns.
     """
-
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     m = X.shape[0]
@@ -336,7 +335,8 @@ def _spectrum(
     if q <= p:
         s2, U = scipy.linalg.eigh(Z @ Z.T, driver="evd")
         s2 = np.maximum(s2, 0.0)
-        safe = np.where(s2 > 0, s2, 1.0)
-        return U * np.sqrt(s2), s2, lambda c: Z.T @ (U @ np.where(s2 > 0, c / np.sqrt(safe), 0.0))
+        s = np.sqrt(s2)
+        divisor = np.where(s > 0, s, np.inf)  # a null direction carries no coefficient
+        return U * s, s2, lambda c: Z.T @ (U @ (c / divisor))
     s2, V = scipy.linalg.eigh(Z.T @ Z, driver="evd")
     return Z @ V, np.maximum(s2, 0.0), lambda c: V @ c
