@@ -260,3 +260,42 @@ def test_burman_corrects_the_folds_smaller_training_sets_of_least_squares():
     se = excess.std(ddof=1) / np.sqrt(excess.size)  # ~0.009, on errors of ~1.44
     assert abs(excess.mean()) < 2.5 * se
     assert plain_excess.mean() > 3 * se
+
+
+def test_fold_map_keeps_the_order_and_the_callers_warning_filters():
+    import time
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    from ablatio.methods._crossfit import fold_map
+
+    def task(k: int) -> int:  # as the lasso: silences the solver's warning in its own block
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            time.sleep(0.01 * (k % 3))  # blocks enter and leave in every order across threads
+            warnings.warn("not converged", ConvergenceWarning, stacklevel=1)
+        warnings.warn("not converged", ConvergenceWarning, stacklevel=1)
+        return k * k
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a warning that escaped would raise
+        before = list(warnings.filters)
+        assert fold_map(task, range(9), 4) == [k * k for k in range(9)]
+        assert warnings.filters == before
+    with pytest.raises(ConvergenceWarning):  # one at a time: the caller's filters apply
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            fold_map(task, range(3), 1)
+
+
+def test_fold_map_passes_a_workers_error_on():
+    from ablatio.methods._crossfit import fold_map
+
+    def task(k: int) -> int:
+        if k == 2:
+            raise ValueError("fold 2 failed")
+        return k
+
+    with pytest.raises(ValueError, match="fold 2 failed"):
+        fold_map(task, range(5), 2)

@@ -54,3 +54,42 @@ def test_the_stacked_answer_and_its_estimate_do_not_depend_on_the_blas_thread_co
     )
     assert runs[0].holdout_r2 == runs[1].holdout_r2
     assert runs[0].model_weights == runs[1].model_weights
+
+
+def _fit_threads(monkeypatch, **options) -> tuple[ablatio.Explanation, set[str]]:
+    """ProxySPEX on a noisy game (its folds fit the best-of alternatives too) and the names of
+    the threads its proxy ran in."""
+    import threading
+
+    names: set[str] = set()
+    original = proxyspex.fit_proxy_fourier
+
+    def spy(*args, **kwargs):
+        names.add(threading.current_thread().name)
+        return original(*args, **kwargs)
+
+    game = ablatio.hierarchical_game(40, n_terms=20, max_order=3, noise_sd=0.5, random_state=1)
+    with monkeypatch.context() as patch:
+        patch.setattr(proxyspex, "fit_proxy_fourier", spy)
+        expl = ablatio.explain(
+            game, method="proxyspex", budget=600, random_state=0, options=options
+        )
+    return expl, names
+
+
+def test_the_answer_does_not_depend_on_how_many_folds_run_at_once(monkeypatch):
+    serial, serial_threads = _fit_threads(monkeypatch, n_jobs=1)
+    threaded, threaded_threads = _fit_threads(monkeypatch, n_jobs=3)
+    assert serial_threads == {"MainThread"}
+    assert len(threaded_threads - {"MainThread"}) == 3  # the folds ran in three workers
+    assert serial.model == threaded.model == "stacked"
+    np.testing.assert_array_equal(
+        serial.interactions.coefficients, threaded.interactions.coefficients
+    )
+    assert serial.holdout_r2 == threaded.holdout_r2
+    assert serial.model_weights == threaded.model_weights
+
+
+def test_folds_run_one_at_a_time_when_each_may_take_several_math_threads(monkeypatch):
+    _, names = _fit_threads(monkeypatch, n_jobs=3, n_threads=2)
+    assert names == {"MainThread"}
