@@ -133,7 +133,8 @@ class ProxySPEX(Method):
         None: one per CPU this process may use, at most ``crossfit_folds + 1``. Folds run one
         at a time unless ``n_threads=1`` (several threads each asking for more math-library
         threads would oversubscribe the machine). On 2 cores, MiniLM over 512 words with 1000
-        ablations decoded in 9.2 s instead of 12.1 s (``benchmarks/results/real_models.md``).
+        ablations decoded in 7.5 s instead of 11.1 s (1.4–1.7× over the real-model benchmark's
+        cells: README, "Real models, side by side").
     random_state : int, Generator or None
         Seed of every random draw (masks, folds, proxy).
 
