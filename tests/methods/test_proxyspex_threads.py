@@ -93,3 +93,17 @@ def test_the_answer_does_not_depend_on_how_many_folds_run_at_once(monkeypatch):
 def test_folds_run_one_at_a_time_when_each_may_take_several_math_threads(monkeypatch):
     _, names = _fit_threads(monkeypatch, n_jobs=3, n_threads=2)
     assert names == {"MainThread"}
+
+
+def test_n_jobs_minus_one_means_every_cpu_and_nonsense_is_refused(monkeypatch):
+    import pytest
+
+    from ablatio.exceptions import ParameterError
+
+    monkeypatch.setattr(proxyspex, "available_cpus", lambda: 3)  # fewer than folds + 1 = 6
+    _, names = _fit_threads(monkeypatch, n_jobs=-1)
+    assert len(names - {"MainThread"}) == 3
+    game = ablatio.sparse_and_game(8, n_terms=3, max_order=2, random_state=0)
+    for bad in (0, -2, 1.5, "all"):
+        with pytest.raises(ParameterError, match="n_jobs"):
+            proxyspex.ProxySPEX(n_jobs=bad, budget=100).fit(game)

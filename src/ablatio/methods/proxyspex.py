@@ -127,14 +127,15 @@ class ProxySPEX(Method):
         stage's alternatives always run on one BLAS thread (as every least-squares solve in
         :mod:`ablatio.transforms.solve`: same bits on any machine; at n = 1024 / 1000
         ablations 2× faster than two threads on an idle 2-core host).
-    n_jobs : int or None, default=None
+    n_jobs : int, -1 or None, default=None
         Cross-fit folds (and best-of alternatives) fitted at once, each in its own thread
         (:func:`~ablatio.methods._crossfit.fold_map`); the answer is the same for every value.
-        None: one per CPU this process may use, at most ``crossfit_folds + 1``. Folds run one
-        at a time unless ``n_threads=1`` (several threads each asking for more math-library
-        threads would oversubscribe the machine). On 2 cores, MiniLM over 512 words with 1000
-        ablations decoded in 7.5 s instead of 11.1 s (1.4–1.7× over the real-model benchmark's
-        cells: README, "Real models, side by side").
+        None or -1 (scikit-learn's "all"): one per CPU this process may use, at most
+        ``crossfit_folds + 1``. Folds run one at a time unless ``n_threads=1`` (several
+        threads each asking for more math-library threads would oversubscribe the machine).
+        On 2 cores, MiniLM over 512 words with 1000 ablations decoded in 7.5 s instead of
+        11.1 s (1.4–1.7× over the real-model benchmark's cells: README, "Real models, side
+        by side").
     random_state : int, Generator or None
         Seed of every random draw (masks, folds, proxy).
 
@@ -219,7 +220,7 @@ class ProxySPEX(Method):
         "best_of_below": [None, Interval(float, None, 1)],
         "keep_probability": [Interval(float, 0.01, 0.99)],
         "n_threads": [None, Interval(int, 1, None)],
-        "n_jobs": [None, Interval(int, 1, None)],
+        "n_jobs": [None, Options((-1,)), Interval(int, 1, None)],
         "random_state": ["random_state"],
     }
 
@@ -332,8 +333,8 @@ class ProxySPEX(Method):
         """Threads for the cross-fit's folds (``n_jobs``; 1 unless ``n_threads == 1``)."""
         if self.n_threads != 1:
             return 1
-        if self.n_jobs is not None:
-            return self.n_jobs
+        if self.n_jobs is not None and self.n_jobs > 0:
+            return int(self.n_jobs)
         return min(available_cpus(), self.crossfit_folds + 1)
 
     @staticmethod
