@@ -107,3 +107,12 @@ def test_n_jobs_minus_one_means_every_cpu_and_nonsense_is_refused(monkeypatch):
     for bad in (0, -2, 1.5, "all"):
         with pytest.raises(ParameterError, match="n_jobs"):
             proxyspex.ProxySPEX(n_jobs=bad, budget=100).fit(game)
+
+
+def test_by_default_small_fits_stay_in_one_thread_and_large_ones_use_every_cpu(monkeypatch):
+    monkeypatch.setattr(proxyspex, "available_cpus", lambda: 2)
+    _, small = _fit_threads(monkeypatch)  # 600 ablations x 40 parts, below the threshold
+    assert small == {"MainThread"}
+    monkeypatch.setattr(proxyspex, "_THREADED_CELLS", 600 * 40)
+    _, large = _fit_threads(monkeypatch)
+    assert len(large - {"MainThread"}) == 2

@@ -53,6 +53,11 @@ __all__ = ["ProxySPEX"]
 _MIN_ROWS_PER_FOLD = 10
 #: The first stage is never shrunk below this fraction of the budget to make room for SPEX.
 _MIN_FIRST_STAGE = 0.25
+#: ``n_jobs=None`` fits the folds in threads only from this many ablations × parts: below it
+#: the threads' start-up and the interpreter lock cost more than they save (same machine,
+#: best of 3: VADER 128 words / 500 ablations 1.9 → 2.3 s with threads, a 16-word prompt
+#: 0.9 → 1.4 s; MiniLM 128 words / 2000 ablations 9.2 → 6.2 s, 512 / 1000 11.1 → 7.5 s).
+_THREADED_CELLS = 100_000
 #: Fourier coefficients below this fraction of the largest are round-off and dropped.
 _ZERO_TOL = 1e-10
 
@@ -130,9 +135,11 @@ class ProxySPEX(Method):
     n_jobs : int, -1 or None, default=None
         Cross-fit folds (and best-of alternatives) fitted at once, each in its own thread
         (:func:`~ablatio.methods._crossfit.fold_map`); the answer is the same for every value.
-        None or -1 (scikit-learn's "all"): one per CPU this process may use, at most
-        ``crossfit_folds + 1``. Folds run one at a time unless ``n_threads=1`` (several
-        threads each asking for more math-library threads would oversubscribe the machine).
+        -1 (scikit-learn's "all"): one per CPU this process may use, at most
+        ``crossfit_folds + 1``; None: the same from 100,000 ablations × parts on, one at a
+        time below (small fits ran slower in threads). Folds run one at a time unless
+        ``n_threads=1`` (several threads each asking for more math-library threads would
+        oversubscribe the machine).
         On 2 cores, MiniLM over 512 words with 1000 ablations decoded in 7.5 s instead of
         11.1 s (1.4–1.7× over the real-model benchmark's cells: README, "Real models, side
         by side").
@@ -318,7 +325,7 @@ class ProxySPEX(Method):
             best_of_below=self.best_of_below,
             rng=rng,
             structure=structure,
-            n_jobs=self._fold_jobs(),
+            n_jobs=self._fold_jobs(X.size),
         )
         if found is None:  # too few random ablations to cross-fit: the CV choice stands
             choice = choose(X, y, decoded, self.train_r2_, self.best_of_below, structure)
@@ -329,9 +336,10 @@ class ProxySPEX(Method):
         self.holdout_r2_, self.holdout_r2_se_ = found.r2, found.se
         return found.interactions
 
-    def _fold_jobs(self) -> int:
-        """Threads for the cross-fit's folds (``n_jobs``; 1 unless ``n_threads == 1``)."""
-        if self.n_threads != 1:
+    def _fold_jobs(self, cells: int) -> int:
+        """Threads for the cross-fit's folds over ``cells`` ablations × parts (``n_jobs``; 1
+        unless ``n_threads == 1``, and for ``None`` below :data:`_THREADED_CELLS`)."""
+        if self.n_threads != 1 or (self.n_jobs is None and cells < _THREADED_CELLS):
             return 1
         if self.n_jobs is not None and self.n_jobs > 0:
             return int(self.n_jobs)
