@@ -9,8 +9,15 @@ from sparse_games import r2, sparse_additive
 
 from ablatio._metrics import r2_score, r2_with_se
 from ablatio.interactions import Interactions
+from ablatio.methods._alternatives import ALTERNATIVES, PartStructure
 from ablatio.methods._best_of import choose
-from ablatio.methods._crossfit import Stack, _stack, cross_fit
+from ablatio.methods._crossfit import (
+    TRAILING_DECODER,
+    Stack,
+    _stack,
+    cross_fit,
+    refitted_alternatives,
+)
 
 
 class _Lookup:
@@ -299,3 +306,43 @@ def test_fold_map_passes_a_workers_error_on():
 
     with pytest.raises(ValueError, match="fold 2 failed"):
         fold_map(task, range(5), 2)
+
+
+@pytest.mark.parametrize("decoder_trails", [True, False])
+def test_the_widest_lasso_is_left_out_when_the_decoder_trails_first_order(decoder_trails):
+    """Ordered parts, a slope on every part and one pair: the lasso over first order, the
+    3-window and the decoded terms is refitted when the decoder (the exact answer) predicts as
+    well as first order, and left out when it trails (a constant)."""
+    rng = np.random.default_rng(3)
+    masks = np.unique(rng.random((300, 20)) < 0.5, axis=0)
+    slopes = rng.normal(size=20)
+    values = masks @ slopes + 4.0 * (masks[:, 0] & masks[:, 9]) + 0.1 * rng.normal(size=len(masks))
+    terms = [(), *((i,) for i in range(20)), (0, 9)]
+    exact = Interactions(terms, [0.0, *slopes, 4.0], n_players=20)
+    constant = Interactions([()], [float(values.mean())], n_players=20)
+    decoded = constant if decoder_trails else exact
+    found = cross_fit(
+        lambda X, y, r: decoded,
+        masks,
+        values,
+        np.ones(values.size, bool),
+        decoded,
+        n_folds=5,
+        best_of_below=1.01,
+        rng=np.random.default_rng(0),
+        structure=PartStructure(ordered=True),
+    )
+    assert found is not None
+    trailing = found.scores["decoded"] < found.scores["first_order"] - TRAILING_DECODER
+    assert trailing == decoder_trails
+    assert "first_order+local3_lasso" in found.scores
+    assert ("first_order+decoded+local3_lasso" in found.scores) != decoder_trails
+
+
+def test_only_a_decoder_trailing_first_order_by_more_than_the_margin_loses_the_widest_lasso():
+    every = tuple(name for name in ALTERNATIVES if name != "first_order")
+    without = tuple(name for name in every if name != "first_order+decoded+local3_lasso")
+    assert refitted_alternatives({"decoded": 0.70, "first_order": 0.74}) == every
+    assert refitted_alternatives({"decoded": 0.90, "first_order": 0.74}) == every
+    assert refitted_alternatives({"decoded": 0.60, "first_order": 0.74}) == without
+    assert refitted_alternatives({"decoded": 0.60}) == every  # no first order to trail

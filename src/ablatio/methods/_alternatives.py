@@ -39,6 +39,8 @@
   interactions no window holds, the window the many weak nearby ones it misses. On VADER over
   128 words it adds 0.003 / 0.014 / 0.001 held-out R² to ProxySPEX's stacked answer at
   500 / 1000 / 2000 ablations (mean of seeds 0–3), on MiniLM -0.001 / 0.003 / 0.003.
+  Cross-fitted, it is left out where the decoder trails first order by more than 0.05
+  (:data:`~ablatio.methods._crossfit.UNLESS_DECODER_TRAILS`).
 
 The structured alternatives read what the game says about its parts (:class:`PartStructure`).
 

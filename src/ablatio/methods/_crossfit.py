@@ -74,7 +74,7 @@ from ablatio.methods._best_of import first_occurrences, typical_rows, winner
 from ablatio.transforms.solve import one_blas_thread
 from ablatio.transforms.terms import tuples_to_terms
 
-__all__ = ["CrossFit", "available_cpus", "cross_fit", "fold_map"]
+__all__ = ["CrossFit", "available_cpus", "cross_fit", "fold_map", "refitted_alternatives"]
 
 T = TypeVar("T")
 
@@ -82,6 +82,17 @@ T = TypeVar("T")
 #: on every ablation (:func:`~ablatio.transforms.solve.ridge_loo`) score the returned refit
 #: itself, on ``q - 1`` ablations instead of ``(K-1)/K · q``.
 FIXED_COLUMNS = ("first_order",)
+#: Alternatives left out when the decoded answer's cross-fitted R² trails first order's by more
+#: than :data:`TRAILING_DECODER` (:func:`refitted_alternatives`): the widest lasso (first order,
+#: every pair of the 3-window, the decoded interactions; 2100–2200 columns at 512 words) is the
+#: costliest refit, and the interactions of a decoder that far behind earned it almost no
+#: weight in the stack. On MiniLM over 512 words (decoder behind by 0.08–0.17, seeds 0–2,
+#: 500–2000 ablations) it had weight in one of nine stacks (0.03), and leaving it out cut
+#: ProxySPEX's decoding at 2000 ablations by a quarter; on MiniLM over 128 words (behind by at
+#: most 0.05) and VADER (ahead) it often carries the stack's largest weight.
+UNLESS_DECODER_TRAILS = ("first_order+decoded+local3_lasso",)
+#: See :data:`UNLESS_DECODER_TRAILS`.
+TRAILING_DECODER = 0.05
 #: A decoder: ``(masks, values, rng) -> Interactions`` fitted on those ablations only.
 Decoder = Callable[[np.ndarray, np.ndarray, np.random.Generator], Interactions]
 
@@ -172,25 +183,28 @@ def cross_fit(
     scores = {"decoded": r2_score(y, predicted["decoded"])}
     if best_of_below is not None and scores["decoded"] < best_of_below:
         typical = typical_rows(masks) | random_rows  # atypical design rows: not for these fits
-        refittable = tuple(name for name in ALTERNATIVES if name not in FIXED_COLUMNS)
+        fixed = fit_alternatives(masks[typical], values[typical], decoded, FIXED_COLUMNS, structure)
+        for name, (fit, _, loo_residuals) in fixed.items():  # the exact leave-one-out predictions
+            predicted[name] = y - loo_residuals[np.flatnonzero(random_rows[typical])]
+            everywhere[name] = np.tile(fit.predict(masks[scored]), (n_folds, 1))
+            answers[name], scores[name] = fit, r2_score(y, predicted[name])
+        names = refitted_alternatives(scores)
 
         def alternatives(k: int) -> dict[str, Fitted]:  # k = -1: on every ablation
             train = typical if k < 0 else (fold != k) & typical
-            model, names = (decoded, ALTERNATIVES) if k < 0 else (fitted[k], refittable)
+            model = decoded if k < 0 else fitted[k]
             return fit_alternatives(masks[train], values[train], model, names, structure)
 
         full, *per_fold = fold_map(alternatives, range(-1, n_folds), n_jobs)
-        refitted = tuple(name for name in full if name not in FIXED_COLUMNS)
-        everywhere.update(_fold_predictions(refitted, per_fold, masks[scored]))
-        for name, (fit, _, loo_residuals) in full.items():
-            if name in FIXED_COLUMNS:  # the full refit's exact leave-one-out predictions
-                predicted[name] = y - loo_residuals[np.flatnonzero(random_rows[typical])]
-                everywhere[name] = np.tile(fit.predict(masks[scored]), (n_folds, 1))
-            elif name in everywhere:
+        everywhere.update(_fold_predictions(tuple(full), per_fold, masks[scored]))
+        for name, (fit, _, _) in full.items():
+            if name in everywhere:
                 predicted[name] = _own_folds(everywhere[name], folds)
-            if name in predicted:
-                answers[name] = fit
-                scores[name] = r2_score(y, predicted[name])
+                answers[name], scores[name] = fit, r2_score(y, predicted[name])
+        order = ("decoded", *ALTERNATIVES)  # the stack's columns in a fixed order
+        predicted, answers, scores = (
+            {n: d[n] for n in order if n in d} for d in (predicted, answers, scores)
+        )
     weights: dict[str, float] = {}
     if len(answers) > 1:
         stack = _stack(y, predicted, folds)
@@ -206,6 +220,19 @@ def cross_fit(
     r2 = min(1.0, r2 + _burman_shift(y, everywhere[best], answers[best].predict(masks[scored])))
     se = float(np.hypot(se, _instability(y, predicted[best], folds, n_folds)))
     return CrossFit(best, answers[best], r2, se, scores, weights)
+
+
+def refitted_alternatives(scores: dict[str, float]) -> tuple[str, ...]:
+    """The alternatives refitted in every fold: all but :data:`FIXED_COLUMNS`, and not
+    :data:`UNLESS_DECODER_TRAILS` when ``scores["decoded"]`` (cross-fitted R²) trails a
+    fixed-column alternative's score by more than :data:`TRAILING_DECODER`."""
+    fixed = max((scores[name] for name in FIXED_COLUMNS if name in scores), default=-np.inf)
+    trails = scores["decoded"] < fixed - TRAILING_DECODER
+    return tuple(
+        name
+        for name in ALTERNATIVES
+        if name not in FIXED_COLUMNS and not (trails and name in UNLESS_DECODER_TRAILS)
+    )
 
 
 def _own_folds(everywhere: np.ndarray, folds: np.ndarray) -> np.ndarray:

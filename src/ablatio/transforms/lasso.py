@@ -211,13 +211,14 @@ def _screened(
     keep = (start != 0) | (correlation >= 2.0 * alpha - previous)
     while True:
         columns = np.flatnonzero(keep)
-        part = np.zeros(0)
+        part, residual = np.zeros(0), y
         if columns.size:
             sub = np.asfortranarray(centred[:, columns])
             part = lasso_slopes(sub, y, alpha, start[columns], None)
+            residual = y - sub @ part
         slopes = np.zeros(centred.shape[1])
         slopes[columns] = part
-        correlation = np.abs(centred.T @ (y - centred[:, columns] @ part)) / q
+        correlation = np.abs(centred.T @ residual) / q
         broken = ~keep & (correlation > alpha)
         if not broken.any():
             return slopes, correlation
