@@ -201,10 +201,7 @@ def cross_fit(
             if name in everywhere:
                 predicted[name] = _own_folds(everywhere[name], folds)
                 answers[name], scores[name] = fit, r2_score(y, predicted[name])
-        order = ("decoded", *ALTERNATIVES)  # the stack's columns in a fixed order
-        predicted, answers, scores = (
-            {n: d[n] for n in order if n in d} for d in (predicted, answers, scores)
-        )
+        predicted, answers, scores = _in_order(predicted), _in_order(answers), _in_order(scores)
     weights: dict[str, float] = {}
     if len(answers) > 1:
         stack = _stack(y, predicted, folds)
@@ -233,6 +230,12 @@ def refitted_alternatives(scores: dict[str, float]) -> tuple[str, ...]:
         for name in ALTERNATIVES
         if name not in FIXED_COLUMNS and not (trails and name in UNLESS_DECODER_TRAILS)
     )
+
+
+def _in_order(by_name: dict[str, T]) -> dict[str, T]:
+    """``by_name`` with the decoded answer first, then the alternatives in
+    :data:`~ablatio.methods._alternatives.ALTERNATIVES` order (the stack's columns)."""
+    return {name: by_name[name] for name in ("decoded", *ALTERNATIVES) if name in by_name}
 
 
 def _own_folds(everywhere: np.ndarray, folds: np.ndarray) -> np.ndarray:
