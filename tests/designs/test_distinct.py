@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ablatio.designs.distinct import distinct_masks
+from ablatio.designs.distinct import DrawCounts, distinct_masks
 
 
 def _keys(masks):
@@ -63,3 +63,17 @@ def test_small_n_with_keep_probability_draws_weighted_without_repeats():
     rest = distinct_masks(3, 5, rng, seen, p=0.9)
     assert first.shape == (5, 3) and rest.shape == (3, 3)
     assert len(_keys(first) | _keys(rest)) == 8
+
+
+def test_draw_counts_keeps_each_mask_once_in_first_draw_order_and_counts_repeats():
+    a, b, c = (np.array(row, dtype=bool) for row in ([1, 0, 1], [0, 0, 0], [1, 1, 1]))
+    tally = DrawCounts(3, target=2)
+    tally.add(np.stack([a, b, a]))
+    assert (tally.n_distinct, tally.draws) == (2, 3)
+    tally.add(np.stack([b, c, a]))  # c would be a third distinct mask: the batch stops there
+    masks, counts = tally.result()
+    np.testing.assert_array_equal(masks, np.stack([a, b]))
+    np.testing.assert_array_equal(counts, [2.0, 2.0])
+    assert tally.draws == 4
+    empty = DrawCounts(3, target=5).result()
+    assert empty[0].shape == (0, 3) and empty[1].shape == (0,)

@@ -1,10 +1,11 @@
-"""Bernoulli masks without repeats: every drawn ablation is a new, distinct query."""
+"""Distinct masks: Bernoulli masks without repeats (every drawn ablation a new query), and the
+distinct masks of draws with replacement with how often each was drawn."""
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["distinct_masks"]
+__all__ = ["DrawCounts", "distinct_masks"]
 
 
 def distinct_masks(
@@ -44,3 +45,51 @@ def distinct_masks(
                 seen.add(key)
                 rows.append(mask)
     return np.asarray(rows, dtype=bool).reshape(n_masks, n_players)
+
+
+class DrawCounts:
+    """Masks drawn with replacement, kept once each, in the order of their first draw, with
+    how often each was drawn (a repeated draw raises its count, which acts as a sample weight:
+    a weighted fit on the distinct masks equals the fit on the full list of draws).
+
+    Parameters
+    ----------
+    n_players : int
+        Length of each mask.
+    target : int
+        Number of distinct masks wanted: :meth:`add` ignores the rest of a batch once it is
+        reached.
+    """
+
+    def __init__(self, n_players: int, target: int) -> None:
+        self.n_players = n_players
+        self.target = target
+        self.draws = 0  #: draws counted so far (a draw past the target is not counted)
+        self._position: dict[bytes, int] = {}
+        self._rows: list[np.ndarray] = []
+        self._counts: list[int] = []
+
+    @property
+    def n_distinct(self) -> int:
+        """Distinct masks so far."""
+        return len(self._rows)
+
+    def add(self, masks: np.ndarray) -> None:
+        """Count the draws ``masks`` ``bool (k, n_players)`` in order, up to the target."""
+        for mask, key in zip(masks, np.packbits(masks, axis=1), strict=True):
+            packed = key.tobytes()
+            position = self._position.get(packed)
+            if position is None:
+                if len(self._rows) == self.target:
+                    break
+                self._position[packed] = len(self._rows)
+                self._rows.append(mask)
+                self._counts.append(1)
+            else:
+                self._counts[position] += 1
+            self.draws += 1
+
+    def result(self) -> tuple[np.ndarray, np.ndarray]:
+        """The distinct masks ``bool (n_distinct, n_players)`` and their counts (float)."""
+        masks = np.array(self._rows, dtype=bool).reshape(-1, self.n_players)
+        return masks, np.array(self._counts, dtype=np.float64)

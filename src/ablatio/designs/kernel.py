@@ -33,6 +33,7 @@ from math import comb
 
 import numpy as np
 
+from ablatio.designs.distinct import DrawCounts
 from ablatio.exceptions import BudgetTooSmallError, ParameterError
 
 __all__ = [
@@ -243,28 +244,13 @@ def _draw(
     pairing: bool,
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """Draw until ``target`` distinct coalitions; return them, their counts and the draws."""
-    found: dict[bytes, int] = {}
-    rows: list[np.ndarray] = []
-    counts: list[int] = []
-    n_draws = 0
+    tally = DrawCounts(n, target)
     batch = max(target, 8)
-    while len(found) < target and n_draws < MAX_DRAW_FACTOR * target:
+    while tally.n_distinct < target and tally.draws < MAX_DRAW_FACTOR * target:
         s = rng.choice(sizes, size=batch, p=probs)
         ranks = rng.random((batch, n)).argsort(axis=1).argsort(axis=1)
         masks = ranks < s[:, None]
         if pairing:
             masks = np.stack([masks, ~masks], axis=1).reshape(-1, n)
-        keys = np.packbits(masks, axis=1)
-        for row in range(masks.shape[0]):
-            key = keys[row].tobytes()
-            position = found.get(key)
-            if position is None:
-                if len(found) == target:
-                    break
-                found[key] = len(rows)
-                rows.append(masks[row])
-                counts.append(1)
-            else:
-                counts[position] += 1
-            n_draws += 1
-    return np.array(rows, dtype=bool).reshape(-1, n), np.array(counts, float), n_draws
+        tally.add(masks)
+    return (*tally.result(), tally.draws)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ablatio.designs.distinct import DrawCounts
 from ablatio.designs.kernel import MAX_DRAW_FACTOR
 
 __all__ = ["LIME_DISTANCE_SCALE", "lime_kernel", "lime_masks", "uniform_weights"]
@@ -43,33 +44,14 @@ def lime_masks(n: int, budget: int, rng: np.random.Generator) -> tuple[np.ndarra
         Number of draws of each mask.
     """
     target = min(budget, 2**n)
-    found: dict[bytes, int] = {}
-    rows: list[np.ndarray] = []
-    counts: list[int] = []
-    full = np.ones(n, dtype=bool)
-    found[np.packbits(full).tobytes()] = 0
-    rows.append(full)
-    counts.append(1)
-    draws = 1
+    tally = DrawCounts(n, target)
+    tally.add(np.ones((1, n), dtype=bool))
     batch = max(target, 8)
-    while len(found) < target and draws < MAX_DRAW_FACTOR * target:
+    while tally.n_distinct < target and tally.draws < MAX_DRAW_FACTOR * target:
         removed = rng.integers(1, n + 1, size=batch)
         ranks = rng.random((batch, n)).argsort(axis=1).argsort(axis=1)
-        masks = ranks >= removed[:, None]
-        keys = np.packbits(masks, axis=1)
-        for row in range(batch):
-            key = keys[row].tobytes()
-            position = found.get(key)
-            if position is None:
-                if len(found) == target:
-                    break
-                found[key] = len(rows)
-                rows.append(masks[row])
-                counts.append(1)
-            else:
-                counts[position] += 1
-            draws += 1
-    return np.array(rows, dtype=bool), np.array(counts, dtype=np.float64)
+        tally.add(ranks >= removed[:, None])
+    return tally.result()
 
 
 def lime_kernel(masks: np.ndarray, kernel_width: float) -> np.ndarray:
