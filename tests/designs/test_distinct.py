@@ -67,7 +67,7 @@ def test_small_n_with_keep_probability_draws_weighted_without_repeats():
 
 def test_draw_counts_keeps_each_mask_once_in_first_draw_order_and_counts_repeats():
     a, b, c = (np.array(row, dtype=bool) for row in ([1, 0, 1], [0, 0, 0], [1, 1, 1]))
-    tally = DrawCounts(3, target=2)
+    tally = DrawCounts(3, target=2, max_draws=100)
     tally.add(np.stack([a, b, a]))
     assert (tally.n_distinct, tally.draws) == (2, 3)
     tally.add(np.stack([b, c, a]))  # c would be a third distinct mask: the batch stops there
@@ -75,5 +75,5 @@ def test_draw_counts_keeps_each_mask_once_in_first_draw_order_and_counts_repeats
     np.testing.assert_array_equal(masks, np.stack([a, b]))
     np.testing.assert_array_equal(counts, [2.0, 2.0])
     assert tally.draws == 4
-    empty = DrawCounts(3, target=5).result()
+    empty = DrawCounts(3, target=5, max_draws=100).result()
     assert empty[0].shape == (0, 3) and empty[1].shape == (0,)

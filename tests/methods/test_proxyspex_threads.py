@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from threadpoolctl import threadpool_info, threadpool_limits
 
 import ablatio
+from ablatio.exceptions import ParameterError
 from ablatio.methods import proxyspex
 
 
@@ -96,10 +98,6 @@ def test_folds_run_one_at_a_time_when_each_may_take_several_math_threads(monkeyp
 
 
 def test_n_jobs_minus_one_means_every_cpu_and_nonsense_is_refused(monkeypatch):
-    import pytest
-
-    from ablatio.exceptions import ParameterError
-
     monkeypatch.setattr(proxyspex, "available_cpus", lambda: 3)  # fewer than folds + 1 = 6
     _, names = _fit_threads(monkeypatch, n_jobs=-1)
     assert len(names - {"MainThread"}) == 3

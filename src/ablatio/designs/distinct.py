@@ -59,11 +59,14 @@ class DrawCounts:
     target : int
         Number of distinct masks wanted: :meth:`add` ignores the rest of a batch once it is
         reached.
+    max_draws : int
+        Draws after which sampling stops even short of the target (:attr:`wanting`).
     """
 
-    def __init__(self, n_players: int, target: int) -> None:
+    def __init__(self, n_players: int, target: int, max_draws: int) -> None:
         self.n_players = n_players
         self.target = target
+        self.max_draws = max_draws
         self.draws = 0  #: draws counted so far (a draw past the target is not counted)
         self._position: dict[bytes, int] = {}
         self._rows: list[np.ndarray] = []
@@ -73,6 +76,12 @@ class DrawCounts:
     def n_distinct(self) -> int:
         """Distinct masks so far."""
         return len(self._rows)
+
+    @property
+    def wanting(self) -> bool:
+        """Whether to draw more: fewer than ``target`` distinct masks after fewer than
+        ``max_draws`` draws."""
+        return len(self._rows) < self.target and self.draws < self.max_draws
 
     def add(self, masks: np.ndarray) -> None:
         """Count the draws ``masks`` ``bool (k, n_players)`` in order, up to the target."""

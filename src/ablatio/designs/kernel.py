@@ -244,9 +244,9 @@ def _draw(
     pairing: bool,
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """Draw until ``target`` distinct coalitions; return them, their counts and the draws."""
-    tally = DrawCounts(n, target)
+    tally = DrawCounts(n, target, MAX_DRAW_FACTOR * target)
     batch = max(target, 8)
-    while tally.n_distinct < target and tally.draws < MAX_DRAW_FACTOR * target:
+    while tally.wanting:
         s = rng.choice(sizes, size=batch, p=probs)
         ranks = rng.random((batch, n)).argsort(axis=1).argsort(axis=1)
         masks = ranks < s[:, None]

@@ -44,10 +44,10 @@ def lime_masks(n: int, budget: int, rng: np.random.Generator) -> tuple[np.ndarra
         Number of draws of each mask.
     """
     target = min(budget, 2**n)
-    tally = DrawCounts(n, target)
+    tally = DrawCounts(n, target, MAX_DRAW_FACTOR * target)
     tally.add(np.ones((1, n), dtype=bool))
     batch = max(target, 8)
-    while tally.n_distinct < target and tally.draws < MAX_DRAW_FACTOR * target:
+    while tally.wanting:
         removed = rng.integers(1, n + 1, size=batch)
         ranks = rng.random((batch, n)).argsort(axis=1).argsort(axis=1)
         tally.add(ranks >= removed[:, None])
