@@ -346,3 +346,10 @@ def test_only_a_decoder_trailing_first_order_by_more_than_the_margin_loses_the_w
     assert refitted_alternatives({"decoded": 0.90, "first_order": 0.74}) == every
     assert refitted_alternatives({"decoded": 0.60, "first_order": 0.74}) == without
     assert refitted_alternatives({"decoded": 0.60}) == every  # no first order to trail
+
+
+def test_an_unknown_decoder_score_leaves_every_alternative_in():
+    """An undefined (NaN) cross-fitted R² says nothing about the decoder: no alternative is
+    left out on its account."""
+    every = tuple(name for name in ALTERNATIVES if name != "first_order")
+    assert refitted_alternatives({"decoded": float("nan"), "first_order": 0.74}) == every
