@@ -59,14 +59,14 @@ def repeated_words(n: int, q: int, seed: int):
     return keys, slopes, masks, values, test, 1.0 + test @ slopes
 
 
-def local_phrases(n: int, q: int, k: int, seed: int):
+def local_phrases(n: int, q: int, k: int, seed: int, reach: int = 3):
     """A sentence-like game: ``k`` valued words (slopes ~ N(0, 1)), each with a modifier one to
-    three positions before it that flips its sign when both are kept (a negation: "not good");
-    the modifier alone does nothing. Noise of a tenth of the sd. Returns masks, values, fresh
-    test masks and their noiseless values."""
+    ``reach`` positions before it that flips its sign when both are kept (a negation: "not
+    good"); the modifier alone does nothing. Noise of a tenth of the sd. Returns masks, values,
+    fresh test masks and their noiseless values."""
     rng = np.random.default_rng(seed)
     words = 3 + rng.choice(n - 3, k, replace=False)
-    modifiers = words - rng.integers(1, 4, size=k)
+    modifiers = words - rng.integers(1, reach + 1, size=k)
     slopes = rng.normal(size=k)
 
     def f(m: np.ndarray) -> np.ndarray:

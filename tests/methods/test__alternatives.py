@@ -8,10 +8,12 @@ from sparse_games import local_phrases, r2, repeated_words, sparse_additive
 
 import ablatio
 from ablatio.methods._alternatives import (
+    ADJACENT,
     LOCAL,
     MAX_LOCAL_PAIRS,
     PartStructure,
     adaptive_lasso,
+    adjacent_pairs,
     first_order_lasso,
     fit_alternatives,
     hub_pairs,
@@ -116,6 +118,53 @@ def test_the_tied_alternatives_need_repeated_keys():
     assert fit_alternatives(masks, values, wrong, names) == {}
     fitted = fit_alternatives(masks, values, wrong, names, PartStructure(tied_groups(keys)))
     assert set(fitted) == set(names)
+
+
+def test_the_tied_lasso_takes_product_terms_beside_its_tied_columns():
+    """With ``terms``, the surrogate is the tied first order plus one Möbius term per product,
+    and predicts exactly what its columns' coefficients do."""
+    keys, _, masks, values, _, _ = repeated_words(60, 200, 1)
+    ties = tied_groups(keys)
+    values = values + 2.0 * (masks[:, 3] & masks[:, 4])
+    (fit, _, _), raw = tied_lasso(masks, values, ties, [(3, 4)])
+    assert raw.shape == (60 + len(ties) + 1,)
+    assert fit[(3, 4)] == pytest.approx(raw[-1])
+    assert fit[(3, 4)] > 1.5
+    counts = np.column_stack([masks[:, g].sum(axis=1) for g in ties])
+    columns = np.column_stack([masks, counts, masks[:, 3] & masks[:, 4]]).astype(float)
+    np.testing.assert_allclose(fit.predict(masks) - fit[()], columns @ raw, atol=1e-9)
+
+
+def test_adjacent_pairs_are_the_hubs_and_the_neighbours_of_kept_parts():
+    first = ablatio.Interactions([(), (2,), (5,), (9,)], [1.0, 0.5, -3.0, 0.2], n_players=10)
+    hub = [(2, 5), (5, 9)]
+    assert hub_pairs(first) == hub
+    neighbours = [(1, 2), (2, 3), (4, 5), (5, 6), (8, 9)]
+    assert adjacent_pairs(first) == sorted(hub + neighbours)
+    assert adjacent_pairs(ablatio.Interactions([()], [1.0], n_players=4)) == []
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_long_ordered_game_gets_the_adjacent_lasso_in_place_of_the_hub_lasso(seed):
+    """800 ordered parts (the 3-window's 2394 pairs are more than ``MAX_LOCAL_PAIRS``), 400
+    ablations: 15 valued words each flipped by the part just before it. First order and the
+    hub's pairs miss the modifiers; the lasso over the adjacent pairs of the kept words recovers
+    the game. Shorter or unordered games keep the hub lasso (and the windows)."""
+    masks, values, test, truth = local_phrases(800, 400, 15, seed, reach=1)
+    wrong = ablatio.Interactions([(), (0, 1)], [0.0, 1.0], n_players=800)
+    fits = fit_alternatives(masks, values, wrong, structure=PartStructure(ordered=True))
+    assert ADJACENT in fits
+    assert "first_order+hub_lasso" not in fits
+    assert not set(LOCAL) & set(fits)  # too many pairs for the windows
+    assert r2(truth, fits[ADJACENT][0].predict(test)) > 0.9
+    assert r2(truth, fits["first_order_lasso"][0].predict(test)) < 0.7
+    unordered = fit_alternatives(masks, values, wrong)
+    assert ADJACENT not in unordered
+    assert "first_order+hub_lasso" in unordered
+    short = local_phrases(300, 400, 15, seed, reach=1)[:2]
+    fits = fit_alternatives(*short, wrong, structure=PartStructure(ordered=True))
+    assert ADJACENT not in fits
+    assert {"first_order+hub_lasso", "first_order+local3_lasso"} <= set(fits)
 
 
 def test_local_pairs_are_the_parts_at_most_window_positions_apart():
