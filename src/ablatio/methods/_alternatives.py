@@ -15,8 +15,9 @@
   (the part with the largest slope in the first-order lasso) with every other part that lasso
   kept: one part that changes how much the others count (a "but", a negation, an
   instruction). Hierarchy, as in ProxySPEX: strong interactions involve parts with strong
-  main effects. On VADER over 1024–2048 words it adds 0.013–0.022 held-out R² to the
-  first-order lasso at 1000–2000 ablations;
+  main effects. On VADER over 1024–2048 words it added 0.013–0.022 held-out R² to the
+  first-order lasso at 1000–2000 ablations (there, ordered parts, the adjacent lasso below
+  now replaces it);
 * ``"first_order+decoded_lasso"``: the same lasso over first order and the decoded terms of
   order >= 2 (a sparse mix: some slopes, some of the decoded interactions);
 * ``"first_order+pairs"``: first order plus the pairs inside the decoded terms (ridge);
