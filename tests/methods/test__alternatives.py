@@ -9,6 +9,7 @@ from sparse_games import local_phrases, r2, repeated_words, sparse_additive
 import ablatio
 from ablatio.methods._alternatives import (
     ADJACENT,
+    ADJACENT_ADAPTIVE,
     LOCAL,
     MAX_LOCAL_PAIRS,
     PartStructure,
@@ -133,6 +134,8 @@ def test_the_tied_lasso_takes_product_terms_beside_its_tied_columns():
     counts = np.column_stack([masks[:, g].sum(axis=1) for g in ties])
     columns = np.column_stack([masks, counts, masks[:, 3] & masks[:, 4]]).astype(float)
     np.testing.assert_allclose(fit.predict(masks) - fit[()], columns @ raw, atol=1e-9)
+    again, _, _ = tied_adaptive_lasso(masks, values, ties, raw, [(3, 4)])
+    assert again[(3, 4)] > 1.5  # the adaptive stage keeps the product term
 
 
 def test_adjacent_pairs_are_the_hubs_and_the_neighbours_of_kept_parts():
@@ -149,17 +152,20 @@ def test_a_long_ordered_game_gets_the_adjacent_lasso_in_place_of_the_hub_lasso(s
     """800 ordered parts (the 3-window's 2394 pairs are more than ``MAX_LOCAL_PAIRS``), 400
     ablations: 15 valued words each flipped by the part just before it. First order and the
     hub's pairs miss the modifiers; the lasso over the adjacent pairs of the kept words recovers
-    the game. Shorter or unordered games keep the hub lasso (and the windows)."""
+    the game, and its adaptive stage shrinks the slopes less. Shorter or unordered games keep
+    the hub lasso (and the windows)."""
     masks, values, test, truth = local_phrases(800, 400, 15, seed, reach=1)
     wrong = ablatio.Interactions([(), (0, 1)], [0.0, 1.0], n_players=800)
     fits = fit_alternatives(masks, values, wrong, structure=PartStructure(ordered=True))
     assert ADJACENT in fits
     assert "first_order+hub_lasso" not in fits
     assert not set(LOCAL) & set(fits)  # too many pairs for the windows
-    assert r2(truth, fits[ADJACENT][0].predict(test)) > 0.9
+    adjacent = r2(truth, fits[ADJACENT][0].predict(test))
+    assert adjacent > 0.9
+    assert r2(truth, fits[ADJACENT_ADAPTIVE][0].predict(test)) > adjacent
     assert r2(truth, fits["first_order_lasso"][0].predict(test)) < 0.7
     unordered = fit_alternatives(masks, values, wrong)
-    assert ADJACENT not in unordered
+    assert not {ADJACENT, ADJACENT_ADAPTIVE} & set(unordered)
     assert "first_order+hub_lasso" in unordered
     short = local_phrases(300, 400, 15, seed, reach=1)[:2]
     fits = fit_alternatives(*short, wrong, structure=PartStructure(ordered=True))
