@@ -13,6 +13,7 @@ from ablatio.methods._alternatives import (
     LOCAL,
     MAX_LOCAL_PAIRS,
     PartStructure,
+    _too_many_local_pairs,
     adaptive_lasso,
     adjacent_pairs,
     first_order_lasso,
@@ -171,6 +172,11 @@ def test_a_long_ordered_game_gets_the_adjacent_lasso_in_place_of_the_hub_lasso(s
     fits = fit_alternatives(*short, wrong, structure=PartStructure(ordered=True))
     assert ADJACENT not in fits
     assert {"first_order+hub_lasso", "first_order+local3_lasso"} <= set(fits)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 100, 684, 685, 2048])
+def test_the_count_of_window_pairs_matches_the_pairs(n):
+    assert _too_many_local_pairs(n) == (len(local_pairs(n, 3)) > MAX_LOCAL_PAIRS)
 
 
 def test_local_pairs_are_the_parts_at_most_window_positions_apart():
