@@ -227,6 +227,16 @@ def test_the_decoded_local_lasso_joins_the_decoded_interactions_to_the_nearby_pa
     assert both > r2(truth, fits["first_order+local3_lasso"].predict(test)) + 0.05
     assert both > r2(truth, fits["first_order+decoded_lasso"].predict(test)) + 0.05
     assert choice.scores["first_order+decoded+local3_lasso"] <= 0.0  # capped at the decoded's
+    # its adaptive stage reweights the columns it kept, and is capped alike
+    adaptive = fits["first_order+decoded+local3_adaptive_lasso"]
+    base = fits["first_order+decoded+local3_lasso"]
+
+    def kept(fit):
+        return {t for t, c in zip(fit.terms, fit.coefficients, strict=True) if c}
+
+    assert kept(adaptive) <= kept(base) | {()}
+    assert r2(truth, adaptive.predict(test)) > 0.97
+    assert choice.scores["first_order+decoded+local3_adaptive_lasso"] <= 0.0
 
 
 def test_the_local_alternatives_need_ordered_parts():

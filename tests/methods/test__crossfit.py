@@ -337,11 +337,13 @@ def test_the_widest_lasso_is_left_out_when_the_decoder_trails_first_order(decode
     assert trailing == decoder_trails
     assert "first_order+local3_lasso" in found.scores
     assert ("first_order+decoded+local3_lasso" in found.scores) != decoder_trails
+    assert ("first_order+decoded+local3_adaptive_lasso" in found.scores) != decoder_trails
 
 
 def test_only_a_decoder_trailing_first_order_by_more_than_the_margin_loses_the_widest_lasso():
     every = tuple(name for name in ALTERNATIVES if name != "first_order")
-    without = tuple(name for name in every if name != "first_order+decoded+local3_lasso")
+    without = tuple(name for name in every if not name.startswith("first_order+decoded+local3"))
+    assert len(without) == len(every) - 2  # the widest lasso and its adaptive stage
     assert refitted_alternatives({"decoded": 0.70, "first_order": 0.74}) == every
     assert refitted_alternatives({"decoded": 0.90, "first_order": 0.74}) == every
     assert refitted_alternatives({"decoded": 0.60, "first_order": 0.74}) == without

@@ -89,8 +89,12 @@ FIXED_COLUMNS = ("first_order",)
 #: weight in the stack. On MiniLM over 512 words (decoder behind by 0.08–0.17, seeds 0–2,
 #: 500–2000 ablations) it had weight in one of nine stacks (0.03), and leaving it out cut
 #: ProxySPEX's decoding at 2000 ablations by a quarter; on MiniLM over 128 words (behind by at
-#: most 0.05) and VADER (ahead) it often carries the stack's largest weight.
-UNLESS_DECODER_TRAILS = ("first_order+decoded+local3_lasso",)
+#: most 0.05) and VADER (ahead) it often carries the stack's largest weight. Its adaptive
+#: stage goes with it.
+UNLESS_DECODER_TRAILS = (
+    "first_order+decoded+local3_lasso",
+    "first_order+decoded+local3_adaptive_lasso",
+)
 #: See :data:`UNLESS_DECODER_TRAILS`.
 TRAILING_DECODER = 0.05
 #: A decoder: ``(masks, values, rng) -> Interactions`` fitted on those ablations only.
