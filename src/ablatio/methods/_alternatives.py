@@ -46,8 +46,8 @@
   (:func:`tied_adaptive_lasso` over the columns it kept, untied): less shrinkage of the
   strong slopes and pairs. On VADER over 128 / 512 words (seeds 0–2) it moved ProxySPEX's
   stacked answer by +0.016 / +0.012 / +0.003 (128 words; 500 / 1000 / 2000 ablations) and
-  +0.003 / +0.007 / +0.006 (512), better in 18 of 18 runs; MiniLM over 128 words (seeds 0–1)
-  +0.000 / +0.000 / 0.000, over 512 words it is left out with its lasso;
+  +0.003 / +0.007 / +0.006 (512), better in 18 of 18 runs; MiniLM over 128 words (seeds 0–3)
+  −0.004 … +0.0003, over 512 words it is left out with its lasso;
 * ``"first_order+hub+adjacent_lasso"`` (ordered parts too many for the 3-window, e.g. a
   document of 1000+ words): the lasso over first order (tied where the ``part_keys`` repeat),
   the hub's pairs and the adjacent pairs that touch a part the first-order lasso kept
@@ -469,8 +469,9 @@ def fit_alternatives(
             result = stage.fit if stage else None
         elif name in ADAPTIVE_OF:  # their adaptive stages
             base = stages.get(ADAPTIVE_OF[name])
-            args = (masks, values, base.ties, base.raw, base.terms) if base else None
-            result = tied_adaptive_lasso(*args) if args else None
+            if base is None:
+                continue
+            result = tied_adaptive_lasso(masks, values, base.ties, base.raw, base.terms)
         elif name not in TIED:
             result = _fit_alternative(name, masks, values, decoded, fitted)
         elif not tie_fit:
