@@ -187,16 +187,10 @@ def first_order_lasso(
     parts' mask bits (a Möbius term, e.g. the decoded interactions). The penalty is the one of
     :func:`~ablatio.transforms.lasso.lasso_alo`'s path with the best approximate leave-one-out
     R², returned with that R² and its residuals; picking one of the path's penalties makes it
-    slightly optimistic, and more so when ``terms`` were chosen on the same rows.
+    slightly optimistic, and more so when ``terms`` were chosen on the same rows. (The
+    :func:`tied_lasso` without ties.)
     """
-    n = masks.shape[1]
-    terms = list(terms or [])
-    products = [masks[:, list(t)].all(axis=1) for t in terms]
-    X = np.column_stack([masks, *products]).astype(np.float64)
-    intercept, slopes, r2, residuals = lasso_alo(X, np.asarray(values, dtype=np.float64))
-    idx = tuples_to_terms([(), *((i,) for i in range(n)), *terms])
-    coef = np.concatenate([[intercept], slopes])
-    return Interactions._build(idx, coef, n, "moebius"), r2, residuals
+    return tied_lasso(masks, values, (), list(terms or []))[0]
 
 
 def adaptive_lasso(
